@@ -1,0 +1,153 @@
+"""One Settings object, read once at start and passed down.
+
+Sources, highest priority first: constructor arguments, environment variables (``STATBOT_*``),
+an optional ``.env`` file, an optional ``statbot.toml`` file. Nothing else in statbot reads the
+environment. Invalid settings raise :class:`statbot.errors.ConfigError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from statbot.errors import ConfigError
+
+OFFICIAL_API_URL = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """All of statbot's configuration. Frozen: build it once with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STATBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        toml_file="statbot.toml",
+        frozen=True,
+        extra="ignore",
+    )
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = OFFICIAL_API_URL
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    max_download_mb: float = Field(default=20.0, gt=0)
+    allowed_users: tuple[int, ...] = ()
+
+    # Storage
+    data_dir: Path = Path("var")
+    session_store: str = "sqlite"
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
+    database_url: str | None = None
+    local_path_roots: tuple[Path, ...] = ()
+
+    # Engine
+    session_timeout_minutes: float = Field(default=60.0, gt=0)
+    grace_period_minutes: float = Field(default=24 * 60.0, ge=0)
+    max_history_messages: int = Field(default=50, ge=1)
+    max_dataframe_size_mb: float = Field(default=200.0, gt=0)
+    cleanup_interval_seconds: float = Field(default=60.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # Data limits
+    max_file_mb: float = Field(default=200.0, gt=0)
+    max_rows: int = Field(default=5_000_000, ge=1)
+    max_columns: int = Field(default=2_000, ge=1)
+    max_cell_chars: int = Field(default=10_000, ge=1)
+    max_excel_uncompressed_mb: float = Field(default=500.0, gt=0)
+
+    # Jobs
+    jobs: Literal["local", "temporal"] = "local"
+    job_concurrency: int = Field(default=max(1, (os.cpu_count() or 2) - 1), ge=1)
+    job_timeout_seconds: float = Field(default=1800.0, gt=0)
+    job_memory_mb: int = Field(default=4096, ge=64)
+    temporal_address: str = "127.0.0.1:7233"
+
+    # Operations
+    health_port: int = Field(default=9876, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    sandbox_port: int = Field(default=8765, ge=0, le=65535)
+
+    @field_validator("session_store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if value in ("memory", "sqlite") or value.startswith(("redis://", "rediss://", "unix://")):
+            return value
+        raise ValueError("must be 'memory', 'sqlite' or a redis:// URL")
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("local_path_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(int(p) for p in value.replace(";", ",").split(",") if p.strip())
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear text (never log this)."""
+        return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+    @property
+    def mode(self) -> str:
+        if not self.token:
+            return "sandbox"
+        return "webhook" if self.webhook_url else "polling"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "statbot.sqlite3"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the one Settings object; translate validation errors into ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "settings"
+        env = f"STATBOT_{name.upper()}"
+        raise ConfigError(env, first["msg"]) from exc

@@ -1,0 +1,34 @@
+"""Engine errors.
+
+    SessionError (statbot.errors)
+    ├── StaleVersionError     a commit's expected version is not the stored one
+    ├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
+    ├── TransitionError       a handler asked for a transition its state does not allow
+    └── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
+"""
+
+from __future__ import annotations
+
+from statbot.errors import SessionError
+
+
+class StaleVersionError(SessionError):
+    """Raised by a store when ``expected_version`` does not match the stored version."""
+
+    def __init__(self, key: str, expected: int, actual: int) -> None:
+        super().__init__(f"stale commit for {key}: expected version {expected}, stored {actual}")
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+
+
+class WorkflowDefinitionError(SessionError):
+    """A workflow definition is invalid; raised at definition time."""
+
+
+class TransitionError(SessionError):
+    """A handler requested a transition that its state does not declare."""
+
+
+class QuarantinedSessionError(SessionError):
+    """The stored session refers to a workflow or state that no longer exists."""

@@ -1,0 +1,124 @@
+"""Events: what happened in a conversation. Frozen, JSON-serialisable."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ConversationKey:
+    """Identifies one conversation: a user in a chat on a channel."""
+
+    channel: str
+    chat_id: int
+    user_id: int
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ConversationKey:
+        channel, chat, user = text.rsplit(":", 2)
+        return cls(channel, int(chat), int(user))
+
+
+class EventKind(StrEnum):
+    COMMAND = "command"  # text = command name without "/", args = the rest
+    TEXT = "text"
+    CHOICE = "choice"  # choice = option id, token = the callback token shown with it
+    UPLOAD = "upload"
+    JOB_PROGRESS = "job_progress"
+    JOB_FINISHED = "job_finished"
+    TIMER = "timer"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the user sent. ``path`` is set once the channel has staged it locally."""
+
+    file_name: str
+    size: int
+    file_id: str = ""
+    mime_type: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file_name": self.file_name,
+            "size": self.size,
+            "file_id": self.file_id,
+            "mime_type": self.mime_type,
+            "path": self.path,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Upload:
+        return cls(
+            file_name=str(data["file_name"]),
+            size=int(data["size"]),
+            file_id=str(data.get("file_id", "")),
+            mime_type=data.get("mime_type"),
+            path=data.get("path"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened, addressed to one conversation.
+
+    ``event_id`` is the dedupe identity: ``u<update_id>`` for channel updates (the channel sets
+    ``update_id``), ``j<job_id>:<seq>`` for job events, ``t<timer_id>`` for timers.
+    """
+
+    key: ConversationKey
+    kind: EventKind
+    event_id: str
+    update_id: int | None = None
+    text: str = ""
+    args: str = ""
+    choice: str = ""
+    token: str = ""
+    upload: Upload | None = None
+    job: dict[str, Any] | None = None
+    at: float = field(default_factory=time.time)
+
+    @classmethod
+    def from_update(
+        cls, key: ConversationKey, update_id: int, kind: EventKind, **fields: Any
+    ) -> Event:
+        return cls(key=key, kind=kind, event_id=f"u{update_id}", update_id=update_id, **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": str(self.key),
+            "kind": self.kind.value,
+            "event_id": self.event_id,
+            "update_id": self.update_id,
+            "text": self.text,
+            "args": self.args,
+            "choice": self.choice,
+            "token": self.token,
+            "upload": self.upload.to_dict() if self.upload else None,
+            "job": self.job,
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        upload = data.get("upload")
+        return cls(
+            key=ConversationKey.parse(data["key"]),
+            kind=EventKind(data["kind"]),
+            event_id=str(data["event_id"]),
+            update_id=data.get("update_id"),
+            text=data.get("text", ""),
+            args=data.get("args", ""),
+            choice=data.get("choice", ""),
+            token=data.get("token", ""),
+            upload=Upload.from_dict(upload) if upload else None,
+            job=data.get("job"),
+            at=float(data.get("at", 0.0)),
+        )

@@ -1,0 +1,22 @@
+"""Session stores: one contract (base.py), one backend per module."""
+
+from __future__ import annotations
+
+from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+
+__all__ = ["InboxEntry", "SessionStore", "StoreCounts", "open_store"]
+
+
+def open_store(spec: str, *, sqlite_path: str = "", synchronous: str = "NORMAL") -> SessionStore:
+    """Build the store named by ``STATBOT_SESSION_STORE`` (``memory``, ``sqlite``, ``redis://``)."""
+    if spec == "memory":
+        from statbot.engine.stores.memory import MemoryStore
+
+        return MemoryStore()
+    if spec == "sqlite":
+        from statbot.engine.stores.sqlite import SqliteStore
+
+        return SqliteStore(sqlite_path, synchronous=synchronous)
+    from statbot.engine.stores.redis import RedisStore
+
+    return RedisStore(spec)

@@ -1,0 +1,127 @@
+"""The SessionStore contract. One backend per module: memory, sqlite, redis.
+
+The promise this contract carries (DESIGN.md "Exactly-once transitions"): a session's new state,
+the replies it produced (outbox), the applied event id and the consumption of its inbox entry are
+written in **one atomic, versioned commit**. A commit whose ``expected_version`` is not the stored
+version raises :class:`StaleVersionError` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from statbot.engine.events import ConversationKey, Event
+from statbot.engine.replies import OutboxItem, Reply
+from statbot.engine.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A journaled incoming event, not yet applied. ``seq`` orders arrival across the store."""
+
+    seq: int
+    key: str
+    event_id: str
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    sessions: int
+    active: int
+    in_grace: int
+    in_workflow: int
+    inbox: int
+    outbox: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sessions": self.sessions,
+            "active": self.active,
+            "in_grace": self.in_grace,
+            "in_workflow": self.in_workflow,
+            "inbox": self.inbox,
+            "outbox": self.outbox,
+        }
+
+
+class SessionStore(ABC):
+    """Durable home of sessions, the inbox and the outbox."""
+
+    name: str = "abstract"
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect / create schema. Idempotent."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    # sessions -------------------------------------------------------------------------------
+    @abstractmethod
+    async def load(self, key: ConversationKey) -> Session | None: ...
+
+    @abstractmethod
+    async def commit(
+        self,
+        session: Session,
+        *,
+        expected_version: int,
+        replies: Sequence[Reply] = (),
+        event_id: str = "",
+        inbox_seq: int | None = None,
+    ) -> list[OutboxItem]:
+        """Atomically: check the stored version equals ``expected_version`` (0 = new session),
+        write ``session`` with ``version = expected_version + 1``, append ``replies`` to the
+        outbox (tagged with ``event_id``), and delete inbox entry ``inbox_seq`` if given.
+        Returns the outbox items written. Sets ``session.version`` on success."""
+
+    @abstractmethod
+    async def delete(self, key: ConversationKey) -> None:
+        """Remove the session, its outbox and its inbox entries."""
+
+    # inbox ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def inbox_append(self, event: Event) -> int | None:
+        """Journal an incoming event; return its seq, or None when the same ``event_id`` for the
+        same key is already pending (a duplicate delivery). Durable when it returns."""
+
+    @abstractmethod
+    async def inbox_pending(self, limit: int = 1000, after_seq: int = 0) -> list[InboxEntry]:
+        """Unapplied entries with seq > after_seq, in seq order."""
+
+    @abstractmethod
+    async def inbox_discard(self, seq: int) -> None:
+        """Drop an entry without a commit (an event that turned out to be a duplicate)."""
+
+    # outbox ---------------------------------------------------------------------------------
+    @abstractmethod
+    async def outbox_pending(self, key: str | None = None, limit: int = 1000) -> list[OutboxItem]:
+        """Undelivered replies (of one key, or all), in (key, seq) order."""
+
+    @abstractmethod
+    async def outbox_mark_delivered(self, key: str, seqs: Sequence[int]) -> None: ...
+
+    # expiry, users, counts ------------------------------------------------------------------
+    @abstractmethod
+    async def idle_since(self, before: float, limit: int = 1000) -> list[ConversationKey]:
+        """ACTIVE sessions whose ``updated_at`` is older than ``before``."""
+
+    @abstractmethod
+    async def grace_expired(self, now: float, limit: int = 1000) -> list[ConversationKey]:
+        """GRACE sessions whose ``grace_until`` has passed."""
+
+    @abstractmethod
+    async def keys_for_user(self, user_id: int) -> list[ConversationKey]: ...
+
+    @abstractmethod
+    async def counts(self) -> StoreCounts: ...
+
+    async def __aenter__(self) -> SessionStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,139 @@
+"""In-memory SessionStore for tests and throwaway runs. Same semantics as the durable ones.
+
+Sessions are kept serialised (as dicts) so that callers can never mutate stored state by
+holding a reference — the same isolation a real backend gives.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from statbot.engine.errors import StaleVersionError
+from statbot.engine.events import ConversationKey, Event
+from statbot.engine.replies import OutboxItem, Reply
+from statbot.engine.session import Session, SessionStatus
+from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+
+
+class MemoryStore(SessionStore):
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, dict[str, Any]] = {}
+        self._inbox: dict[int, InboxEntry] = {}
+        self._inbox_ids: dict[tuple[str, str], int] = {}
+        self._outbox: dict[str, dict[int, OutboxItem]] = {}
+        self._next_seq = 1
+        self._out_seq: dict[str, int] = {}
+
+    async def close(self) -> None:
+        return None
+
+    async def load(self, key: ConversationKey) -> Session | None:
+        raw = self._sessions.get(str(key))
+        return Session.from_dict(copy.deepcopy(raw)) if raw is not None else None
+
+    async def commit(
+        self,
+        session: Session,
+        *,
+        expected_version: int,
+        replies: Sequence[Reply] = (),
+        event_id: str = "",
+        inbox_seq: int | None = None,
+    ) -> list[OutboxItem]:
+        name = str(session.key)
+        current = self._sessions.get(name)
+        actual = int(current["version"]) if current is not None else 0
+        if actual != expected_version:
+            raise StaleVersionError(name, expected_version, actual)
+        session.version = expected_version + 1
+        self._sessions[name] = copy.deepcopy(session.to_dict())
+        items = []
+        box = self._outbox.setdefault(name, {})
+        for reply in replies:
+            seq = self._out_seq.get(name, 0) + 1
+            self._out_seq[name] = seq
+            item = OutboxItem(name, seq, event_id, reply)
+            box[seq] = item
+            items.append(item)
+        if inbox_seq is not None:
+            self._drop_inbox(inbox_seq)
+        return items
+
+    async def delete(self, key: ConversationKey) -> None:
+        name = str(key)
+        self._sessions.pop(name, None)
+        self._outbox.pop(name, None)
+        self._out_seq.pop(name, None)
+        for seq in [s for s, e in self._inbox.items() if e.key == name]:
+            self._drop_inbox(seq)
+
+    def _drop_inbox(self, seq: int) -> None:
+        entry = self._inbox.pop(seq, None)
+        if entry is not None:
+            self._inbox_ids.pop((entry.key, entry.event_id), None)
+
+    async def inbox_append(self, event: Event) -> int | None:
+        ident = (str(event.key), event.event_id)
+        if ident in self._inbox_ids:
+            return None
+        seq = self._next_seq
+        self._next_seq += 1
+        self._inbox[seq] = InboxEntry(seq, ident[0], event.event_id, event)
+        self._inbox_ids[ident] = seq
+        return seq
+
+    async def inbox_pending(self, limit: int = 1000, after_seq: int = 0) -> list[InboxEntry]:
+        seqs = sorted(s for s in self._inbox if s > after_seq)[:limit]
+        return [self._inbox[s] for s in seqs]
+
+    async def inbox_discard(self, seq: int) -> None:
+        self._drop_inbox(seq)
+
+    async def outbox_pending(self, key: str | None = None, limit: int = 1000) -> list[OutboxItem]:
+        names = [key] if key is not None else sorted(self._outbox)
+        pending: list[OutboxItem] = []
+        for name in names:
+            box = self._outbox.get(name, {})
+            pending.extend(box[s] for s in sorted(box) if not box[s].delivered)
+        return pending[:limit]
+
+    async def outbox_mark_delivered(self, key: str, seqs: Sequence[int]) -> None:
+        # Delivered items are dropped: nothing reads them again.
+        box = self._outbox.get(key, {})
+        for seq in seqs:
+            box.pop(seq, None)
+
+    async def idle_since(self, before: float, limit: int = 1000) -> list[ConversationKey]:
+        found = [
+            ConversationKey.parse(name)
+            for name, raw in self._sessions.items()
+            if raw["status"] == SessionStatus.ACTIVE and raw["updated_at"] < before
+        ]
+        return found[:limit]
+
+    async def grace_expired(self, now: float, limit: int = 1000) -> list[ConversationKey]:
+        found = [
+            ConversationKey.parse(name)
+            for name, raw in self._sessions.items()
+            if raw["status"] == SessionStatus.GRACE and (raw["grace_until"] or 0.0) <= now
+        ]
+        return found[:limit]
+
+    async def keys_for_user(self, user_id: int) -> list[ConversationKey]:
+        keys = (ConversationKey.parse(name) for name in self._sessions)
+        return sorted(k for k in keys if k.user_id == user_id)
+
+    async def counts(self) -> StoreCounts:
+        raws = list(self._sessions.values())
+        return StoreCounts(
+            sessions=len(raws),
+            active=sum(1 for r in raws if r["status"] == SessionStatus.ACTIVE),
+            in_grace=sum(1 for r in raws if r["status"] == SessionStatus.GRACE),
+            in_workflow=sum(1 for r in raws if r["workflow"]),
+            inbox=len(self._inbox),
+            outbox=sum(len(b) for b in self._outbox.values()),
+        )

@@ -1,0 +1,197 @@
+"""Declarative workflows: states, allowed transitions, prerequisites, prompts, help.
+
+A workflow is validated when it is defined: an unknown target state, a state that cannot be
+reached from the start, or a non-final state with no way out raises
+:class:`WorkflowDefinitionError` at import time, not in front of a user.
+
+Handlers are ``async def handler(ctx: Context) -> None``. They read ``ctx.event`` and
+``ctx.data``, say things with ``ctx.reply(...)`` and move with ``ctx.goto(state)`` (only to
+states listed in the current state's ``next``), ``ctx.finish()`` or ``ctx.stay()`` (the default).
+CPU-heavy work goes to ``await ctx.run_blocking(fn, *args)`` or to a job, never inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from statbot.engine.errors import TransitionError, WorkflowDefinitionError
+from statbot.engine.events import Event, EventKind
+from statbot.engine.replies import Reply
+from statbot.engine.session import Session
+
+T = TypeVar("T")
+Handler = Callable[["Context"], Awaitable[None]]
+Check = Callable[[Session], bool]
+
+INPUT_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE})
+
+
+@dataclass(frozen=True, slots=True)
+class Prerequisite:
+    """A condition on the session; when false, the user sees ``message`` and nothing runs."""
+
+    check: Check
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """One step of a workflow.
+
+    ``prompt`` is the text shown on entering (``on_enter`` may send richer replies instead),
+    ``help`` answers /help in this state, ``on_event`` handles the events in ``accepts``,
+    ``next`` lists the states ``goto`` may move to, ``final`` marks an end state.
+    """
+
+    name: str
+    prompt: str = ""
+    help: str = ""
+    on_enter: Handler | None = None
+    on_event: Handler | None = None
+    next: tuple[str, ...] = ()
+    final: bool = False
+    requires: tuple[Prerequisite, ...] = ()
+    accepts: frozenset[EventKind] = INPUT_KINDS
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A conversation started by ``/command``. Validated on construction."""
+
+    name: str
+    command: str
+    description: str
+    start: str
+    states: tuple[State, ...]
+    requires: tuple[Prerequisite, ...] = ()
+    by_name: dict[str, State] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, State] = {}
+        for state in self.states:
+            if state.name in by_name:
+                raise WorkflowDefinitionError(f"{self.name}: duplicate state {state.name!r}")
+            by_name[state.name] = state
+        object.__setattr__(self, "by_name", by_name)
+        if self.start not in by_name:
+            raise WorkflowDefinitionError(f"{self.name}: unknown start state {self.start!r}")
+        for state in self.states:
+            for target in state.next:
+                if target not in by_name:
+                    raise WorkflowDefinitionError(
+                        f"{self.name}: state {state.name!r} goes to unknown state {target!r}"
+                    )
+            if not state.final and not state.next:
+                raise WorkflowDefinitionError(
+                    f"{self.name}: state {state.name!r} is a dead end (no next, not final)"
+                )
+            if not state.final and state.on_event is None:
+                raise WorkflowDefinitionError(
+                    f"{self.name}: state {state.name!r} has no on_event handler"
+                )
+        reachable = _reachable(self.start, by_name)
+        unreachable = [s.name for s in self.states if s.name not in reachable]
+        if unreachable:
+            raise WorkflowDefinitionError(
+                f"{self.name}: unreachable state(s) {', '.join(sorted(unreachable))}"
+            )
+
+    def state(self, name: str) -> State:
+        return self.by_name[name]
+
+
+def _reachable(start: str, by_name: dict[str, State]) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for target in by_name[todo.pop()].next:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+class Context:
+    """What a handler sees: the session, the event, shared services; collects replies."""
+
+    def __init__(
+        self,
+        session: Session,
+        event: Event,
+        workflow: Workflow | None,
+        services: Any = None,
+        *,
+        history_limit: int = 50,
+    ) -> None:
+        self.session = session
+        self.event = event
+        self.workflow = workflow
+        self.services = services
+        self.history_limit = history_limit
+        self.replies: list[Reply] = []
+        self.next_state: str | None = None
+        self.finished = False
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.session.data
+
+    @property
+    def memory(self) -> dict[str, Any]:
+        """Cross-workflow context: last dataset, model, result."""
+        return self.session.context
+
+    @property
+    def state(self) -> State | None:
+        if self.workflow is None or self.session.state is None:
+            return None
+        return self.workflow.by_name.get(self.session.state)
+
+    def reply(self, *replies: Reply | str) -> None:
+        for reply in replies:
+            self.replies.append(Reply.say(reply) if isinstance(reply, str) else reply)
+
+    def goto(self, target: str) -> None:
+        state = self.state
+        if state is None or target not in state.next:
+            current = state.name if state else None
+            raise TransitionError(f"transition {current!r} -> {target!r} is not declared")
+        self.next_state = target
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def stay(self) -> None:
+        self.next_state = None
+
+    async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run CPU or disk work off the event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class WorkflowRegistry:
+    """The workflows a bot offers, by name and by command."""
+
+    def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
+        self._by_name: dict[str, Workflow] = {}
+        self._by_command: dict[str, Workflow] = {}
+        for workflow in workflows:
+            self.add(workflow)
+
+    def add(self, workflow: Workflow) -> None:
+        if workflow.name in self._by_name or workflow.command in self._by_command:
+            raise WorkflowDefinitionError(f"workflow {workflow.name!r} registered twice")
+        self._by_name[workflow.name] = workflow
+        self._by_command[workflow.command] = workflow
+
+    def get(self, name: str | None) -> Workflow | None:
+        return self._by_name.get(name) if name else None
+
+    def for_command(self, command: str) -> Workflow | None:
+        return self._by_command.get(command)
+
+    def __iter__(self) -> Any:
+        return iter(self._by_name.values())
