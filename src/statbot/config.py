@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -44,14 +45,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     max_download_mb: float = Field(default=20.0, gt=0)
-    allowed_users: tuple[int, ...] = ()
+    allowed_users: Annotated[tuple[int, ...], NoDecode] = ()
 
     # Storage
     data_dir: Path = Path("var")
     session_store: str = "sqlite"
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
     database_url: str | None = None
-    local_path_roots: tuple[Path, ...] = ()
+    local_path_roots: Annotated[tuple[Path, ...], NoDecode] = ()
 
     # Engine
     session_timeout_minutes: float = Field(default=60.0, gt=0)

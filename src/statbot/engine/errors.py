@@ -1,10 +1,10 @@
 """Engine errors.
 
-    SessionError (statbot.errors)
-    ├── StaleVersionError     a commit's expected version is not the stored one
-    ├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
-    ├── TransitionError       a handler asked for a transition its state does not allow
-    └── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
+SessionError (statbot.errors)
+├── StaleVersionError     a commit's expected version is not the stored one
+├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
+├── TransitionError       a handler asked for a transition its state does not allow
+└── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ def open_store(spec: str, *, sqlite_path: str = "", synchronous: str = "NORMAL")
     if spec == "sqlite":
         from statbot.engine.stores.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path, synchronous=synchronous)
+        store: SessionStore = SqliteStore(sqlite_path, synchronous=synchronous)
+        return store
     from statbot.engine.stores.redis import RedisStore
 
-    return RedisStore(spec)
+    redis_store: SessionStore = RedisStore(spec)
+    return redis_store
