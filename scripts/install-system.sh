@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and `make run` need (real engines, not mocks):
-# redis-server for the Redis store tests. Runs as part of `make install`; a no-op when present.
+# redis-server for the Redis store tests, prometheus for promtool. Runs as part of `make install`; a no-op when present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# promtool (from Debian's prometheus) validates the /metrics exposition in tests.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ "${STATBOT_SKIP_SYSTEM_PACKAGES:-}" = "1" ] || [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

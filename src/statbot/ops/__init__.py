@@ -1,0 +1,1 @@
+"""Operations: single-instance lock, health/metrics server, signals, process manager."""

@@ -1,0 +1,56 @@
+"""Prometheus metrics: ``statbot_`` prefix, base units, ``_total`` counters, no per-user labels.
+
+Each Metrics object owns its registry (no module-level singleton), so tests and several bots in
+one process never collide.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.updates_received = Counter(
+            "statbot_updates_received", "Updates received from the channel", registry=r
+        )
+        self.updates_duplicate = Counter(
+            "statbot_updates_duplicate",
+            "Updates recognised as duplicates and not re-applied",
+            registry=r,
+        )
+        self.updates_applied = Counter(
+            "statbot_updates_applied", "Events applied and committed", registry=r
+        )
+        self.handling_seconds = Histogram(
+            "statbot_handling_seconds",
+            "Time to apply and commit one event",
+            registry=r,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self.api_errors = Counter(
+            "statbot_api_errors", "Bot API errors by error code", ["code"], registry=r
+        )
+        self.conflicts = Counter(
+            "statbot_conflicts", "Telegram 409 Conflict responses (another poller)", registry=r
+        )
+        self.webhook_rejections = Counter(
+            "statbot_webhook_rejections",
+            "Webhook requests rejected, by reason",
+            ["reason"],
+            registry=r,
+        )
+        self.jobs = Gauge("statbot_jobs", "Jobs by state", ["state"], registry=r)
+        self.inbox_depth = Gauge(
+            "statbot_inbox_depth", "Journaled events not yet applied", registry=r
+        )
+        self.outbox_depth = Gauge("statbot_outbox_depth", "Replies not yet delivered", registry=r)
+        self.sessions = Gauge(
+            "statbot_sessions", "Stored sessions, by status", ["status"], registry=r
+        )
+        for reason in ("secret", "size", "json"):
+            self.webhook_rejections.labels(reason=reason)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

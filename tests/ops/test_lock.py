@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from statbot.ops.lock import InstanceLock, InstanceLockedError, lock_path
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from statbot.ops.lock import InstanceLock
+lock = InstanceLock.for_token(Path(sys.argv[1]), sys.argv[2])
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def _start_holder(data_dir: Path, token: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data_dir), token], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_lock_file_name_does_not_contain_the_token(tmp_path: Path) -> None:
+    path = lock_path(tmp_path, "123:secret")
+    assert "secret" not in str(path) and "123" not in path.name
+
+
+def test_second_holder_is_refused_with_pid_and_sigkill_frees_it(tmp_path: Path) -> None:
+    proc = _start_holder(tmp_path, "1:abc")
+    try:
+        lock = InstanceLock.for_token(tmp_path, "1:abc")
+        started = time.monotonic()
+        with pytest.raises(InstanceLockedError) as info:
+            lock.acquire()
+        assert time.monotonic() - started < 2.0
+        assert info.value.holder_pid == proc.pid
+        assert str(proc.pid) in str(info.value)
+        assert lock.is_held_elsewhere()
+        # A different token is a different bot: not blocked.
+        with InstanceLock.for_token(tmp_path, "2:xyz"):
+            pass
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    # The kernel released the dead holder's lock: a successor starts at once.
+    lock = InstanceLock.for_token(tmp_path, "1:abc")
+    lock.acquire()
+    assert lock.held and lock.holder_pid() == os.getpid()
+    lock.release()
+    assert not lock.held
+    lock.release()  # idempotent
