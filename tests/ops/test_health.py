@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -73,9 +74,12 @@ async def test_metrics_exposition_is_valid(server: HealthServer, tmp_path: Path)
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.fail("promtool missing: scripts/install-system.sh installs Debian's prometheus")
-    (tmp_path / "m.txt").write_text(body)
-    with (tmp_path / "m.txt").open() as fh:
-        result = subprocess.run(
-            [promtool, "check", "metrics"], stdin=fh, capture_output=True, text=True
-        )
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [promtool, "check", "metrics"],
+        input=body,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
