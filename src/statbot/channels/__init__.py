@@ -1,0 +1,1 @@
+"""Channels: transports that turn incoming updates into engine events and replies into output."""

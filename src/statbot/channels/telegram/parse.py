@@ -1,0 +1,132 @@
+"""Telegram Update JSON → engine Event. Pure and total: any input yields an Event or None.
+
+Works on the raw JSON dict (not PTB objects) so a malformed or unexpected update can never raise
+out of the ingress; it is logged and skipped instead (a fuzz test feeds generated updates).
+Callback data of our buttons is ``<m|p|d|n>:<arg>`` (see render.py); the option it names is
+resolved by the channel from its menu table, so only the raw data is carried here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A button press, before the channel resolves it against its menu table."""
+
+    update_id: int
+    key: ConversationKey
+    query_id: str
+    chat_id: int
+    message_id: int
+    data: str
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _key(chat: dict[str, Any] | None, user: dict[str, Any] | None) -> ConversationKey | None:
+    chat_id = _int(chat.get("id")) if chat else None
+    user_id = _int(user.get("id")) if user else None
+    if chat_id is None:
+        return None
+    # Channel posts have no sender; the chat speaks for itself.
+    return ConversationKey(CHANNEL, chat_id, user_id if user_id is not None else chat_id)
+
+
+def split_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """``/train@statbot  a b`` → ("train", "a b"); None when not a command for us."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        return None
+    return name.lower(), rest.strip()
+
+
+def parse_update(raw: Any, bot_username: str | None = None) -> Event | Callback | None:
+    """Translate one update. Returns None for updates statbot does not act on."""
+    try:
+        return _parse(raw, bot_username)
+    except Exception:  # a parser bug must not stop the ingress; the update is skipped
+        log.exception("could not parse update; skipped")
+        return None
+
+
+def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
+    update = _dict(raw)
+    if update is None:
+        return None
+    update_id = _int(update.get("update_id"))
+    if update_id is None:
+        return None
+    query = _dict(update.get("callback_query"))
+    if query is not None:
+        return _parse_callback(update_id, query)
+    message = _dict(update.get("message"))
+    if message is None:
+        return None
+    key = _key(_dict(message.get("chat")), _dict(message.get("from")))
+    if key is None:
+        return None
+    at = float(_int(message.get("date")) or 0) or None
+    extra: dict[str, Any] = {"at": at} if at else {}
+    document = _dict(message.get("document"))
+    caption = _str(message.get("caption")) or ""
+    if document is not None:
+        upload = Upload(
+            file_name=_str(document.get("file_name")) or "upload",
+            size=_int(document.get("file_size")) or 0,
+            file_id=_str(document.get("file_id")) or "",
+            mime_type=_str(document.get("mime_type")),
+        )
+        if not upload.file_id:
+            return None
+        return Event.from_update(
+            key, update_id, EventKind.UPLOAD, upload=upload, text=caption, **extra
+        )
+    text = _str(message.get("text"))
+    if text is None:
+        return None
+    command = split_command(text, bot_username)
+    if command is not None:
+        name, args = command
+        return Event.from_update(key, update_id, EventKind.COMMAND, text=name, args=args, **extra)
+    if text.startswith("/") and split_command(text) is not None:
+        return None  # a command addressed to another bot in a group
+    return Event.from_update(key, update_id, EventKind.TEXT, text=text, **extra)
+
+
+def _parse_callback(update_id: int, query: dict[str, Any]) -> Callback | None:
+    message = _dict(query.get("message"))
+    chat = _dict(message.get("chat")) if message else None
+    key = _key(chat, _dict(query.get("from")))
+    query_id = _str(query.get("id"))
+    data = _str(query.get("data"))
+    message_id = _int(message.get("message_id")) if message else None
+    if key is None or query_id is None or data is None or message_id is None:
+        return None
+    return Callback(update_id, key, query_id, key.chat_id, message_id, data)
