@@ -1,0 +1,131 @@
+"""What the channel must remember about messages it sent, across restarts.
+
+- menus: for each message carrying buttons, the CHOICES reply it shows (options, token, page,
+  ticks), so a press ``o:3`` resolves to the option id and ``p:2`` re-renders page 2.
+- progress: which message shows progress bar ``progress_id`` in a chat, and when it was last
+  edited (edits are throttled to ≤ 1/s).
+
+A small SQLite file next to the session store; rows older than a week are swept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from statbot.engine.replies import Reply
+
+RETENTION_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    chat_id: int
+    message_id: int
+    reply: Reply
+    page: int
+    selected: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressMessage:
+    message_id: int
+    text: str
+    edited_at: float
+
+
+class MenuTable:
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS menus (
+                chat_id INTEGER, message_id INTEGER, token TEXT, reply TEXT, page INTEGER,
+                selected TEXT, at REAL, PRIMARY KEY (chat_id, message_id));
+            CREATE INDEX IF NOT EXISTS menus_token ON menus (chat_id, token);
+            CREATE TABLE IF NOT EXISTS progress (
+                chat_id INTEGER, progress_id TEXT, message_id INTEGER, text TEXT, at REAL,
+                PRIMARY KEY (chat_id, progress_id));
+            """
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put_menu(self, chat_id: int, message_id: int, reply: Reply, page: int = 0) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO menus VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                message_id,
+                reply.token,
+                json.dumps(reply.to_dict()),
+                page,
+                json.dumps(list(reply.selected)),
+                time.time(),
+            ),
+        )
+
+    def set_page(self, chat_id: int, message_id: int, page: int) -> None:
+        self._db.execute(
+            "UPDATE menus SET page = ? WHERE chat_id = ? AND message_id = ?",
+            (page, chat_id, message_id),
+        )
+
+    def _menu(self, row: tuple[int, int, str, int, str] | None) -> Menu | None:
+        if row is None:
+            return None
+        chat_id, message_id, reply, page, selected = row
+        return Menu(
+            chat_id,
+            message_id,
+            Reply.from_dict(json.loads(reply)),
+            int(page),
+            tuple(json.loads(selected)),
+        )
+
+    def get_menu(self, chat_id: int, message_id: int) -> Menu | None:
+        row = self._db.execute(
+            "SELECT chat_id, message_id, reply, page, selected FROM menus "
+            "WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        ).fetchone()
+        return self._menu(row)
+
+    def menu_with_token(self, chat_id: int, token: str) -> Menu | None:
+        """The latest message showing the menu with this token (for editing it in place)."""
+        if not token:
+            return None
+        row = self._db.execute(
+            "SELECT chat_id, message_id, reply, page, selected FROM menus "
+            "WHERE chat_id = ? AND token = ? ORDER BY message_id DESC LIMIT 1",
+            (chat_id, token),
+        ).fetchone()
+        return self._menu(row)
+
+    def get_progress(self, chat_id: int, progress_id: str) -> ProgressMessage | None:
+        row = self._db.execute(
+            "SELECT message_id, text, at FROM progress WHERE chat_id = ? AND progress_id = ?",
+            (chat_id, progress_id),
+        ).fetchone()
+        return ProgressMessage(int(row[0]), str(row[1]), float(row[2])) if row else None
+
+    def put_progress(self, chat_id: int, progress_id: str, message_id: int, text: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO progress VALUES (?, ?, ?, ?, ?)",
+            (chat_id, progress_id, message_id, text, time.time()),
+        )
+
+    def forget_chat(self, chat_id: int) -> None:
+        self._db.execute("DELETE FROM menus WHERE chat_id = ?", (chat_id,))
+        self._db.execute("DELETE FROM progress WHERE chat_id = ?", (chat_id,))
+
+    def sweep(self, now: float | None = None) -> None:
+        cutoff = (now or time.time()) - RETENTION_S
+        self._db.execute("DELETE FROM menus WHERE at < ?", (cutoff,))
+        self._db.execute("DELETE FROM progress WHERE at < ?", (cutoff,))

@@ -1,0 +1,37 @@
+"""How a workflow gets the bytes of an upload, whatever the channel.
+
+The console stages the file itself (``Upload.path`` is set); Telegram only knows a ``file_id``
+until the workflow asks for the file, so the download happens inside the conversation (and a
+too-large file is answered there, in words) rather than in the ingress, which must stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+from statbot.engine.events import Upload
+
+
+class FileSource(Protocol):
+    async def fetch(self, upload: Upload, dest_dir: Path) -> Path:
+        """Put the upload's bytes under ``dest_dir`` and return the file's path."""
+        ...
+
+
+class LocalFiles:
+    """For channels whose uploads are already files on this machine (console, tests)."""
+
+    async def fetch(self, upload: Upload, dest_dir: Path) -> Path:
+        if not upload.path:
+            raise FileNotFoundError(f"upload {upload.file_name!r} has no local path")
+        return await asyncio.to_thread(_copy, Path(upload.path), dest_dir, upload.file_name)
+
+
+def _copy(source: Path, dest_dir: Path, file_name: str) -> Path:
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / Path(file_name).name
+    shutil.copyfile(source, target)
+    return target
