@@ -11,6 +11,10 @@ from enum import StrEnum
 from typing import Any
 
 
+# The option id a channel sends when the user presses Done in a multi-select menu.
+DONE_OPTION = "__done__"
+
+
 class ReplyKind(StrEnum):
     TEXT = "text"
     CHOICES = "choices"

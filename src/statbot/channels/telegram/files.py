@@ -1,0 +1,69 @@
+"""Downloads uploads from Telegram into the staging area, inside the conversation.
+
+Telegram's cloud Bot API serves downloads up to 20 MB; a larger file gets a message that suggests
+the server-path option instead of a failure. The limit is a setting, since a local Bot API server
+lifts it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+
+from statbot.engine.events import Upload
+from statbot.errors import ChannelError
+
+
+def too_big_message(size_mb: float, limit_mb: float) -> str:
+    return (
+        f"This file is {size_mb:.1f} MB, but bots can only download files up to "
+        f"{limit_mb:g} MB from Telegram. Put the file in a server folder the operator "
+        "allows and send me its path instead."
+    )
+
+
+class FileTooBigError(ChannelError):
+    def __init__(self, size_mb: float, limit_mb: float) -> None:
+        message = too_big_message(size_mb, limit_mb)
+        super().__init__(message, user_message=message)
+        self.size_mb = size_mb
+        self.limit_mb = limit_mb
+
+
+class TelegramFiles:
+    """A :class:`statbot.engine.files.FileSource` for Telegram uploads."""
+
+    def __init__(self, bot: Bot, *, max_download_mb: float = 20.0) -> None:
+        self.bot = bot
+        self.max_download_mb = max_download_mb
+
+    async def fetch(self, upload: Upload, dest_dir: Path) -> Path:
+        size_mb = upload.size / (1024 * 1024)
+        if size_mb > self.max_download_mb:
+            raise FileTooBigError(size_mb, self.max_download_mb)
+        try:
+            file = await self.bot.get_file(upload.file_id)
+        except BadRequest as exc:
+            if "too big" in str(exc).lower():
+                raise FileTooBigError(size_mb, self.max_download_mb) from exc
+            raise ChannelError(
+                f"getFile failed: {exc}",
+                user_message="I could not fetch that file from Telegram; please send it again.",
+            ) from exc
+        except TelegramError as exc:
+            raise ChannelError(
+                f"getFile failed: {exc}",
+                user_message="Telegram did not hand me the file just now; please send it again.",
+            ) from exc
+        target = dest_dir / (Path(upload.file_name).name or "upload")
+        dest_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one mkdir, cheap
+        try:
+            await file.download_to_drive(target)
+        except TelegramError as exc:
+            raise ChannelError(
+                f"download failed: {exc}",
+                user_message="The download from Telegram failed; please send the file again.",
+            ) from exc
+        return target

@@ -1,0 +1,244 @@
+"""Our own ingress, because no library acknowledges only after journaling (DESIGN.md promise 1).
+
+- Polling: a ``getUpdates`` batch is appended to the engine's durable inbox before the next call
+  moves the offset (the offset *is* Telegram's acknowledgement).
+- Webhook: the update is journaled before the HTTP 200; a failure to journal answers 500 so that
+  Telegram delivers it again.
+
+Button presses are resolved against the menu table here: ``o:<i>`` becomes a CHOICE event with the
+option's id and the menu's token; ``p:<n>`` only re-renders the keyboard (view state, not a
+conversation step). Every press is answered with ``answerCallbackQuery``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from telegram import Bot
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
+
+from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.parse import Callback, parse_update
+from statbot.channels.telegram.render import keyboard
+from statbot.channels.telegram.sender import markup, retry_after_seconds
+from statbot.engine.events import Event, EventKind
+from statbot.engine.replies import DONE_OPTION
+from statbot.errors import ChannelError
+from statbot.ops.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Journal = Callable[[Event], Awaitable[bool]]
+STALE_TOKEN = "stale"
+REFUSAL = "Sorry, this bot is private. Ask its operator to add your user id."
+MAX_WEBHOOK_BODY = 1024 * 1024
+
+
+class ConflictError(ChannelError):
+    """Telegram answered 409 Conflict: another instance polls or a webhook is set."""
+
+
+class Ingress:
+    """Turns raw updates into journaled events. Shared by polling and webhook."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        journal: Journal,
+        menus: MenuTable,
+        metrics: Metrics,
+        *,
+        bot_username: str | None = None,
+        allowed_users: tuple[int, ...] = (),
+    ) -> None:
+        self.bot = bot
+        self.journal = journal
+        self.menus = menus
+        self.metrics = metrics
+        self.bot_username = bot_username
+        self.allowed = frozenset(allowed_users)
+
+    async def ingest(self, raw: Any) -> None:
+        """Journal one update. Raises only when journaling itself failed (do not ack then)."""
+        parsed = parse_update(raw, self.bot_username)
+        if parsed is None:
+            return
+        self.metrics.updates_received.inc()
+        if self.allowed and parsed.key.user_id not in self.allowed:
+            await self._refuse(parsed)
+            return
+        if isinstance(parsed, Callback):
+            event = await self._resolve_press(parsed)
+            if event is not None and not await self.journal(event):
+                self.metrics.updates_duplicate.inc()
+            await self._answer(parsed.query_id)
+            return
+        if not await self.journal(parsed):
+            self.metrics.updates_duplicate.inc()
+
+    async def _resolve_press(self, press: Callback) -> Event | None:
+        kind, _, arg = press.data.partition(":")
+        menu = self.menus.get_menu(press.chat_id, press.message_id)
+        if kind in ("n", "p"):
+            if kind == "p" and menu is not None and arg.isdigit():
+                await self._turn_page(press, menu.reply, int(arg))
+            return None
+        choice, token = "", STALE_TOKEN
+        if menu is not None:
+            token = menu.reply.token
+            if kind == "d":
+                choice = DONE_OPTION
+            elif kind == "o" and arg.isdigit() and int(arg) < len(menu.reply.options):
+                choice = menu.reply.options[int(arg)].id
+        return Event.from_update(
+            press.key, press.update_id, EventKind.CHOICE, choice=choice, token=token
+        )
+
+    async def _turn_page(self, press: Callback, reply: Any, page: int) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=press.chat_id,
+                message_id=press.message_id,
+                reply_markup=markup(keyboard(reply, page)),
+            )
+            self.menus.set_page(press.chat_id, press.message_id, page)
+        except BadRequest as exc:
+            log.debug("page turn not applied: %s", exc)
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:  # an unanswered spinner is cosmetic; never lose the press
+            log.debug("answerCallbackQuery failed: %s", exc)
+
+    async def _refuse(self, parsed: Event | Callback) -> None:
+        try:
+            if isinstance(parsed, Callback):
+                await self.bot.answer_callback_query(parsed.query_id, text=REFUSAL)
+            else:
+                await self.bot.send_message(parsed.key.chat_id, REFUSAL)
+        except TelegramError as exc:
+            log.debug("refusal not delivered: %s", exc)
+
+
+class Poller:
+    """Long-polls getUpdates; journals each batch before the offset moves."""
+
+    def __init__(self, bot: Bot, ingress: Ingress, *, timeout: int = 25) -> None:
+        self.bot = bot
+        self.ingress = ingress
+        self.timeout = timeout
+        self.offset: int | None = None
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Poll until stopped. Raises ConflictError on 409 (fatal by design)."""
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self.offset,
+                    timeout=self.timeout,
+                    allowed_updates=["message", "callback_query"],
+                    read_timeout=self.timeout + 10,
+                )
+            except Conflict as exc:
+                self.ingress.metrics.conflicts.inc()
+                raise ConflictError(
+                    f"Telegram says another bot instance is polling: {exc}"
+                ) from exc
+            except RetryAfter as exc:
+                await self._sleep(retry_after_seconds(exc))
+                continue
+            except (NetworkError, TelegramError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.1f s", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            for update in updates:
+                # Journal first; only then may the next getUpdates confirm it via the offset.
+                await self.ingress.ingest(update.to_dict())
+                self.offset = update.update_id + 1
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+class WebhookServer:
+    """aiohttp endpoint: secret checked in constant time, body capped, JSON only, journal → 200."""
+
+    def __init__(
+        self, ingress: Ingress, *, secret: str | None, path: str, host: str, port: int
+    ) -> None:
+        self.ingress = ingress
+        self.secret = secret or ""
+        self.path = path or "/"
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
+        app.router.add_post(self.path, self._handle)
+        return app
+
+    @property
+    def bound_port(self) -> int:
+        if self._runner is not None:
+            for site in self._runner.sites:
+                server = getattr(site, "_server", None)
+                if server is not None and server.sockets:
+                    return int(server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.host, self.port).start()
+        self._runner = runner
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _reject(self, reason: str, status: int) -> web.Response:
+        self.ingress.metrics.webhook_rejections.labels(reason=reason).inc()
+        return web.Response(status=status, text=reason)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if self.secret and not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return self._reject("secret", 403)
+        if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
+            return self._reject("size", 413)
+        try:
+            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+        except ConnectionError:
+            return web.Response(status=400)
+        if len(body) > MAX_WEBHOOK_BODY:
+            return self._reject("size", 413)
+        try:
+            raw = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return self._reject("json", 400)
+        if not isinstance(raw, dict):
+            return self._reject("json", 400)
+        try:
+            await self.ingress.ingest(raw)
+        except Exception:
+            log.exception("could not journal a webhook update; Telegram will retry it")
+            return web.Response(status=500)
+        return web.Response(status=200)

@@ -1,0 +1,217 @@
+"""Delivers outbox items to Telegram through PTB's Bot.
+
+The engine hands over a conversation's undelivered replies in order; we send them one at a time
+and report which were delivered, so the outbox marks exactly those. Guarantees:
+- a 429 pauses only that chat (``retry_after`` honoured) and the item is retried, not dropped;
+- network errors are retried with backoff; after that the batch stops and the outbox keeps the
+  rest for the next attempt (nothing dropped);
+- a permanent refusal (user blocked the bot, chat gone) is logged and the item marked delivered,
+  so one dead chat cannot wedge its outbox forever;
+- progress bars edit one message in place, at most once per second (the final 100% always shows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from statbot.channels.telegram.limits import RateLimiter
+from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.render import (
+    MAX_CAPTION,
+    keyboard,
+    progress_text,
+    split_text,
+    to_html,
+    to_plain,
+)
+from statbot.engine.events import ConversationKey
+from statbot.engine.replies import OutboxItem, Reply, ReplyKind
+from statbot.ops.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+PROGRESS_MIN_INTERVAL_S = 1.0
+NETWORK_RETRIES = 4
+
+
+class DeliveryStopped(Exception):
+    """The batch cannot continue now (network down); the rest stays in the outbox."""
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+            for row in rows
+        ]
+    )
+
+
+class TelegramSender:
+    def __init__(
+        self,
+        bot: Bot,
+        menus: MenuTable,
+        *,
+        limiter: RateLimiter | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.bot = bot
+        self.menus = menus
+        self.limiter = limiter or RateLimiter()
+        self.metrics = metrics or Metrics()
+
+    async def deliver(self, key: str, items: list[OutboxItem]) -> Sequence[int]:
+        """The engine's deliverer: send in order, return the seqs that are done."""
+        chat_id = ConversationKey.parse(key).chat_id
+        done: list[int] = []
+        for item in items:
+            try:
+                await self._send_with_retries(chat_id, item.reply)
+            except DeliveryStopped:
+                break
+            done.append(item.seq)
+        return done
+
+    async def _send_with_retries(self, chat_id: int, reply: Reply) -> None:
+        backoff = 0.5
+        network_failures = 0
+        while True:
+            await self.limiter.acquire(chat_id)
+            try:
+                await self._send(chat_id, reply)
+                return
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                self.metrics.api_errors.labels(code="429").inc()
+                log.warning("flood control for chat %s: retrying in %.1f s", chat_id, wait)
+                self.limiter.pause(chat_id, wait)
+            except Forbidden as exc:
+                self.metrics.api_errors.labels(code="403").inc()
+                log.warning("chat %s refuses messages (%s); reply dropped", chat_id, exc)
+                return
+            except BadRequest as exc:
+                self.metrics.api_errors.labels(code="400").inc()
+                if "not modified" in str(exc).lower():
+                    return
+                if await self._fallback(chat_id, reply, exc):
+                    return
+                log.error("Telegram refused a reply to chat %s: %s; dropped", chat_id, exc)
+                return
+            except NetworkError as exc:
+                network_failures += 1
+                if network_failures > NETWORK_RETRIES:
+                    log.warning("network errors to chat %s: %s; will retry later", chat_id, exc)
+                    raise DeliveryStopped from exc
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 8.0)
+            except TelegramError as exc:
+                self.metrics.api_errors.labels(code="other").inc()
+                log.error("Telegram error for chat %s: %s; will retry later", chat_id, exc)
+                raise DeliveryStopped from exc
+
+    async def _fallback(self, chat_id: int, reply: Reply, exc: BadRequest) -> bool:
+        """Salvage what Telegram refused: unparsable HTML is resent as plain text."""
+        if "parse" in str(exc).lower() and reply.kind is ReplyKind.TEXT:
+            for part in split_text(to_plain(reply.text)):
+                await self.bot.send_message(chat_id, part)
+            return True
+        return False
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        if reply.kind is ReplyKind.TEXT:
+            for part in split_text(reply.text):
+                await self.bot.send_message(chat_id, to_html(part), parse_mode=ParseMode.HTML)
+        elif reply.kind is ReplyKind.CHOICES:
+            await self._send_choices(chat_id, reply)
+        elif reply.kind is ReplyKind.PROGRESS:
+            await self._send_progress(chat_id, reply)
+        elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
+            await self._send_file(chat_id, reply)
+
+    async def _send_choices(self, chat_id: int, reply: Reply) -> None:
+        text = to_html(split_text(reply.text)[0] or "Choose:")
+        existing = self.menus.menu_with_token(chat_id, reply.token) if reply.multi else None
+        if existing is not None:
+            # A multi-select toggle: same menu, new ticks → edit the message in place.
+            page = existing.page
+            await self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=existing.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(keyboard(reply, page)),
+            )
+            self.menus.put_menu(chat_id, existing.message_id, reply, page)
+            return
+        message = await self.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
+        )
+        self.menus.put_menu(chat_id, message.message_id, reply)
+
+    async def _send_progress(self, chat_id: int, reply: Reply) -> None:
+        progress_id = reply.progress_id or "progress"
+        text = progress_text(reply.fraction or 0.0, reply.text)
+        shown = self.menus.get_progress(chat_id, progress_id)
+        if shown is None:
+            message = await self.bot.send_message(chat_id, text)
+            self.menus.put_progress(chat_id, progress_id, message.message_id, text)
+            await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            return
+        final = (reply.fraction or 0.0) >= 1.0
+        if shown.text == text or (
+            not final and time.time() - shown.edited_at < PROGRESS_MIN_INTERVAL_S
+        ):
+            return  # superseded by a later update; the bar only shows the latest state
+        await self.bot.edit_message_text(text, chat_id=chat_id, message_id=shown.message_id)
+        self.menus.put_progress(chat_id, progress_id, shown.message_id, text)
+        if not final:
+            await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def _send_file(self, chat_id: int, reply: Reply) -> None:
+        path = Path(reply.path or "")
+        caption = to_html(reply.text[:MAX_CAPTION]) if reply.text else None
+        data = await asyncio.to_thread(_read_or_none, path)
+        if data is None:
+            await self.bot.send_message(
+                chat_id, f"(The file {reply.file_name or path.name} is no longer available.)"
+            )
+            return
+        name = reply.file_name or path.name
+        if reply.kind is ReplyKind.IMAGE and len(data) < 10 * 1024 * 1024:
+            await self.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+            await self.bot.send_photo(
+                chat_id, photo=data, caption=caption, parse_mode=ParseMode.HTML, filename=name
+            )
+        else:
+            await self.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+            await self.bot.send_document(
+                chat_id, document=data, filename=name, caption=caption, parse_mode=ParseMode.HTML
+            )
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
