@@ -1,0 +1,208 @@
+"""The composition root: settings → store → workflows → manager → jobs → channel → health.
+
+Lifecycle as python-telegram-bot's Application: ``initialize → start → stop → shutdown``, each
+idempotent; ``async with StatbotApp(...)`` shuts down even when start fails. Shutdown order keeps
+the promises: stop taking updates first, then finish in-flight events and flush the outbox, then
+stop supervising jobs (they resume on the next start), then close the stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from statbot.config import Settings
+from statbot.engine.stores import SessionStore, open_store
+from statbot.ops.health import HealthServer
+from statbot.ops.lock import InstanceLock
+from statbot.ops.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_CONFLICT = 4
+EXIT_LOCKED = 5
+EXIT_FAILED = 1
+
+
+class StatbotApp:
+    def __init__(self, settings: Settings, *, health: bool = True) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.data_dir = Path(settings.data_dir)
+        self.store: SessionStore | None = None
+        self.manager: Any = None
+        self.jobs: Any = None
+        self.channel: Any = None
+        self.lock: InstanceLock | None = None
+        self.health: HealthServer | None = None
+        self._want_health = health
+        self._state = "new"
+
+    # lifecycle --------------------------------------------------------------------------------
+    async def initialize(self) -> None:
+        if self._state != "new":
+            return
+        from statbot.channels.telegram.channel import TelegramChannel
+        from statbot.engine.manager import EngineConfig, StateManager
+        from statbot.jobs.local import LocalJobRunner
+        from statbot.workflows import default_registry
+        from statbot.workflows.services import Services
+
+        s = self.settings
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if s.mode == "polling":
+            assert s.token is not None
+            self.lock = InstanceLock.for_token(self.data_dir, s.token)
+            self.lock.acquire()  # raises InstanceLockedError before the first getUpdates
+        self.store = open_store(
+            s.session_store, sqlite_path=str(s.sqlite_path), synchronous=s.sqlite_synchronous
+        )
+        await self.store.open()
+        registry = default_registry()
+        services = Services(settings=s, data_dir=self.data_dir)
+        self.manager = StateManager(
+            self.store, registry, services=services, config=EngineConfig.from_settings(s)
+        )
+        self.jobs = LocalJobRunner.from_settings(s, emit=self.manager.submit)
+        services.jobs = self.jobs
+        commands = [(w.command, w.description) for w in registry]
+        self.channel = TelegramChannel(s, self.manager.submit, self.metrics, commands=commands)
+        services.files = self.channel.files
+        self.manager.set_deliverer(self.channel.deliver)
+        await self.channel.initialize()
+        if self._want_health:
+            self.health = HealthServer(
+                self.metrics,
+                mode=s.mode,
+                port=s.health_port,
+                status_source=self._status,
+                before_scrape=self._refresh_gauges,
+            )
+            self.health.add_check("store", self._check_store)
+            self.health.add_check("jobs", self._check_jobs)
+            self.health.add_check("telegram", self.channel.check)
+            if self.lock is not None:
+                self.health.add_check("lock", self._check_lock)
+        self._state = "initialized"
+
+    async def start(self) -> None:
+        if self._state == "new":
+            await self.initialize()
+        if self._state != "initialized":
+            return
+        await self.manager.start()  # replays the inbox, re-sends the outbox
+        await self.jobs.start()  # re-runs jobs that were running when we died
+        await self.channel.start()
+        if self.health is not None:
+            await self.health.start()
+        self._state = "running"
+        log.info("statbot running in %s mode", self.settings.mode)
+
+    async def stop(self) -> None:
+        if self._state != "running":
+            return
+        grace = self.settings.shutdown_grace_seconds
+        await self.channel.stop()  # no new updates
+        await self.manager.stop(grace)  # finish in-flight events, flush the outbox
+        await self.jobs.stop()  # stop supervising; unfinished jobs resume next start
+        self._state = "stopped"
+
+    async def shutdown(self) -> None:
+        await self.stop()
+        if self.channel is not None:
+            await self.channel.shutdown()
+        if self.health is not None:
+            await self.health.stop()
+        if self.store is not None:
+            await self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+        self._state = "shut down"
+
+    async def __aenter__(self) -> StatbotApp:
+        try:
+            await self.start()
+        except BaseException:
+            await self.shutdown()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+    async def wait(self, stop: asyncio.Event) -> int:
+        """Run until ``stop`` is set (signal) or the channel hits a fatal error."""
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        fatal = getattr(self.channel, "fatal", None)
+        if fatal is not None:
+            waiters.append(fatal)
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            if waiter is not fatal and not waiter.done():
+                waiter.cancel()
+        if fatal is not None and fatal in done:
+            from statbot.channels.telegram.ingress import ConflictError
+
+            exc = fatal.result()
+            if isinstance(exc, ConflictError):
+                log.critical("%s — stopping. Only one polling instance per token may run.", exc)
+                return EXIT_CONFLICT
+            log.critical("the Telegram channel failed: %r — stopping", exc)
+            return EXIT_FAILED
+        return EXIT_OK
+
+    # health -----------------------------------------------------------------------------------
+    async def _check_store(self) -> tuple[bool, str]:
+        assert self.store is not None
+        counts = await self.store.counts()
+        return True, f"{self.store.name}: {counts.sessions} sessions"
+
+    async def _check_jobs(self) -> tuple[bool, str]:
+        counts = await self.jobs.counts()
+        return True, ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "idle"
+
+    async def _check_lock(self) -> tuple[bool, str]:
+        assert self.lock is not None
+        return (self.lock.held, "held" if self.lock.held else "not held")
+
+    async def _status(self) -> dict[str, Any]:
+        return {"sessions": await self.manager.stats(), "jobs": await self.jobs.counts()}
+
+    async def _refresh_gauges(self) -> None:
+        stats = await self.manager.stats()
+        self.metrics.inbox_depth.set(stats.get("inbox", 0))
+        self.metrics.outbox_depth.set(stats.get("outbox", 0))
+        self.metrics.sessions.labels(status="active").set(stats.get("active", 0))
+        self.metrics.sessions.labels(status="grace").set(stats.get("in_grace", 0))
+        for state, count in (await self.jobs.counts()).items():
+            self.metrics.jobs.labels(state=state).set(count)
+
+
+async def run_app(settings: Settings) -> int:
+    """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code."""
+    from statbot.ops.lock import InstanceLockedError
+    from statbot.ops.signals import install_stop_signals
+
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    app = StatbotApp(settings)
+    try:
+        await app.start()
+    except InstanceLockedError as exc:
+        log.error("%s", exc)
+        await app.shutdown()
+        return EXIT_LOCKED
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+        raise
+    try:
+        code = await app.wait(stop)
+    finally:
+        await app.shutdown()
+    log.info("statbot stopped (exit %d)", code)
+    return code

@@ -1,0 +1,44 @@
+"""What workflows may use besides the engine: settings, files, datasets, models, jobs.
+
+Built once by the app and handed to the StateManager, which passes it to every handler as
+``ctx.services``. Analysis objects are created on first use so the bot starts fast.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statbot.engine.files import FileSource, LocalFiles
+
+if TYPE_CHECKING:
+    from statbot.analysis.datasets import DatasetStore
+    from statbot.analysis.registry import ModelRegistry
+    from statbot.config import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    data_dir: Path
+    files: FileSource = field(default_factory=LocalFiles)
+    jobs: Any = None  # statbot.jobs.base.JobRunner once the app wires it
+
+    @cached_property
+    def datasets(self) -> DatasetStore:
+        from statbot.analysis.datasets import DatasetStore
+
+        return DatasetStore(self.data_dir)
+
+    @cached_property
+    def models(self) -> ModelRegistry:
+        from statbot.analysis.registry import ModelRegistry
+
+        return ModelRegistry(self.data_dir)
+
+    def staging_dir(self, user_id: int, upload_id: str | None = None) -> Path:
+        """``STATBOT_DATA_DIR/staging/<user>/<upload>``: where an upload waits to be loaded."""
+        return self.data_dir / "staging" / str(user_id) / (upload_id or uuid.uuid4().hex[:12])
