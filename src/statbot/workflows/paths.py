@@ -1,0 +1,71 @@
+"""Server-side data paths (``STATBOT_LOCAL_PATH_ROOTS``), checked before anything is opened.
+
+The path is resolved with symlinks followed *before* the containment check, so neither ``..``
+nor a symlink can lead outside the allowed folders. Only regular files are accepted (no devices,
+FIFOs, sockets or directories), within the size limit. With no roots configured the feature is
+off, and the user is told so.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from statbot.errors import DataError
+
+
+def looks_like_path(text: str) -> bool:
+    t = text.strip()
+    return t.startswith(("/", "~/", "./", "../")) or (os.sep in t and " " not in t.strip())
+
+
+class PathRefused(DataError):
+    """A server path was refused; ``user_message`` says why in words."""
+
+
+def resolve_server_path(text: str, roots: Sequence[Path], max_bytes: int) -> Path:
+    raw = text.strip().strip("'\"")
+    if not roots:
+        raise PathRefused(
+            "server paths disabled",
+            user_message="Loading files from the server is turned off on this bot "
+            "(the operator has not configured STATBOT_LOCAL_PATH_ROOTS). Please upload the file.",
+        )
+    if "\x00" in raw:
+        raise PathRefused("NUL in path", user_message="That is not a valid file path.")
+    resolved_roots = [Path(r).resolve() for r in roots]
+    candidate = Path(raw).expanduser()
+    if not candidate.is_absolute():
+        candidate = resolved_roots[0] / candidate
+    try:
+        real = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise PathRefused(
+            f"no such file {raw!r}", user_message=f"I cannot find '{raw}' on the server."
+        ) from None
+    if not any(real == root or root in real.parents for root in resolved_roots):
+        allowed = ", ".join(str(r) for r in resolved_roots)
+        raise PathRefused(
+            f"outside roots: {real}",
+            user_message=f"'{raw}' is outside the folders I may read ({allowed}).",
+        )
+    info = real.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise PathRefused(
+            "directory", user_message=f"'{raw}' is a folder; send the path of a file in it."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise PathRefused(
+            "not a regular file",
+            user_message=f"'{raw}' is not a regular file (a device, pipe or socket); I only "
+            "read ordinary data files.",
+        )
+    if info.st_size > max_bytes:
+        raise PathRefused(
+            "too large",
+            user_message=f"'{raw}' is {info.st_size / 2**20:.1f} MB; the limit is "
+            f"{max_bytes / 2**20:.0f} MB.",
+        )
+    return real

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from statbot.workflows.paths import PathRefused, looks_like_path, resolve_server_path
+
+MB = 2**20
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "ok.csv").write_text("a,b\n1,2\n")
+    (root / "sub").mkdir()
+    (tmp_path / "secret.csv").write_text("x\n")
+    return root
+
+
+def refused(text: str, roots: list[Path], max_bytes: int = MB) -> str:
+    with pytest.raises(PathRefused) as info:
+        resolve_server_path(text, roots, max_bytes)
+    return info.value.user_message
+
+
+def test_inside_root(root: Path) -> None:
+    assert resolve_server_path(str(root / "ok.csv"), [root], MB) == (root / "ok.csv").resolve()
+    assert resolve_server_path("ok.csv", [root], MB) == (root / "ok.csv").resolve()
+
+
+def test_feature_off_without_roots(root: Path) -> None:
+    assert "turned off" in refused(str(root / "ok.csv"), [])
+
+
+def test_escapes_are_refused(root: Path, tmp_path: Path) -> None:
+    assert "outside" in refused("../secret.csv", [root])
+    assert "outside" in refused("../../etc/passwd", [root]) or "cannot find" in refused(
+        "../../etc/passwd", [root]
+    )
+    assert "outside" in refused("/etc/passwd", [root])
+    (root / "link.csv").symlink_to(tmp_path / "secret.csv")
+    assert "outside" in refused(str(root / "link.csv"), [root])
+
+
+def test_special_files_and_limits(root: Path) -> None:
+    assert "folder" in refused(str(root / "sub"), [root])
+    os.mkfifo(root / "pipe")
+    assert "not a regular file" in refused(str(root / "pipe"), [root])
+    assert "outside" in refused("/dev/zero", [root])
+    assert "not a regular file" in refused("/dev/zero", [Path("/dev")])
+    assert "limit" in refused(str(root / "ok.csv"), [root], max_bytes=3)
+    assert "cannot find" in refused(str(root / "missing.csv"), [root])
+
+
+def test_looks_like_path() -> None:
+    assert looks_like_path("/srv/data/a.csv") and looks_like_path("data/a.csv")
+    assert not looks_like_path("train a random forest")
