@@ -1,0 +1,255 @@
+"""Redis SessionStore (redis-py asyncio): sessions shared by several bot processes.
+
+Every write that must be atomic is one Lua script (``_lua.py``), so the versioned commit (version
+check, session write, outbox append, inbox consumption, index updates) is applied entirely or not
+at all, and no other client sees a half-written conversation. Keys under ``prefix``::
+
+    s:<key>      hash  v=version, o=last outbox seq, d=session JSON
+    o:<key>      hash  outbox seq -> {"e": event_id, "r": reply}
+    u:<user_id>  set   conversation keys of a user (keys_for_user, /forget)
+    active       zset  key -> updated_at, ACTIVE sessions (idle_since)
+    grace        zset  key -> grace_until, GRACE sessions (grace_expired)
+    wf           set   keys with a workflow in progress (counts)
+    outq         set   keys with undelivered outbox items
+    inbox        stream entry id "<seq>-0", fields k (key), e (event_id), d (event JSON)
+    inbox:seq    string INCR counter, the global arrival order
+    inbox:ids    hash  "<key> <event_id>" -> seq, dedupe of pending entries
+    ik:<key>     set   pending inbox seqs of a key (delete)
+
+Scripts touch keys they compute from the prefix, so one store lives on one Redis instance (or a
+Sentinel-managed primary), not a Cluster. Durability is Redis's: run it with AOF
+(docs/RELIABILITY.md "Session stores").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+from statbot.engine.errors import StaleVersionError
+from statbot.engine.events import ConversationKey, Event
+from statbot.engine.replies import OutboxItem, Reply
+from statbot.engine.session import Session, SessionStatus
+from statbot.engine.stores import _lua
+from statbot.engine.stores._codec import dumps, load_session, session_body
+from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+from statbot.errors import SessionError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_UNAVAILABLE = "Your conversation could not be saved right now. Please try again in a moment."
+
+
+class RedisStore(SessionStore):
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "statbot:",
+        session_ttl_seconds: float | None = None,
+    ) -> None:
+        """``session_ttl_seconds``: when given (the app passes timeout + grace period), each
+        commit sets the session's keys to expire that long after it, so that Redis drops
+        abandoned sessions by itself even if no cleanup loop ever runs again. The sweeps prune
+        index entries whose session expired that way."""
+        self.url = url
+        self.prefix = prefix
+        self.ttl_ms = int(session_ttl_seconds * 1000) if session_ttl_seconds else 0
+        self._redis: Any = None
+        self._scripts: dict[str, Any] = {}
+
+    # lifecycle ------------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._redis is not None:
+            return
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url, decode_responses=True)
+        try:
+            await self._call(client.ping())
+        except BaseException:
+            await client.aclose()
+            raise
+        self._redis = client
+        self._scripts = {name: client.register_script(src) for name, src in _lua.SCRIPTS.items()}
+        log.info("redis store open (prefix=%s, ttl_ms=%d)", self.prefix, self.ttl_ms)
+
+    async def close(self) -> None:
+        client, self._redis = self._redis, None
+        if client is not None:
+            await client.aclose()
+
+    def _k(self, *parts: object) -> str:
+        return self.prefix + ":".join(str(p) for p in parts)
+
+    @property
+    def _r(self) -> Any:
+        if self._redis is None:
+            raise SessionError("redis store is not open", user_message=_UNAVAILABLE)
+        return self._redis
+
+    async def _call(self, awaitable: Awaitable[T]) -> T:
+        from redis.exceptions import RedisError
+
+        try:
+            return await awaitable
+        except RedisError as exc:
+            message = f"redis store {self.prefix}: {exc}"
+            raise SessionError(message, user_message=_UNAVAILABLE) from exc
+
+    async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        self._r  # noqa: B018 - raises when closed
+        return await self._call(self._scripts[name](keys=keys, args=args))
+
+    def _common_keys(self) -> list[str]:
+        return [self._k("active"), self._k("grace"), self._k("wf"), self._k("outq")]
+
+    def _inbox_keys(self) -> list[str]:
+        return [self._k("inbox"), self._k("inbox:ids")]
+
+    # sessions -------------------------------------------------------------------------------
+    async def load(self, key: ConversationKey) -> Session | None:
+        found = await self._call(self._r.hmget(self._k("s", key), "d", "v"))
+        if found[0] is None:
+            return None
+        return load_session(found[0], int(found[1]))
+
+    async def commit(
+        self,
+        session: Session,
+        *,
+        expected_version: int,
+        replies: Sequence[Reply] = (),
+        event_id: str = "",
+        inbox_seq: int | None = None,
+    ) -> list[OutboxItem]:
+        name = str(session.key)
+        body = session_body(session, expected_version + 1)
+        grace = session.status is SessionStatus.GRACE
+        keys = [
+            self._k("s", name),
+            self._k("o", name),
+            self._k("u", session.user_id),
+            *self._common_keys(),
+            *self._inbox_keys(),
+        ]
+        args = [
+            name,
+            expected_version,
+            body,
+            "grace" if grace else "active",
+            repr(float(session.grace_until or 0.0) if grace else float(session.updated_at)),
+            1 if session.workflow else 0,
+            "" if inbox_seq is None else inbox_seq,
+            self.ttl_ms,
+            self.prefix,
+            *(dumps({"e": event_id, "r": reply.to_dict()}) for reply in replies),
+        ]
+        ok, value = await self._script("commit", keys, args)
+        if not ok:
+            raise StaleVersionError(name, expected_version, int(value))
+        session.version = expected_version + 1
+        first = int(value) + 1
+        return [OutboxItem(name, first + i, event_id, r) for i, r in enumerate(replies)]
+
+    async def delete(self, key: ConversationKey) -> None:
+        name = str(key)
+        keys = [
+            self._k("s", name),
+            self._k("o", name),
+            self._k("u", key.user_id),
+            *self._common_keys(),
+            *self._inbox_keys(),
+        ]
+        await self._script("delete", keys, [name, self.prefix])
+
+    # inbox ----------------------------------------------------------------------------------
+    async def inbox_append(self, event: Event) -> int | None:
+        name = str(event.key)
+        seq = await self._script(
+            "inbox_append",
+            [*self._inbox_keys(), self._k("inbox:seq")],
+            [name, event.event_id, dumps(event.to_dict()), self.prefix],
+        )
+        return int(seq) if int(seq) > 0 else None
+
+    async def inbox_pending(self, limit: int = 1000, after_seq: int = 0) -> list[InboxEntry]:
+        rows = await self._call(
+            self._r.xrange(self._k("inbox"), min=f"({after_seq}-0", max="+", count=limit)
+        )
+        return [
+            InboxEntry(
+                int(entry_id.split("-", 1)[0]),
+                fields["k"],
+                fields["e"],
+                Event.from_dict(json.loads(fields["d"])),
+            )
+            for entry_id, fields in rows
+        ]
+
+    async def inbox_discard(self, seq: int) -> None:
+        await self._script("inbox_discard", self._inbox_keys(), [seq, self.prefix])
+
+    # outbox ---------------------------------------------------------------------------------
+    async def outbox_pending(self, key: str | None = None, limit: int = 1000) -> list[OutboxItem]:
+        if key is not None:
+            names = [key]
+        else:
+            names = sorted(await self._call(self._r.smembers(self._k("outq"))))
+        pending: list[OutboxItem] = []
+        for name in names:
+            box = await self._call(self._r.hgetall(self._k("o", name)))
+            if not box and key is None:  # its outbox expired with the session (TTL)
+                await self._script("outq_prune", [self._k("o", name), self._k("outq")], [name])
+            for seq in sorted(int(s) for s in box):
+                raw = json.loads(box[str(seq)])
+                pending.append(OutboxItem(name, seq, raw["e"], Reply.from_dict(raw["r"])))
+            if len(pending) >= limit:
+                break
+        return pending[:limit]
+
+    async def outbox_mark_delivered(self, key: str, seqs: Sequence[int]) -> None:
+        # Delivered items are dropped: nothing reads them again (as in memory.py).
+        if seqs:
+            await self._script(
+                "outbox_delivered", [self._k("o", key), self._k("outq")], [key, *seqs]
+            )
+
+    # expiry, users, counts ------------------------------------------------------------------
+    async def idle_since(self, before: float, limit: int = 1000) -> list[ConversationKey]:
+        return await self._scan("active", f"({before!r}", limit)
+
+    async def grace_expired(self, now: float, limit: int = 1000) -> list[ConversationKey]:
+        return await self._scan("grace", repr(float(now)), limit)
+
+    async def _scan(self, index: str, upper: str, limit: int) -> list[ConversationKey]:
+        if not self.ttl_ms:
+            names = await self._call(
+                self._r.zrangebyscore(self._k(index), "-inf", upper, start=0, num=limit)
+            )
+        else:  # sessions may have expired by TTL: drop their index entries on the way
+            names = await self._script(
+                "scan_live", [self._k(index), *self._common_keys()], [self.prefix, upper, limit]
+            )
+        return [ConversationKey.parse(n) for n in names]
+
+    async def keys_for_user(self, user_id: int) -> list[ConversationKey]:
+        names = await self._script("user_keys", [self._k("u", user_id)], [self.prefix])
+        return sorted(ConversationKey.parse(n) for n in names)
+
+    async def counts(self) -> StoreCounts:
+        active, grace, wf, inbox, outbox = await self._script(
+            "counts", [*self._common_keys(), self._k("inbox")], [self.prefix]
+        )
+        return StoreCounts(
+            sessions=int(active) + int(grace),
+            active=int(active),
+            in_grace=int(grace),
+            in_workflow=int(wf),
+            inbox=int(inbox),
+            outbox=int(outbox),
+        )
