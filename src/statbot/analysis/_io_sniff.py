@@ -1,0 +1,197 @@
+"""Sniffing a delimited text file from its first bytes: encoding, delimiter, decimal, header.
+
+Private to ``statbot.analysis.io``. Works on a bounded sample (``SAMPLE_BYTES``) so a 200 MB file
+costs the same to sniff as a 2 KB one; the full parse later confirms or corrects the guess (an
+encoding error further down switches to cp1252, ragged rows are counted and reported).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from statbot.analysis.errors import EmptyData, UnreadableFile
+
+SAMPLE_BYTES = 256 * 1024
+SAMPLE_LINES = 200
+DELIMITERS = (",", ";", "\t", "|")
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_NUMBER = {
+    ".": re.compile(r"^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?\s*$"),
+    ",": re.compile(r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?([eE][-+]?\d+)?\s*$"),
+}
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*$")
+_DOT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
+_DATE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T][\d:.]+)?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class TextSniff:
+    """What the sample says about a delimited text file."""
+
+    encoding: str  # a Python codec name pyarrow can transcode from ("utf-8", "cp1252", …)
+    delimiter: str
+    decimal: str  # "." or ","
+    header: bool
+    columns: int  # fields in the first row
+    newlines_in_values: bool
+    has_nul: bool
+
+
+def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
+    """Return (codec, text). UTF-8 first; a cut multibyte char at the sample's end is tolerated."""
+    for bom, codec in _BOMS:
+        if sample.startswith(bom):
+            return codec, sample.decode(codec, errors="replace")
+    try:
+        return "utf-8", sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if (
+            not complete
+            and exc.start >= len(sample) - 3
+            and exc.reason.startswith("unexpected end")
+        ):
+            return "utf-8", sample[: exc.start].decode("utf-8")
+    try:
+        return "cp1252", sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1", sample.decode("latin-1")
+
+
+def _looks_like_utf16(sample: bytes) -> str | None:
+    """UTF-16 without a BOM: every other byte NUL in mostly-ASCII text."""
+    if len(sample) < 8:
+        return None
+    odd, even = sample[1::2], sample[0::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _check_text(text: str) -> None:
+    bad = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\x00")
+    nul = text.count("\x00")
+    if len(text) and (bad + nul) / len(text) > 0.05:
+        raise UnreadableFile(
+            "sample is mostly control bytes",
+            user_message="This file does not look like a table: it contains binary data. "
+            "Send a CSV, TSV, Excel (.xlsx), Parquet or JSON file.",
+        )
+
+
+def _rows(lines: list[str], delimiter: str) -> list[list[str]]:
+    return list(csv.reader(lines, delimiter=delimiter, quotechar='"'))
+
+
+def _pick_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        try:
+            widths = [len(r) for r in _rows(lines, delim) if r]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        mode, hits = Counter(widths).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (hits / len(widths), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _pick_decimal(rows: list[list[str]], delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    commas = dots = 0
+    for row in rows[1:]:
+        for cell in row:
+            if _COMMA_DECIMAL.match(cell):
+                commas += 1
+            elif _DOT_DECIMAL.match(cell):
+                dots += 1
+    return "," if commas > dots else "."
+
+
+def _has_header(rows: list[list[str]], decimal: str) -> bool:
+    """No header when every typed column (numbers, dates) has a typed value in row one too."""
+    if len(rows) < 2:
+        return True
+    number = _NUMBER[decimal]
+
+    def kind(cell: str) -> str:
+        cell = cell.strip()
+        if not cell:
+            return "empty"
+        if number.match(cell) and any(c.isdigit() for c in cell):
+            return "number"
+        if _DATE.match(cell):
+            return "date"
+        return "text"
+
+    first, body = rows[0], rows[1:]
+    typed = 0
+    for j, head in enumerate(first):
+        kinds = Counter(kind(r[j]) for r in body if j < len(r))
+        kinds.pop("empty", None)
+        if not kinds:
+            continue
+        major, count = kinds.most_common(1)[0]
+        if major == "text" or count < 0.9 * sum(kinds.values()):
+            continue
+        typed += 1
+        if kind(head) != major:
+            return True
+    return typed == 0
+
+
+def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
+    """Sniff ``sample`` (the file's first bytes; ``complete`` when it is the whole file)."""
+    warnings: list[str] = []
+    if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise EmptyData("no text", user_message="The file is empty: it has no rows or columns.")
+    codec16 = _looks_like_utf16(sample)
+    if codec16:
+        codec, text = codec16, sample.decode(codec16, errors="replace")
+    else:
+        codec, text = _decode_sample(sample, complete)
+    _check_text(text)
+    has_nul = "\x00" in text
+    if codec in ("cp1252", "latin-1"):
+        warnings.append(f"The file is not UTF-8; it was read as {codec.replace('cp', 'Windows-')}.")
+    text = text.lstrip("\ufeff").replace("\x00", "")
+    lines = text.splitlines(keepends=True)
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a partial sample may be cut
+    lines = [ln for ln in lines[:SAMPLE_LINES] if ln.strip()]
+    if not lines:
+        raise EmptyData("no lines", user_message="The file is empty: it has no rows or columns.")
+    delimiter = _pick_delimiter(lines)
+    try:
+        rows = _rows(lines, delimiter)
+    except csv.Error as exc:
+        raise UnreadableFile(str(exc), user_message="The file's rows could not be split.") from exc
+    rows = [r for r in rows if r]
+    decimal = _pick_decimal(rows, delimiter)
+    header = _has_header(rows, decimal)
+    newlines = any("\n" in cell or "\r" in cell for row in rows for cell in row)
+    sniff = TextSniff(
+        encoding=codec,
+        delimiter=delimiter,
+        decimal=decimal,
+        header=header,
+        columns=len(rows[0]) if rows else 0,
+        newlines_in_values=newlines,
+        has_nul=has_nul,
+    )
+    return sniff, warnings

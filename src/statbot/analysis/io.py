@@ -1,0 +1,261 @@
+"""Loading user files into a DataFrame: CSV/TSV/TXT, Excel (.xlsx), Parquet, JSON/JSON Lines.
+
+Public API (stable; the CLI, workflows and jobs call these)::
+
+    load_bytes(data, file_name, limits=DataLimits()) -> LoadResult
+    load_path(path, limits=DataLimits()) -> LoadResult
+    safe_csv_bytes(frame) -> bytes
+
+Any input either loads (a cleaned frame plus warnings the user should see) or raises a
+:class:`statbot.errors.DataError` subclass whose ``user_message`` says what was wrong; nothing
+else escapes (tests/analysis/test_hostile_corpus.py holds a corpus of hostile files to prove it).
+The format is decided from the content's signature first and the file name second, so a workbook
+named ``data.csv`` still loads as a workbook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statbot.analysis.errors import LimitExceeded, UnreadableFile, UnsupportedFormat
+from statbot.analysis.limits import DataLimits
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = ["LoadResult", "load_bytes", "load_path", "safe_csv_bytes"]
+
+log = logging.getLogger(__name__)
+
+_TEXT_EXT = {".csv", ".tsv", ".txt", ".tab", ".dat", ".psv", ".text", ""}
+_JSON_EXT = {".json"}
+_JSONL_EXT = {".jsonl", ".ndjson", ".jsonlines"}
+_EXCEL_EXT = {".xlsx", ".xlsm"}
+_PARQUET_EXT = {".parquet", ".pq", ".parq"}
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FOREIGN = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+    b"SQLite format 3": "an SQLite database",
+}
+_SUPPORTED = "CSV, TSV, TXT, Excel (.xlsx), Parquet, JSON or JSON Lines"
+_HEAD = 256 * 1024
+DEFAULT_LIMITS = DataLimits()
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """A loaded table and how it was read. ``warnings`` are sentences to show the user."""
+
+    frame: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    format: str = "csv"  # csv | excel | parquet | json | jsonl
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    header: bool | None = None
+    sheet: str | None = None
+    source_bytes: int = 0
+    content_hash: str = ""  # sha256 of the source bytes, for idempotent dataset storage
+
+    @property
+    def rows(self) -> int:
+        return int(self.frame.shape[0])
+
+    @property
+    def columns(self) -> int:
+        return int(self.frame.shape[1])
+
+
+def _check_size(size: int, limits: DataLimits) -> None:
+    if size > limits.max_file_bytes:
+        raise LimitExceeded("max_file_mb", limits.max_file_mb, size / 1024 / 1024, unit="MB")
+
+
+def detect_format(head: bytes, file_name: str) -> str:
+    """csv | excel | parquet | json | jsonl, from the signature first, then the extension."""
+    ext = Path(file_name).suffix.lower()
+    if head.startswith(b"PK\x03\x04") or (ext in _EXCEL_EXT and not head.startswith(b"PAR1")):
+        return "excel"
+    if head.startswith(b"PAR1") or ext in _PARQUET_EXT:
+        return "parquet"
+    if head.startswith(_CFB) or ext in (".xls", ".ods", ".numbers", ".xlsb"):
+        raise UnsupportedFormat(
+            f"unsupported spreadsheet {ext or 'cfb'}",
+            user_message="This looks like an old .xls, .xlsb, .ods or password-protected "
+            "workbook. Save it as .xlsx or CSV and send it again.",
+        )
+    for magic, what in _FOREIGN.items():
+        if head.startswith(magic):
+            raise UnsupportedFormat(
+                f"foreign file: {what}",
+                user_message=f"This file is {what}, not a table. Send {_SUPPORTED}.",
+            )
+    if ext in _JSONL_EXT:
+        return "jsonl"
+    if ext in _JSON_EXT:
+        return "json"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if ext not in (".csv", ".tsv") and start in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(4 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _value_bytes(arrow_type: pa.DataType) -> int:
+    """Lower bound of decoded bytes per value: the fixed width, or a 4-byte offset."""
+    try:
+        return max(int(arrow_type.bit_width) // 8, 1)
+    except ValueError:
+        return 4
+
+
+def _read_parquet(source: bytes | Path, limits: DataLimits) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from statbot.analysis._io_clean import check_shape
+
+    try:
+        handle = pq.ParquetFile(pa.BufferReader(source) if isinstance(source, bytes) else source)
+        meta = handle.metadata
+        check_shape(meta.num_rows, meta.num_columns, limits)
+        # Fixed-width columns decode to rows × width bytes whatever their compressed size;
+        # refuse before decoding a small file that claims billions of values.
+        decoded = sum(meta.num_rows * _value_bytes(f.type) for f in handle.schema_arrow)
+        if decoded > limits.max_decoded_mb * 1024 * 1024:
+            raise LimitExceeded(
+                "max_decoded_mb",
+                limits.max_decoded_mb,
+                decoded / 1024 / 1024,
+                unit="MB",
+                what="The Parquet file decodes to at least",
+            )
+        return handle.read()
+    except LimitExceeded:
+        raise
+    except Exception as exc:  # pyarrow raises many types on corrupt files; translate them all
+        log.info("parquet refused: %r", exc)
+        raise UnreadableFile(
+            f"parquet: {exc!r}",
+            user_message="This Parquet file is damaged or not a Parquet file.",
+        ) from exc
+
+
+def _load(
+    source: bytes | Path, head: bytes, name: str, size: int, limits: DataLimits
+) -> LoadResult:
+    from statbot.analysis._io_clean import finish
+
+    fmt = detect_format(head, name)
+    warnings: list[str] = []
+    result: dict[str, Any] = {"format": fmt, "source_bytes": size}
+    if fmt == "csv":
+        from statbot.analysis._io_csv import read_delimited
+        from statbot.analysis._io_sniff import sniff_text
+
+        sniff, found = sniff_text(head, complete=size <= len(head))
+        warnings.extend(found)
+        table = read_delimited(source, sniff, limits, warnings)
+        result.update(
+            encoding=sniff.encoding,
+            delimiter=sniff.delimiter,
+            decimal=sniff.decimal,
+            header=sniff.header,
+        )
+        decimal = sniff.decimal
+    else:
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        decimal = "."
+        if fmt == "excel":
+            from statbot.analysis._io_excel import read_xlsx
+
+            table, result["sheet"] = read_xlsx(data, limits, warnings)
+        elif fmt == "parquet":
+            table = _read_parquet(source, limits)
+        else:
+            from statbot.analysis._io_json import read_json
+
+            table = read_json(data, limits, warnings, lines=fmt == "jsonl")
+    frame = finish(table, limits, warnings, decimal=decimal)
+    return LoadResult(frame=frame, warnings=warnings, **result)
+
+
+def load_bytes(data: bytes, file_name: str, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
+    """Load an uploaded file held in memory; ``file_name`` is only a hint for the format."""
+    _check_size(len(data), limits)
+    result = _load(bytes(data), data[:_HEAD], file_name, len(data), limits)
+    result.content_hash = _hash(data)
+    log.info("loaded %s: %d rows × %d columns", result.format, result.rows, result.columns)
+    return result
+
+
+def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
+    """Load a file from disk (CSV is parsed straight from the file, not copied into memory)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        _check_size(size, limits)
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+    except IsADirectoryError as exc:
+        raise UnreadableFile(
+            str(exc), user_message=f"'{path.name}' is a folder, not a file."
+        ) from exc
+    except OSError as exc:
+        raise UnreadableFile(
+            str(exc), user_message=f"The file '{path.name}' could not be opened."
+        ) from exc
+    result = _load(path, head, path.name, size, limits)
+    result.content_hash = _file_hash(path)
+    log.info("loaded %s: %d rows × %d columns", result.format, result.rows, result.columns)
+    return result
+
+
+def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV safe to open in a spreadsheet: text starting with = + - @ tab or CR gets a
+    leading apostrophe (OWASP CSV injection); floats keep full precision (shortest repr)."""
+    import pandas as pd
+    from pandas.api import types
+
+    from statbot.analysis._io_clean import FORMULA_START
+
+    def escape(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            return "'" + value
+        return value
+
+    out = pd.DataFrame(index=frame.index)
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if types.is_float_dtype(series.dtype):
+            series = series.map(lambda v: "" if pd.isna(v) else repr(float(v)))
+        elif not (
+            types.is_numeric_dtype(series.dtype) or types.is_datetime64_any_dtype(series.dtype)
+        ):
+            series = series.map(escape)
+        out[i] = series
+    out.columns = [escape(str(c)) for c in frame.columns]
+    text: str = out.to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8")
