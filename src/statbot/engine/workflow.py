@@ -134,6 +134,10 @@ class Context:
         self.replies: list[Reply] = []
         self.next_state: str | None = None
         self.finished = False
+        # Set by the engine when on_enter runs only to show the prompt again (/help, /back,
+        # a stale menu): transitions requested then are ignored.
+        self.reprompt = False
+        self.forget_requested = False
 
     @property
     def data(self) -> dict[str, Any]:
@@ -166,6 +170,11 @@ class Context:
 
     def stay(self) -> None:
         self.next_state = None
+
+    def request_forget(self) -> None:
+        """Ask the engine to delete everything of this user (all sessions, their data files)
+        once this handler returns; the current conversation restarts empty with these replies."""
+        self.forget_requested = True
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run CPU or disk work off the event loop."""

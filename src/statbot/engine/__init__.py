@@ -1,0 +1,63 @@
+"""The conversation engine: events, replies, sessions, workflows, dispatch and the manager.
+
+Transport-free: channels turn updates into :class:`Event` and render :class:`Reply`;
+workflows are declarative :class:`Workflow` definitions; :class:`StateManager` applies events
+durably through a :class:`~statbot.engine.stores.SessionStore`.
+"""
+
+from __future__ import annotations
+
+from statbot.engine.dispatch import Dispatcher, Outcome
+from statbot.engine.errors import (
+    DatasetTooLargeError,
+    QuarantinedSessionError,
+    StaleVersionError,
+    TransitionError,
+    WorkflowDefinitionError,
+)
+from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+from statbot.engine.expiry import EngineConfig
+from statbot.engine.limits import ensure_dataset_size
+from statbot.engine.manager import Deliverer, StateManager
+from statbot.engine.migrations import Migrations
+from statbot.engine.replies import DONE_OPTION, Option, OutboxItem, Reply, ReplyKind
+from statbot.engine.session import SCHEMA_VERSION, Session, SessionStatus
+from statbot.engine.workflow import (
+    Context,
+    Prerequisite,
+    State,
+    Workflow,
+    WorkflowRegistry,
+)
+
+__all__ = [
+    "DONE_OPTION",
+    "SCHEMA_VERSION",
+    "Context",
+    "ConversationKey",
+    "DatasetTooLargeError",
+    "Deliverer",
+    "Dispatcher",
+    "EngineConfig",
+    "Event",
+    "EventKind",
+    "Migrations",
+    "Option",
+    "OutboxItem",
+    "Outcome",
+    "Prerequisite",
+    "QuarantinedSessionError",
+    "Reply",
+    "ReplyKind",
+    "Session",
+    "SessionStatus",
+    "StaleVersionError",
+    "State",
+    "StateManager",
+    "TransitionError",
+    "Upload",
+    "Workflow",
+    "WorkflowDefinitionError",
+    "WorkflowRegistry",
+    "ensure_dataset_size",
+]

@@ -1,0 +1,352 @@
+"""StateManager: journals events, applies them one at a time per conversation, commits, delivers.
+
+The promises it keeps (DESIGN.md): an event is durable in the store's inbox before ``submit``
+returns (the channel acknowledges Telegram only then); each applied event is ONE atomic,
+versioned commit of session + replies + applied id + inbox consumption; a duplicate is never
+applied twice and its pending replies are re-sent; per key, events apply in inbox order;
+different keys run concurrently.
+
+Delivery: after a commit the manager calls the deliverer (``set_deliverer``) with that key's
+undelivered replies in order and marks delivered the seqs it returns. What it did not return
+stays in the outbox and is re-sent on the next event of that key and on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from statbot.engine.dispatch import Dispatcher, Outcome
+from statbot.engine.errors import StaleVersionError
+from statbot.engine.events import ConversationKey, Event
+from statbot.engine.expiry import EngineConfig, Expiry
+from statbot.engine.keyed import KeyedRunner
+from statbot.engine.migrations import Migrations
+from statbot.engine.replies import OutboxItem, Reply
+from statbot.engine.session import Session
+from statbot.engine.stores.base import InboxEntry, SessionStore
+from statbot.engine.texts import SOMETHING_WENT_WRONG
+from statbot.engine.workflow import WorkflowRegistry
+from statbot.errors import SessionError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Deliverer = Callable[[str, list[OutboxItem]], Awaitable[Sequence[int]]]
+ForgetHook = Callable[[int], Awaitable[None]]
+SessionDeletedHook = Callable[[Session], Awaitable[None]]
+
+__all__ = ["Deliverer", "EngineConfig", "StateManager"]
+
+# A workflow name no registry has: a session that cannot be migrated is quarantined through it.
+_UNMIGRATABLE = "__unmigratable__"
+
+
+class StateManager:
+    def __init__(
+        self,
+        store: SessionStore,
+        registry: WorkflowRegistry,
+        *,
+        services: Any = None,
+        config: EngineConfig | None = None,
+        clock: Callable[[], float] = time.time,
+        migrations: Migrations | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.config = config or EngineConfig()
+        self.clock = clock
+        self.migrations = migrations or Migrations()
+        self.dispatcher = Dispatcher(
+            registry, services=services, history_limit=self.config.max_history_messages
+        )
+        self._keys = KeyedRunner(self._apply_entry)
+        self._expiry = Expiry(self)
+        self._deliverer: Deliverer | None = None
+        self._undelivered: set[str] = set()  # keys whose last delivery left items behind
+        self._forget_hooks: list[ForgetHook] = []
+        self._deleted_hooks: list[SessionDeletedHook] = []
+        self._running = False
+        self._cleanup: asyncio.Task[None] | None = None
+        self.counters = {"applied": 0, "duplicates": 0, "failed": 0, "stale_retries": 0}
+
+    # wiring ---------------------------------------------------------------------------------
+    def set_deliverer(self, fn: Deliverer) -> None:
+        self._deliverer = fn
+
+    def add_forget_hook(self, fn: ForgetHook) -> None:
+        self._forget_hooks.append(fn)
+
+    def add_session_deleted_hook(self, fn: SessionDeletedHook) -> None:
+        self._deleted_hooks.append(fn)
+
+    # lifecycle ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    async def start(self) -> None:
+        """Replay the inbox, re-send the outbox, start the cleanup loop. Idempotent."""
+        if self._running:
+            return
+        await self.store.open()
+        self._running = True
+        if self._deliverer is not None:
+            pending = await self.store.outbox_pending(limit=100_000)
+            for key in sorted({item.key for item in pending}):
+                self._undelivered.add(key)
+                # Through the key's queue so old replies go out before replies to replays.
+                task = asyncio.ensure_future(self._keys.call(key, partial(self._redeliver, key)))
+                task.add_done_callback(_log_failure)
+        after = 0
+        while True:
+            entries = await self.store.inbox_pending(limit=1000, after_seq=after)
+            for entry in entries:
+                self._keys.schedule(entry)
+            if len(entries) < 1000:
+                break
+            after = entries[-1].seq
+        self._cleanup = asyncio.create_task(self._cleanup_loop(), name="statbot-cleanup")
+        log.info("engine started on %s store; %d key(s) busy", self.store.name, len(self._keys))
+
+    async def stop(self, timeout: float = 10) -> None:  # noqa: ASYNC109 - the app passes its grace
+        """Stop taking events, finish in-flight ones within ``timeout``, stop the loop."""
+        if not self._running:
+            return
+        self._running = False
+        if self._cleanup is not None:
+            self._cleanup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cleanup
+            self._cleanup = None
+        try:
+            await asyncio.wait_for(self._keys.drain(), timeout)
+        except TimeoutError:
+            log.warning("engine stop: work still running after %.1f s; left in the inbox", timeout)
+            await self._keys.cancel()
+        log.info("engine stopped")
+
+    async def __aenter__(self) -> StateManager:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # events ---------------------------------------------------------------------------------
+    async def submit(self, event: Event) -> bool:
+        """Journal ``event`` (durable when this returns) and schedule it. False: a duplicate of
+        an entry still pending (nothing new to do; the channel may acknowledge either way)."""
+        if not self._running:
+            raise SessionError("the engine is not running; start() it before submitting")
+        key = str(event.key)
+        ticket = self._keys.begin_append(key)
+        entry: InboxEntry | None = None
+        try:
+            seq = await self.store.inbox_append(event)
+            if seq is not None:
+                entry = InboxEntry(seq, key, event.event_id, event)
+        finally:
+            self._keys.end_append(key, ticket, entry)
+        if entry is None:
+            self.counters["duplicates"] += 1
+        return entry is not None
+
+    async def submit_many(self, events: Iterable[Event]) -> list[bool]:
+        return list(await asyncio.gather(*(self.submit(e) for e in events)))
+
+    async def drain(self) -> None:
+        """Wait until every event submitted so far is applied and its delivery attempted."""
+        await self._keys.drain()
+
+    # expiry and forgetting ------------------------------------------------------------------
+    async def sweep(self, now: float | None = None) -> dict[str, int]:
+        """One expiry pass: idle ACTIVE -> GRACE, GRACE past ``grace_until`` -> deleted."""
+        return await self._expiry.sweep(self.clock() if now is None else now)
+
+    async def forget(self, user_id: int) -> int:
+        """Delete every session of ``user_id`` (each in its key's turn) and run the hooks."""
+        count = 0
+        for key in await self.store.keys_for_user(user_id):
+            if await self.on_key(key, partial(self._delete_session, key)):
+                count += 1
+        await self._run_forget_hooks(user_id)
+        log.info("forgot user %d: %d session(s)", user_id, count)
+        return count
+
+    async def on_key(self, key: ConversationKey, op: Callable[[], Awaitable[T]]) -> T:
+        """Run ``op()`` in ``key``'s turn, serialised with that key's events."""
+        return await self._keys.call(str(key), op)
+
+    async def stats(self) -> dict[str, int]:
+        counts = (await self.store.counts()).as_dict()
+        counts.update(self.counters)
+        counts["busy_keys"] = len(self._keys)
+        return counts
+
+    # applying one event ---------------------------------------------------------------------
+    async def _apply_entry(self, entry: InboxEntry) -> None:
+        event = entry.event
+        for _attempt in range(self.config.max_commit_retries + 1):
+            session = await self._load(event.key)
+            if session.has_applied(event.event_id, event.update_id):
+                await self.store.inbox_discard(entry.seq)
+                self.counters["duplicates"] += 1
+                await self._deliver(entry.key, None)
+                return
+            expected = session.version
+            outcome = await self._dispatch(session, event)
+            session = outcome.session
+            try:
+                if outcome.forget:
+                    items = await self._commit_forget(outcome, entry, expected)
+                else:
+                    session.mark_applied(event.event_id, event.update_id)
+                    session.updated_at = self.clock()
+                    items = await self.store.commit(
+                        session,
+                        expected_version=expected,
+                        replies=outcome.replies,
+                        event_id=event.event_id,
+                        inbox_seq=entry.seq,
+                    )
+            except StaleVersionError as exc:
+                self.counters["stale_retries"] += 1
+                log.info("re-applying %s on fresh state: %s", event.event_id, exc)
+                continue
+            self.counters["applied"] += 1
+            await self._deliver(entry.key, items)
+            return
+        self.counters["failed"] += 1
+        log.error(
+            "gave up applying %s to %s after %d stale commits; left in the inbox",
+            event.event_id,
+            entry.key,
+            self.config.max_commit_retries + 1,
+        )
+
+    async def _load(self, key: ConversationKey) -> Session:
+        session = await self.store.load(key)
+        if session is None:
+            now = self.clock()
+            return Session(key=key, created_at=now, updated_at=now)
+        if self.migrations.needed(session):
+            try:
+                return self.migrations.apply(session)
+            except Exception:
+                log.exception("session %s cannot be migrated; quarantined", key)
+                return Session(
+                    key=key,
+                    workflow=_UNMIGRATABLE,
+                    version=session.version,
+                    schema_version=self.migrations.target,
+                )
+        return session
+
+    async def _dispatch(self, session: Session, event: Event) -> Outcome:
+        try:
+            return await self.dispatcher.apply(session, event)
+        except Exception:
+            # A bug in routing (handler errors are handled inside): answer and consume the
+            # event on the stored state rather than failing it forever at every restart.
+            log.exception("dispatching %s for %s failed", event.event_id, event.key)
+            fresh = await self._load(event.key)
+            return Outcome(fresh, [Reply.say(SOMETHING_WENT_WRONG)], failed=True)
+
+    async def _commit_forget(
+        self, outcome: Outcome, entry: InboxEntry, expected: int
+    ) -> list[OutboxItem]:
+        """ctx.request_forget(): delete the user's other sessions and data (hooks), then commit
+        an empty session for this key with the replies, fenced by the loaded version."""
+        old = outcome.session
+        event = entry.event
+        for key in await self.store.keys_for_user(event.key.user_id):
+            if key != event.key:
+                await self._delete_session(key)
+        await self.run_deleted_hooks(old)
+        await self._run_forget_hooks(event.key.user_id)
+        now = self.clock()
+        fresh = Session(key=event.key, created_at=now, updated_at=now)
+        fresh.mark_applied(event.event_id, event.update_id)
+        return await self.store.commit(
+            fresh,
+            expected_version=expected,
+            replies=outcome.replies,
+            event_id=event.event_id,
+            inbox_seq=entry.seq,
+        )
+
+    # delivery -------------------------------------------------------------------------------
+    async def _redeliver(self, key: str) -> None:
+        await self._deliver(key, None)
+
+    async def _deliver(self, key: str, items: list[OutboxItem] | None) -> None:
+        """Send ``key``'s undelivered replies in order. ``items``: what was just committed
+        (enough when nothing older is pending); None: look the pending ones up."""
+        if self._deliverer is None:
+            return
+        if items is None or key in self._undelivered:
+            items = await self.store.outbox_pending(key)
+        if not items:
+            self._undelivered.discard(key)
+            return
+        try:
+            done = list(await self._deliverer(key, list(items)))
+        except Exception:
+            log.exception("delivering %d repl(ies) to %s failed; will retry", len(items), key)
+            self._undelivered.add(key)
+            return
+        if done:
+            await self.store.outbox_mark_delivered(key, done)
+        if set(done) >= {item.seq for item in items}:
+            self._undelivered.discard(key)
+        else:
+            self._undelivered.add(key)
+
+    # deletion -------------------------------------------------------------------------------
+    async def _delete_session(self, key: ConversationKey) -> bool:
+        session = await self.store.load(key)
+        if session is None:
+            return False
+        await self.store.delete(key)
+        await self.run_deleted_hooks(session)
+        return True
+
+    async def run_deleted_hooks(self, session: Session) -> None:
+        """Tell the hooks a session is gone (its data files go with it)."""
+        self._undelivered.discard(str(session.key))
+        for hook in self._deleted_hooks:
+            try:
+                await hook(session)
+            except Exception:
+                log.exception("session-deleted hook failed for %s", session.key)
+
+    async def _run_forget_hooks(self, user_id: int) -> None:
+        for hook in self._forget_hooks:
+            try:
+                await hook(user_id)
+            except Exception:
+                log.exception("forget hook failed for user %d", user_id)
+
+    async def _cleanup_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.cleanup_interval_seconds)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("expiry sweep failed; will retry")
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background delivery failed", exc_info=task.exception())
