@@ -1,0 +1,21 @@
+"""The conversations statbot offers, built on the engine and the analysis core.
+
+``default_registry()`` is the one list of workflows the bot, the console and the sandbox serve.
+Add a workflow by appending it to the list below.
+"""
+
+from __future__ import annotations
+
+from statbot.engine.workflow import Workflow, WorkflowRegistry
+
+
+def all_workflows() -> list[Workflow]:
+    from statbot.workflows.describe import DESCRIBE
+
+    return [
+        DESCRIBE,
+    ]
+
+
+def default_registry() -> WorkflowRegistry:
+    return WorkflowRegistry(all_workflows())
