@@ -1,0 +1,247 @@
+"""The control API under ``/_sandbox/``: what the web page and tests use to act as users.
+
+JSON in, JSON out; errors are ``{"error": "..."}`` with a 4xx status. Wait endpoints long-poll
+and answer 408 with the chat's current view when their condition is not met in time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+from aiohttp import web
+
+from statbot.channels.sandbox import users
+from statbot.channels.sandbox.botapi import commands_for_chat
+from statbot.channels.sandbox.state import Bot, SandboxState, User
+from statbot.channels.sandbox.users import ControlError
+from statbot.channels.sandbox.views import chat_view
+
+MAX_WAIT_SECONDS = 120.0
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class Control:
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/_sandbox/info", self.info),
+            web.post("/_sandbox/users", self.add_user),
+            web.post("/_sandbox/messages", self.message),
+            web.post("/_sandbox/uploads", self.upload),
+            web.post("/_sandbox/presses", self.press),
+            web.get("/_sandbox/chats/{user_id}", self.chat),
+            web.post("/_sandbox/wait", self.wait),
+            web.get("/_sandbox/events", self.events),
+            web.post("/_sandbox/reset", self.reset),
+            web.get("/_sandbox/config", self.get_config),
+            web.post("/_sandbox/config", self.set_config),
+            web.get("/_sandbox/files/{file_unique_id}/{name}", self.file),
+        ]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _bot(self, raw: Any) -> Bot:
+        bot = self.state.bot_by_id(int(raw) if raw not in (None, "") else None)
+        if bot is None:
+            raise ControlError(f"no bot with id {raw}", 404)
+        return bot
+
+    def _user(self, raw: Any) -> User:
+        if raw in (None, ""):
+            return next(iter(self.state.users.values()))
+        user = self.state.users.get(int(raw))
+        if user is None:
+            raise ControlError(f"no user with id {raw}", 404)
+        return user
+
+    @staticmethod
+    async def _json(request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise ControlError("the body must be a JSON object") from exc
+        if not isinstance(body, dict):
+            raise ControlError("the body must be a JSON object")
+        return body
+
+    @web.middleware
+    async def errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except ControlError as exc:
+            return _error(str(exc), exc.status)
+        except (TypeError, ValueError) as exc:
+            if not request.path.startswith("/_sandbox/"):
+                raise
+            return _error(f"bad request: {exc}")
+        return response
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def info(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "bots": [
+                    {"id": b.id, "first_name": b.first_name, "username": b.username}
+                    for b in self.state.bots.values()
+                ],
+                "users": [u.to_api() for u in self.state.users.values()],
+                "seq": self.state.event_seq,
+            }
+        )
+
+    async def add_user(self, request: web.Request) -> web.Response:
+        name = str((await self._json(request)).get("first_name", "")).strip()
+        if not name:
+            raise ControlError("first_name is required")
+        return web.json_response(self.state.add_user(name).to_api())
+
+    async def message(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        injected = users.send_text(
+            self.state,
+            self._bot(body.get("bot_id")),
+            self._user(body.get("user_id")),
+            str(body.get("text", "")),
+            reply_to=body.get("reply_to_message_id"),
+        )
+        return web.json_response(injected.to_json())
+
+    async def upload(self, request: web.Request) -> web.Response:
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            part = form.get("file")
+            if not isinstance(part, web.FileField):
+                raise ControlError("multipart upload needs a 'file' part")
+            fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+            data, name = part.file.read(), part.filename or "file"
+            mime: Any = part.content_type
+        else:
+            fields = await self._json(request)
+            try:
+                data = base64.b64decode(str(fields.get("content_base64", "")), validate=True)
+            except binascii.Error as exc:
+                raise ControlError("content_base64 is not valid base64") from exc
+            name = str(fields.get("file_name") or "file")
+            mime = fields.get("mime_type")
+        as_photo = str(fields.get("as_photo", "")).lower() in ("1", "true")
+        injected = users.send_file(
+            self.state,
+            self._bot(fields.get("bot_id")),
+            self._user(fields.get("user_id")),
+            data,
+            name,
+            mime_type=str(mime) if mime else None,
+            caption=str(fields["caption"]) if fields.get("caption") else None,
+            as_photo=as_photo,
+        )
+        return web.json_response(injected.to_json())
+
+    async def press(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        injected = users.press_button(
+            self.state,
+            self._bot(body.get("bot_id")),
+            self._user(body.get("user_id")),
+            int(body["message_id"]),
+            str(body["data"]),
+        )
+        return web.json_response(injected.to_json())
+
+    def _view(self, bot: Bot, user: User) -> dict[str, Any]:
+        chat = self.state.find_chat(bot, user.id)
+        if chat is None:
+            chat = self.state.chat(bot, user)
+        view = chat_view(chat)
+        view["commands"] = commands_for_chat(bot, user.id)
+        return view
+
+    async def chat(self, request: web.Request) -> web.Response:
+        bot = self._bot(request.query.get("bot_id"))
+        return web.json_response(self._view(bot, self._user(request.match_info["user_id"])))
+
+    async def wait(self, request: web.Request) -> web.Response:
+        """Until the chat has ``bot_messages`` bot messages after ``after_message_id`` and/or
+        the bot has been quiet in it for ``idle_ms``; 408 with the view on ``timeout``."""
+        body = await self._json(request)
+        bot, user = self._bot(body.get("bot_id")), self._user(body.get("user_id"))
+        wanted = int(body.get("bot_messages", 0))
+        after = int(body.get("after_message_id", 0))
+        idle = float(body.get("idle_ms", 0)) / 1000.0
+        timeout = min(float(body.get("timeout", 10.0)), MAX_WAIT_SECONDS)
+        start = time.monotonic()
+        deadline = start + timeout
+        while True:
+            now = time.monotonic()
+            chat = self.state.find_chat(bot, user.id)
+            count = (
+                sum(1 for m in chat.messages.values() if m.from_bot and m.message_id > after)
+                if chat
+                else 0
+            )
+            last = max(chat.last_bot_activity if chat else 0.0, start)
+            quiet_for = now - last
+            if count >= wanted and quiet_for >= idle:
+                return web.json_response(self._view(bot, user))
+            if now >= deadline:
+                view = self._view(bot, user)
+                view["error"] = f"timed out after {timeout:g}s: {count}/{wanted} bot messages"
+                return web.json_response(view, status=408)
+            sleep = deadline - now
+            if count >= wanted:
+                sleep = min(sleep, idle - quiet_for)
+            await self.state.changed.wait(sleep)
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Long-poll the event feed (the page follows it): events with ``seq`` > ``since``."""
+        since = int(request.query.get("since", "0"))
+        timeout = min(float(request.query.get("timeout", "25")), MAX_WAIT_SECONDS)
+        deadline = time.monotonic() + timeout
+        while True:
+            if since > self.state.event_seq or (
+                self.state.events and self.state.events[0]["seq"] > since + 1
+            ):
+                # Events were dropped (reset, or the bounded log wrapped): the page reloads.
+                return web.json_response(
+                    {"seq": self.state.event_seq, "events": [{"type": "reset"}]}
+                )
+            fresh = [e for e in self.state.events if e["seq"] > since]
+            remaining = deadline - time.monotonic()
+            if fresh or remaining <= 0:
+                return web.json_response({"seq": self.state.event_seq, "events": fresh})
+            await self.state.changed.wait(remaining)
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.state.reset()
+        return web.json_response({"ok": True})
+
+    async def get_config(self, request: web.Request) -> web.Response:
+        return web.json_response(vars(self.state.config))
+
+    async def set_config(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        config = self.state.config
+        for key, value in body.items():
+            if not hasattr(config, key):
+                raise ControlError(f"unknown setting {key!r}")
+            setattr(config, key, type(getattr(config, key))(value))
+        return web.json_response(vars(config))
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.state.files.by_unique_id(request.match_info["file_unique_id"])
+        if stored is None:
+            raise ControlError("no such file", 404)
+        inline = stored.mime_type.startswith("image/")
+        disposition = "inline" if inline else f'attachment; filename="{stored.file_name}"'
+        return web.FileResponse(
+            stored.disk_path,
+            headers={"Content-Type": stored.mime_type, "Content-Disposition": disposition},
+        )

@@ -1,0 +1,48 @@
+"""``statbot sandbox``: the local Telegram stand-in with its web chat page."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from statbot.cli import app
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="address to bind (keep it local)"),
+    port: int = typer.Option(8765, help="port for the Bot API, the control API and the page"),
+    token: list[str] | None = typer.Option(  # noqa: B008 - typer's idiom
+        None, help="bot token(s) the emulator accepts (default 123456:SANDBOX); repeatable"
+    ),
+    rate_limit: float = typer.Option(30.0, help="bot messages per second per chat before a 429"),
+) -> None:
+    """Run the Bot API emulator and web chat (no Telegram needed) until Ctrl-C."""
+    from statbot.channels.sandbox.server import run_sandbox
+    from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig
+    from statbot.logs import setup_logging
+
+    setup_logging("INFO")
+    tokens = token or [DEFAULT_TOKEN]
+
+    async def serve() -> None:
+        config = SandboxConfig(rate_limit_per_chat=rate_limit)
+        try:
+            context = run_sandbox(host=host, port=port, token=tokens, config=config)
+            async with context as running:
+                typer.echo(f"open {running.page_url}")
+                typer.echo(f"STATBOT_TELEGRAM_API_URL={running.api_url}")
+                typer.echo(f"bot token(s): {', '.join(tokens)}")
+                await asyncio.Event().wait()
+        except OSError as exc:
+            typer.echo(f"statbot sandbox: cannot listen on {host}:{port}: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        except ValueError as exc:
+            typer.echo(f"statbot sandbox: {exc}", err=True)
+            raise typer.Exit(2) from exc
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        typer.echo("sandbox stopped")
