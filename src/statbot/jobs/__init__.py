@@ -1,0 +1,19 @@
+"""Background jobs: the JobRunner contract (base.py), job kinds (registry.py) and the local
+runner (local.py: one subprocess per job, SQLite job table). See base.py for the events."""
+
+from __future__ import annotations
+
+from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
+from statbot.jobs.registry import JobFunction, Progress, get_job, register_job
+
+__all__ = [
+    "Emit",
+    "JobFunction",
+    "JobInfo",
+    "JobRunner",
+    "JobSpec",
+    "JobStatus",
+    "Progress",
+    "get_job",
+    "register_job",
+]

@@ -1,0 +1,158 @@
+"""Production job kinds. ``train``: fit a model on a stored dataset and save it to the user's
+registry, in the worker subprocess (pandas/sklearn/matplotlib are imported there, not in the bot).
+
+Idempotent: the model id is derived from the job's idempotency key (``ModelRegistry.save``), so a
+run resumed after a crash saves the same model once; charts are written temp-then-rename.
+Build the spec with :func:`train_spec` so the payload has every field the job reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statbot.errors import DataError
+from statbot.jobs.base import JobSpec
+from statbot.jobs.registry import Progress, register_job
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from statbot.analysis.ml import TrainResult
+
+log = logging.getLogger(__name__)
+
+TRAIN = "train"
+# Share of the progress bar: loading, then training (ml.train's own fractions), then saving.
+_LOAD, _TRAIN = 0.05, 0.85
+
+
+def train_spec(
+    *,
+    key: str,
+    user_id: int,
+    idempotency_key: str,
+    data_dir: Path,
+    dataset_path: Path,
+    target: str,
+    features: list[str] | None = None,
+    model: str = "auto",
+    cv: int = 5,
+    seed: int = 0,
+    name: str | None = None,
+    timeout_s: float | None = None,
+    memory_mb: int | None = None,
+) -> JobSpec:
+    """The JobSpec of a training run. ``dataset_path``: a Parquet file of the dataset store, or
+    any file :func:`statbot.analysis.io.load_path` reads (deferred loading of a server path)."""
+    payload: dict[str, Any] = {
+        "user_id": user_id,
+        "idempotency_key": idempotency_key,
+        "data_dir": str(data_dir),
+        "dataset_path": str(dataset_path),
+        "target": target,
+        "features": features,
+        "model": model,
+        "cv": cv,
+        "seed": seed,
+        "name": name,
+    }
+    return JobSpec(TRAIN, key, user_id, idempotency_key, payload, timeout_s, memory_mb)
+
+
+@register_job(TRAIN)
+def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
+    from statbot.analysis.ml import train
+    from statbot.analysis.registry import ModelRegistry
+
+    progress(0.0, "Loading the data")
+    frame, warnings = _load(Path(payload["dataset_path"]))
+    progress(_LOAD, f"Loaded {len(frame)} rows")
+
+    def scaled(fraction: float, message: str) -> None:
+        progress(_LOAD + (_TRAIN - _LOAD) * fraction, message)
+
+    result = train(
+        frame,
+        str(payload["target"]),
+        payload.get("features"),
+        model=str(payload.get("model") or "auto"),
+        cv=int(payload.get("cv") or 5),
+        seed=int(payload.get("seed") or 0),
+        progress=scaled,
+    )
+    progress(_TRAIN, "Saving the model")
+    registry = ModelRegistry(Path(payload["data_dir"]))
+    user_id = int(payload["user_id"])
+    name = str(payload.get("name") or f"{result.model_name} for {result.target}")
+    card = registry.save(user_id, result, name, idempotency_key=str(payload["idempotency_key"]))
+    progress(0.9, "Drawing the charts")
+    warnings.extend(result.warnings)
+    charts = _charts(result, workdir / "charts", warnings)
+    progress(1.0, "Done")
+    return {
+        "model_id": card.model_id,
+        "name": card.name,
+        "model_path": str(registry.path_of(user_id, card.model_id)),
+        "card": card.to_dict(),
+        "warnings": warnings,
+        "charts": charts,
+    }
+
+
+def _load(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    if not path.is_file():
+        raise DataError(
+            f"dataset file {path} is missing",
+            user_message="The data for this training is no longer there; please upload it again.",
+        )
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        return pd.read_parquet(path), []
+    from statbot.analysis.io import load_path
+
+    loaded = load_path(path)
+    return loaded.frame, list(loaded.warnings)
+
+
+def _charts(result: TrainResult, directory: Path, warnings: list[str]) -> dict[str, str]:
+    """The charts that fit the task, as PNG files: {name: path}; failures become warnings."""
+    from statbot.analysis import charts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, Any] = {}
+    if result.task == "regression":
+        wanted["predicted_vs_actual"] = lambda: charts.scatter_fit(
+            result.holdout_true, result.holdout_pred, f"actual {result.target}", "predicted"
+        )
+        wanted["residuals"] = lambda: charts.residuals_qq(
+            result.holdout_pred, result.holdout_true - result.holdout_pred
+        )
+    else:
+        wanted["confusion_matrix"] = lambda: charts.confusion_matrix_chart(
+            result.holdout_true, result.holdout_pred, result.classes
+        )
+        if result.holdout_proba is not None:
+            wanted["roc"] = lambda: charts.roc_curves(
+                result.holdout_true, result.holdout_proba, result.classes
+            )
+    if result.importances:
+        wanted["importance"] = lambda: charts.importance_bars(result.importances)
+    if len(result.leaderboard) > 1:
+        wanted["leaderboard"] = lambda: charts.leaderboard_bars(result.leaderboard)
+    out: dict[str, str] = {}
+    for name, draw in wanted.items():
+        path = directory / f"{name}.png"
+        tmp = directory / f".{name}.png.{os.getpid()}.tmp"
+        try:
+            tmp.write_bytes(draw())
+        except Exception:  # the model is saved; a chart is not worth failing the job for
+            log.exception("chart %s could not be drawn", name)
+            warnings.append(f"The {name.replace('_', ' ')} chart could not be drawn.")
+            continue
+        os.replace(tmp, path)
+        out[name] = str(path)
+    return out
