@@ -95,6 +95,33 @@ async def test_concurrent_submits_of_one_key_keep_inbox_order(manager, store):
     assert session.data["seen"] == [f"m{i}" for i in range(2, 40)]
 
 
+class LaggingAppendStore(MemoryStore):
+    """Journals at once but returns late, earlier calls later: appends finish out of order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lag = 0
+
+    async def inbox_append(self, event):
+        seq = await super().inbox_append(event)
+        self.lag -= 1
+        for _ in range(max(self.lag, 0)):
+            await asyncio.sleep(0)
+        return seq
+
+
+async def test_appends_finishing_out_of_order_still_apply_in_inbox_order(registry):
+    store = LaggingAppendStore()
+    m = StateManager(store, registry)
+    async with m:
+        await m.submit(cmd(A, 1, "count"))
+        store.lag = 40
+        await m.submit_many(text(A, i, f"m{i}") for i in range(2, 30))
+        await m.drain()
+    entries_order = [f"m{i}" for i in range(2, 30)]
+    assert (await store.load(A)).data["seen"] == entries_order
+
+
 async def test_duplicate_pending_submit_returns_false(store):
     release = asyncio.Event()
 
