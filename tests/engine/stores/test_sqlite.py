@@ -77,3 +77,18 @@ async def test_idle_session_row_is_compact_json(tmp_path: Path):
     assert ": " not in body and ", " not in body  # compact separators
     assert '"data"' not in body and '"menu"' not in body  # empty fields are left out
     assert len(body) < 250
+
+
+def wal_size(path: Path) -> int:
+    return Path(f"{path}-wal").stat().st_size
+
+
+async def test_checkpoint_folds_the_wal_into_the_main_file(tmp_path: Path):
+    path = tmp_path / "s.sqlite3"
+    async with SqliteStore(path) as store:
+        for chat in range(50):
+            await store.commit(Session(ConversationKey("tg", chat, 2)), expected_version=0)
+        assert wal_size(path) > 0
+        assert await store.checkpoint() is True
+        assert wal_size(path) == 0
+        assert len(await store.keys_for_user(2)) == 50

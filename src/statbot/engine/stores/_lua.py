@@ -29,11 +29,15 @@ COMMIT = (
     + """
 local skey, okey, ukey = KEYS[1], KEYS[2], KEYS[3]
 local name, expected = ARGV[1], tonumber(ARGV[2])
-local current = tonumber(redis.call('HGET', skey, 'v') or '0')
+local current, out = 0, 0
+local stored = redis.call('GET', skey)
+if stored then
+  local v, o = string.match(stored, '^(%d+) (%d+) ')
+  current, out = tonumber(v), tonumber(o)
+end
 if current ~= expected then return {0, current} end
-local out = tonumber(redis.call('HGET', skey, 'o') or '0')
 local n = #ARGV - 9
-redis.call('HSET', skey, 'v', current + 1, 'o', out + n, 'd', ARGV[3])
+redis.call('SET', skey, (current + 1) .. ' ' .. (out + n) .. ' ' .. ARGV[3])
 for i = 1, n do redis.call('HSET', okey, out + i, ARGV[9 + i]) end
 if n > 0 then redis.call('SADD', KEYS[7], name) end
 if ARGV[4] == 'grace' then
@@ -44,7 +48,7 @@ else
   redis.call('ZREM', KEYS[5], name)
 end
 if ARGV[6] == '1' then redis.call('SADD', KEYS[6], name) else redis.call('SREM', KEYS[6], name) end
-redis.call('SADD', ukey, name)
+redis.call('ZADD', ukey, 0, name)
 if ARGV[7] ~= '' then consume(KEYS[8], KEYS[9], ARGV[9], ARGV[7]) end
 local ttl = tonumber(ARGV[8])
 if ttl > 0 then
@@ -62,7 +66,7 @@ DELETE = (
     + """
 local name, prefix = ARGV[1], ARGV[2]
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('SREM', KEYS[3], name)
+redis.call('ZREM', KEYS[3], name)
 redis.call('ZREM', KEYS[4], name)
 redis.call('ZREM', KEYS[5], name)
 redis.call('SREM', KEYS[6], name)
@@ -133,11 +137,11 @@ return found
 # KEYS: u   ARGV: prefix — live keys of a user; members whose session expired are dropped.
 USER_KEYS = """
 local found = {}
-for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+for _, name in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if redis.call('EXISTS', ARGV[1] .. 's:' .. name) == 1 then
     found[#found + 1] = name
   else
-    redis.call('SREM', KEYS[1], name)
+    redis.call('ZREM', KEYS[1], name)
   end
 end
 return found

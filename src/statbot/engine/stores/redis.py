@@ -4,9 +4,11 @@ Every write that must be atomic is one Lua script (``_lua.py``), so the versione
 check, session write, outbox append, inbox consumption, index updates) is applied entirely or not
 at all, and no other client sees a half-written conversation. Keys under ``prefix``::
 
-    s:<key>      hash  v=version, o=last outbox seq, d=session JSON
+    s:<key>      string "<version> <last outbox seq> <session JSON>" (a string, not a hash:
+                 a hash with a value over 64 bytes is a hashtable, ~300 bytes more per session)
     o:<key>      hash  outbox seq -> {"e": event_id, "r": reply}
-    u:<user_id>  set   conversation keys of a user (keys_for_user, /forget)
+    u:<user_id>  zset  conversation keys of a user, score 0 (keys_for_user, /forget); a small
+                 zset is a listpack, a small set of strings is a hashtable in Redis 7.0
     active       zset  key -> updated_at, ACTIVE sessions (idle_since)
     grace        zset  key -> grace_until, GRACE sessions (grace_expired)
     wf           set   keys with a workflow in progress (counts)
@@ -113,10 +115,11 @@ class RedisStore(SessionStore):
 
     # sessions -------------------------------------------------------------------------------
     async def load(self, key: ConversationKey) -> Session | None:
-        found = await self._call(self._r.hmget(self._k("s", key), "d", "v"))
-        if found[0] is None:
+        stored = await self._call(self._r.get(self._k("s", key)))
+        if stored is None:
             return None
-        return load_session(found[0], int(found[1]))
+        version, _out_seq, body = stored.split(" ", 2)
+        return load_session(body, int(version))
 
     async def commit(
         self,

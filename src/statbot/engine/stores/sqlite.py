@@ -384,13 +384,19 @@ class SqliteStore(SessionStore):
 
         return await self._run(read)
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL back into the main file and truncate it (benchmarks, backups)."""
+    async def checkpoint(self, attempts: int = 50) -> bool:
+        """Fold the WAL back into the main file and truncate it (backups, benchmarks).
+        Returns False if other connections kept it from completing after ``attempts`` tries."""
 
-        def run() -> None:
-            self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        def run() -> bool:
+            busy, _log, _done = self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return int(busy) == 0
 
-        await self._run(run)
+        for _ in range(attempts):
+            if await self._run(run):
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
 
 class _Checkpointer:
