@@ -210,7 +210,8 @@ class SandboxClient:
             return ChatView.of(await self._call("POST", "/_sandbox/wait", json=payload))
         except SandboxError as exc:
             if exc.status == 408 and exc.view is not None:
-                raise SandboxTimeout(str(exc), ChatView.of(exc.view)) from exc
+                reason = str(exc.view.get("error", "timed out"))
+                raise SandboxTimeout(reason, ChatView.of(exc.view)) from exc
             raise
 
     async def wait_for_bot_messages(
