@@ -29,8 +29,11 @@ EXIT_FAILED = 1
 
 
 class StatbotApp:
-    def __init__(self, settings: Settings, *, health: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, health: bool = True, mode_label: str | None = None
+    ) -> None:
         self.settings = settings
+        self.mode_label = mode_label or settings.mode
         self.metrics = Metrics()
         self.data_dir = Path(settings.data_dir)
         self.store: SessionStore | None = None
@@ -77,7 +80,7 @@ class StatbotApp:
         if self._want_health:
             self.health = HealthServer(
                 self.metrics,
-                mode=s.mode,
+                mode=self.mode_label,
                 port=s.health_port,
                 status_source=self._status,
                 before_scrape=self._refresh_gauges,
@@ -100,7 +103,7 @@ class StatbotApp:
         if self.health is not None:
             await self.health.start()
         self._state = "running"
-        log.info("statbot running in %s mode", self.settings.mode)
+        log.info("statbot running in %s mode", self.mode_label)
 
     async def stop(self) -> None:
         if self._state != "running":
@@ -182,14 +185,14 @@ class StatbotApp:
             self.metrics.jobs.labels(state=state).set(count)
 
 
-async def run_app(settings: Settings) -> int:
+async def run_app(settings: Settings, *, mode_label: str | None = None) -> int:
     """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code."""
     from statbot.ops.lock import InstanceLockedError
     from statbot.ops.signals import install_stop_signals
 
     stop = asyncio.Event()
     install_stop_signals(stop)
-    app = StatbotApp(settings)
+    app = StatbotApp(settings, mode_label=mode_label)
     try:
         await app.start()
     except InstanceLockedError as exc:
