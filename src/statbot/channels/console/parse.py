@@ -5,7 +5,7 @@ In order of precedence:
 2. With a menu open: its number (``Done`` is the number after the last option of a
    multi-select), ``done``, or an option's exact label or id picks it; ``more`` turns the page.
 3. The path of an existing file sends the file.
-4. ``/name args`` is a command.
+4. ``/name args`` is a command (``/tmp/missing.csv`` is not: it is text).
 5. Anything else is text (the workflow resolves typed answers such as ``all except a, b``).
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from statbot.engine.replies import DONE_OPTION, Reply
 
 _SPACES = re.compile(r"[\s_\-]+")
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}$")  # Telegram's command syntax; "/tmp/x" is not one
 QUIT_COMMANDS = frozenset({"quit", "exit"})
 MORE_WORDS = frozenset({"more", "m", "more…", "more..."})
 
@@ -120,6 +121,6 @@ def parse_line(line: str, menu: Reply | None, cwd: Path) -> Parsed | None:
     path = existing_file(text, cwd)
     if path is not None:
         return SendFile(path)
-    if text.startswith("/") and len(text) > 1:
+    if _COMMAND.match(head):
         return Command(head[1:].lower(), rest.strip())
     return Text(text)

@@ -1,0 +1,129 @@
+"""`statbot chat` in a pseudo-terminal: a person's whole /describe conversation, end to end.
+
+The real CLI, engine, SQLite store and workflow run in a child process; the test types as a
+person would and reads what the terminal shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+STATBOT = Path(sys.executable).with_name("statbot")
+PRICES = [4.5, 7.25, 3.0, 10.0, 5.5, 8.75]
+WEIGHTS = [120, 80, 95, 150, 110, 60]
+PROMPT = "> "
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    path = tmp_path / "fruit.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "price", "weight"])
+        for i, (p, w) in enumerate(zip(PRICES, WEIGHTS, strict=True)):
+            writer.writerow([f"fruit{i}", p, w])
+    return path
+
+
+def spawn(tmp_path: Path) -> pexpect.spawn:
+    env = dict(os.environ)
+    env.update(
+        {
+            "STATBOT_DATA_DIR": str(tmp_path / "var"),
+            "STATBOT_SESSION_STORE": "sqlite",
+            "STATBOT_TELEGRAM_TOKEN": "",
+            "TERM": "dumb",
+        }
+    )
+    child = pexpect.spawn(
+        str(STATBOT),
+        ["chat", "--out", str(tmp_path / "out")],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 200),
+    )
+    child.expect_exact("/quit (or Ctrl-D) leaves.")
+    child.expect_exact(PROMPT)
+    return child
+
+
+def say(child: pexpect.spawn, line: str, *expected: str) -> None:
+    child.sendline(line)
+    for text in expected:
+        child.expect_exact(text)
+    child.expect_exact(PROMPT)
+
+
+def test_describe_conversation_in_a_terminal(tmp_path: Path, csv_file: Path) -> None:
+    child = spawn(tmp_path)
+    try:
+        say(child, "/help", "/describe — Summary statistics")
+        say(child, "/describe", "Send me a CSV file")
+        say(
+            child,
+            str(csv_file),
+            "fruit.csv: 6 rows × 3 columns.",
+            "Columns: name (other), price (numeric), weight (numeric)",
+            "1. [ ] price",
+            "2. [ ] weight",
+            "3. Done (0 selected)",
+        )
+        say(child, "1", "1. [x] price", "2. [ ] weight", "3. Done (1 selected)")
+        say(child, "weight", "1. [x] price", "2. [x] weight", "3. Done (2 selected)")
+        child.sendline("3")
+        child.expect_exact("fruit.csv — 2 column(s):")
+        child.expect(r"price: count 6, mean ([0-9.]+), std ([0-9.]+), min 3, max 10")
+        mean, std = (float(g) for g in child.match.groups())
+        assert mean == pytest.approx(statistics.mean(PRICES), rel=1e-5)
+        assert std == pytest.approx(statistics.stdev(PRICES), rel=1e-5)
+        child.expect(r"weight: count 6, mean ([0-9.]+), std ([0-9.]+), min 60, max 150")
+        assert float(child.match.group(1)) == pytest.approx(statistics.mean(WEIGHTS), rel=1e-5)
+        child.expect(r"\[document saved to (\S+)\]")
+        saved = Path(child.match.group(1))
+        child.expect_exact(PROMPT)
+        # The conversation is over: a number is now plain text again.
+        say(child, "1", "/describe")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert saved.parent == tmp_path / "out"
+    with saved.open(newline="") as handle:
+        rows = {row["column"]: row for row in csv.DictReader(handle)}
+    assert float(rows["price"]["mean"]) == pytest.approx(statistics.mean(PRICES), rel=1e-12)
+    assert float(rows["weight"]["std"]) == pytest.approx(statistics.stdev(WEIGHTS), rel=1e-12)
+    assert rows["price"]["count"] == "6"
+
+
+def test_a_restarted_chat_continues_the_conversation(tmp_path: Path, csv_file: Path) -> None:
+    child = spawn(tmp_path)
+    try:
+        say(child, "/describe", "Send me a CSV file")
+        say(child, f"upload {csv_file}", "1. [ ] price")
+        child.sendeof()  # Ctrl-D
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+    child = spawn(tmp_path)  # spawn() already read the greeting up to the first prompt
+    try:
+        assert "Continuing your describe conversation" in (child.before or "")
+        assert "1. [ ] price" in (child.before or "")  # the open menu is shown again
+        say(child, "2", "2. [x] weight")
+        say(child, "done", "weight: count 6", "[document saved to")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
