@@ -67,6 +67,8 @@ async def test_submit_reports_progress_then_one_finished_event(make_runner, make
     assert (workdir / "output.txt").read_text() == "3"
     assert json.loads((workdir / "result.json").read_text()) == done.result
     assert not [p for p in workdir.iterdir() if p.name.endswith(".tmp")]
+    log = (workdir / "worker.log").read_text()
+    assert "attempt 1 in pid" in log and "Warning" not in log
 
 
 async def test_duplicate_submit_is_one_job_and_one_process(make_runner, make_spec, tmp_path):
@@ -253,3 +255,24 @@ def test_event_payload_is_json(make_spec):
     event = info.finished_event()
     assert json.loads(json.dumps(event.to_dict()))["job"]["result"] == {"x": 1.5}
     assert event.event_id == "jabc:done" and event.kind is EventKind.JOB_FINISHED
+
+
+async def test_heartbeats_are_throttled_but_the_latest_is_sent(make_runner, make_spec, recorder):
+    runner = make_runner(progress_interval_s=0.4)
+    await runner.start()
+    info = await runner.submit(make_spec(n=20, step_s=0.05, key="throttle"))
+    async with asyncio.timeout(20):
+        await runner.wait(info.job_id)
+    await until(lambda: recorder.of(info.job_id, EventKind.JOB_FINISHED))
+    progress = recorder.of(info.job_id, EventKind.JOB_PROGRESS)
+    assert 2 <= len(progress) <= 6  # 21 heartbeats over ~1 s, at most one per 0.4 s
+    assert progress[-1].job is not None and progress[-1].job["message"] == "done"
+    assert progress[-1].job["progress"] == 1.0
+
+
+async def test_a_worker_that_cannot_start_fails_the_job(make_runner, make_spec, tmp_path):
+    runner = make_runner(python=str(tmp_path / "no-such-python"))
+    await runner.start()
+    info = await runner.submit(make_spec(n=1))
+    assert info.status is JobStatus.FAILED
+    assert info.error == "The job could not be started."

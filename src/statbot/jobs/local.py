@@ -56,7 +56,7 @@ class LocalJobRunner(JobRunner):
         default_timeout_s: float | None = 1800.0,
         default_memory_mb: int | None = 4096,
         modules: Sequence[str] = DEFAULT_MODULES,
-        progress_interval_s: float = 1.0,
+        progress_interval_s: float = 2.0,
         max_crashes: int = 3,
         tick_s: float = 5.0,
         python: str = sys.executable,
@@ -223,8 +223,13 @@ class LocalJobRunner(JobRunner):
             "parent_pid": os.getpid(),
             "attempt": started.info.attempts,
         }
-        await asyncio.to_thread(write_json_atomic, task_file, task)
-        proc = await spawn_worker(self.python, task_file, workdir / "worker.log")
+        try:
+            await asyncio.to_thread(write_json_atomic, task_file, task)
+            proc = await spawn_worker(self.python, task_file, workdir / "worker.log")
+        except OSError as exc:
+            log.error("job %s could not be started: %r", job_id, exc)
+            await self._finish(job_id, JobStatus.FAILED, None, "The job could not be started.")
+            return False
         await self._db(table.set_pid, job_id, proc.pid, started_at(proc.pid))
         run = Run(job_id, spec, started.info.attempts, proc.pid, workdir, proc=proc)
         run.timeout_s = spec.timeout_s if spec.timeout_s is not None else self.default_timeout_s
