@@ -98,7 +98,8 @@ async def run_sandbox(
         state = SandboxState(files_dir, config)
         for item in tokens:
             state.add_bot(item)
-        runner = web.AppRunner(build_app(state), access_log=None)
+        # Long polls (getUpdates, /_sandbox/wait) may still be open at exit; do not wait them out.
+        runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         try:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
