@@ -220,3 +220,9 @@ def test_vectorised_kruskal_matches_scipy_with_ties(rng: np.random.Generator) ->
     for i, row in enumerate(rows):
         ref = stats.kruskal(row[:5], row[5:9], row[9:]).statistic
         assert math.isclose(got[i], ref, rel_tol=1e-12)
+
+
+def test_small_integer_columns_pick_the_coarser_one_as_grouping() -> None:
+    frame = pd.DataFrame({"arm": [0, 1] * 15, "rating": [1, 2, 3, 4, 5, 3] * 5})
+    res = choose_and_run(frame, "rating", "arm")
+    assert set(res.groups) == {"group 0", "group 1"}

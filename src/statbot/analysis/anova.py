@@ -50,8 +50,23 @@ class AnovaResult:
         return out
 
 
+_DECIMAL_ALWAYS = 200_000  # below this many values the exact path costs < 1 s
+_OFFSET_RATIO = 100.0  # max |value| / range above which float deviations would lose digits
+
+
 def shifted(values: list[float]) -> tuple[Decimal, list[float]]:
-    """(pilot, values - pilot) with the subtraction done exactly in decimal."""
+    """(pilot, values - pilot) with the subtraction done exactly in decimal.
+
+    Large inputs whose values are not far from zero relative to their range skip the decimal
+    step (it costs ~5 s per million values): there the float subtraction loses < 2 digits.
+    """
+    if len(values) > _DECIMAL_ALWAYS:
+        import numpy as np
+
+        arr = np.asarray(values, dtype=float)
+        spread = float(arr.max() - arr.min())
+        if spread > 0 and float(np.abs(arr).max()) / spread < _OFFSET_RATIO:
+            return Decimal(repr(values[0])), (arr - values[0]).tolist()
     with localcontext() as ctx:
         ctx.prec = 60
         decimals = [Decimal(repr(v)) for v in values]

@@ -1,0 +1,156 @@
+"""Result types and assumption checks shared by the hypothesis tests (statbot.analysis.tests).
+
+Normality: Shapiro-Wilk for n ≤ 5000, D'Agostino-Pearson above. Shapiro rejects harmless
+departures in big samples, so with n ≥ 200 and |skew| < 1 the check passes with a note (the
+central limit theorem makes means reliable) rather than forcing a rank test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from statbot.analysis import effects
+from statbot.analysis._frame import nan_to_none
+from statbot.analysis.describe import moments
+from statbot.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
+
+ALPHA = 0.05
+_CLT_N = 200
+
+
+@dataclass(frozen=True)
+class AssumptionCheck:
+    name: str
+    test: str
+    statistic: float
+    p_value: float
+    passed: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "test": self.test,
+            "statistic": nan_to_none(self.statistic),
+            "p_value": nan_to_none(self.p_value),
+            "passed": self.passed,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class HypothesisResult:
+    test: str
+    statistic_name: str
+    statistic: float
+    p_value: float
+    n: int
+    sentence: str
+    effect: effects.EffectSize | None = None
+    df: float | None = None
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    assumptions: list[AssumptionCheck] = field(default_factory=list)
+    fallback: str | None = None
+    variables: list[str] = field(default_factory=list)
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test": self.test,
+            "statistic_name": self.statistic_name,
+            "statistic": nan_to_none(self.statistic),
+            "p_value": nan_to_none(self.p_value),
+            "df": nan_to_none(self.df),
+            "n": self.n,
+            "effect_size": self.effect.to_dict() if self.effect else None,
+            "groups": {
+                g: {k: nan_to_none(v) for k, v in s.items()} for g, s in self.groups.items()
+            },
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "fallback": self.fallback,
+            "variables": list(self.variables),
+            "sentence": self.sentence,
+        }
+
+
+def normality(values: Array, label: str) -> AssumptionCheck:
+    """Shapiro-Wilk (n ≤ 5000) or D'Agostino-Pearson (n > 5000) at α = 0.05."""
+    from scipy import stats
+
+    n = values.size
+    if n < 3 or float(values.min()) == float(values.max()):
+        return AssumptionCheck(
+            f"normality of {label}",
+            "none",
+            math.nan,
+            math.nan,
+            True,
+            "too few distinct values to check",
+        )
+    res = stats.shapiro(values) if n <= 5000 else stats.normaltest(values)
+    test = "Shapiro-Wilk" if n <= 5000 else "D'Agostino-Pearson"
+    p = float(res.pvalue)
+    passed = p >= ALPHA
+    detail = "consistent with a normal distribution" if passed else "not normally distributed"
+    skew = moments(values)["skew"]
+    if not passed and n >= _CLT_N and abs(skew) < 1:
+        passed, detail = (
+            True,
+            f"departs from normal, but n = {n} and skew {skew:.2f}: means are still reliable",
+        )
+    return AssumptionCheck(
+        f"normality of {label}", test, float(res.statistic), p, passed, f"{detail} (p = {p:.3g})"
+    )
+
+
+def equal_variances(samples: list[Array]) -> AssumptionCheck:
+    from scipy import stats
+
+    res = stats.levene(*samples, center="median")
+    p = float(res.pvalue)
+    ok = bool(p >= ALPHA) or math.isnan(p)
+    return AssumptionCheck(
+        "equal variances",
+        "Levene (median)",
+        float(res.statistic),
+        p,
+        ok,
+        ("similar spread in every group" if ok else "the groups' spreads differ")
+        + f" (p = {p:.3g})",
+    )
+
+
+def summary(values: Array) -> dict[str, float]:
+    import numpy as np
+
+    mom = moments(values)
+    return {
+        "n": float(values.size),
+        "mean": mom["mean"],
+        "std": mom["std"],
+        "median": float(np.median(values)),
+    }
+
+
+def non_normal_reason(checks: list[AssumptionCheck]) -> str | None:
+    failed = [c.name.removeprefix("normality of ") for c in checks if not c.passed]
+    if not failed:
+        return None
+    who = failed[0] if len(failed) == 1 else f"{', '.join(failed[:-1])} and {failed[-1]}"
+    return f"{who} {'is' if len(failed) == 1 else 'are'} not normally distributed"
+
+
+def need(ok: bool, why: str) -> None:
+    if not ok:
+        raise DataError(why, user_message=f"This test cannot be run: {why}.")
