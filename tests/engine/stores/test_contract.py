@@ -362,3 +362,15 @@ async def test_everything_survives_close_and_reopen(durable: Backend):
     assert await second.inbox_pending() == []
     newer = await second.inbox_append(event(k, 3))
     assert newer is not None and seq is not None and newer > seq
+
+
+async def test_open_store_builds_each_backend_from_its_setting(tmp_path: Path, redis_url: str):
+    from statbot.engine.stores import open_store
+
+    assert isinstance(open_store("memory"), MemoryStore)
+    sqlite = open_store("sqlite", sqlite_path=str(tmp_path / "x.sqlite3"), synchronous="FULL")
+    assert isinstance(sqlite, SqliteStore) and sqlite.synchronous == "FULL" and sqlite.offload
+    redis = open_store(redis_url, session_ttl_seconds=90.0)
+    assert isinstance(redis, RedisStore) and redis.ttl_ms == 90_000
+    async with redis:
+        assert (await redis.counts()).sessions >= 0

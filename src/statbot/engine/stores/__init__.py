@@ -7,8 +7,17 @@ from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
 __all__ = ["InboxEntry", "SessionStore", "StoreCounts", "open_store"]
 
 
-def open_store(spec: str, *, sqlite_path: str = "", synchronous: str = "NORMAL") -> SessionStore:
-    """Build the store named by ``STATBOT_SESSION_STORE`` (``memory``, ``sqlite``, ``redis://``)."""
+def open_store(
+    spec: str,
+    *,
+    sqlite_path: str = "",
+    synchronous: str = "NORMAL",
+    session_ttl_seconds: float | None = None,
+) -> SessionStore:
+    """Build the store named by ``STATBOT_SESSION_STORE`` (``memory``, ``sqlite``, ``redis://``).
+
+    ``session_ttl_seconds`` (Redis only): pass session timeout + grace period so that Redis
+    drops abandoned sessions by itself (docs/RELIABILITY.md "Session stores")."""
     if spec == "memory":
         from statbot.engine.stores.memory import MemoryStore
 
@@ -20,5 +29,5 @@ def open_store(spec: str, *, sqlite_path: str = "", synchronous: str = "NORMAL")
         return store
     from statbot.engine.stores.redis import RedisStore
 
-    redis_store: SessionStore = RedisStore(spec)
+    redis_store: SessionStore = RedisStore(spec, session_ttl_seconds=session_ttl_seconds)
     return redis_store
