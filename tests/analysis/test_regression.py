@@ -190,6 +190,8 @@ def test_anova_oneway_matches_scipy_and_keeps_offset_digits(rng: np.random.Gener
     assert math.isclose(res.f_statistic, ref.statistic, rel_tol=1e-12)
     assert math.isclose(res.p_value, ref.pvalue, rel_tol=1e-10)
     assert (res.df_between, res.df_within) == (2, 33)
+    table = res.to_frame()
+    assert table["sum_of_squares"].iloc[2] == res.ss_between + res.ss_within
     assert math.isclose(
         res.r_squared, res.ss_between / (res.ss_between + res.ss_within), rel_tol=1e-15
     )

@@ -63,6 +63,8 @@ def test_two_groups_normal_uses_welch_with_hedges_g(rng: np.random.Generator) ->
     _one_sentence(res.sentence)
     json.dumps(res.to_dict(), allow_nan=False)
     assert res.variables == ["score", "group"]
+    row = res.to_frame().iloc[0]
+    assert row["p_value"] == res.p_value and row["effect_value"] == res.effect.value
 
 
 def test_non_normal_groups_fall_back_to_mann_whitney(rng: np.random.Generator) -> None:

@@ -49,6 +49,25 @@ class AnovaResult:
         }
         return out
 
+    def to_frame(self) -> pd.DataFrame:
+        """The ANOVA table (between, within, total) for CSV export."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "source": ["between groups", "within groups", "total"],
+                "df": [self.df_between, self.df_within, self.df_between + self.df_within],
+                "sum_of_squares": [
+                    self.ss_between,
+                    self.ss_within,
+                    self.ss_between + self.ss_within,
+                ],
+                "mean_square": [self.ms_between, self.ms_within, math.nan],
+                "f": [self.f_statistic, math.nan, math.nan],
+                "p_value": [self.p_value, math.nan, math.nan],
+            }
+        )
+
 
 _DECIMAL_ALWAYS = 200_000  # below this many values the exact path costs < 1 s
 _OFFSET_RATIO = 100.0  # max |value| / range above which float deviations would lose digits

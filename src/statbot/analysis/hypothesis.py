@@ -19,6 +19,7 @@ from statbot.errors import DataError
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+    import pandas as pd
 
     Array = npt.NDArray[np.float64]
 
@@ -82,6 +83,30 @@ class HypothesisResult:
             "variables": list(self.variables),
             "sentence": self.sentence,
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: test, statistic, p-value, effect size and CI, n, fallback, sentence."""
+        import pandas as pd
+
+        e = self.effect
+        return pd.DataFrame(
+            [
+                {
+                    "test": self.test,
+                    "statistic_name": self.statistic_name,
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "p_value": self.p_value,
+                    "n": self.n,
+                    "effect_size": e.name if e else None,
+                    "effect_value": e.value if e else None,
+                    "effect_ci_low": e.ci_low if e else None,
+                    "effect_ci_high": e.ci_high if e else None,
+                    "fallback": self.fallback,
+                    "sentence": self.sentence,
+                }
+            ]
+        )
 
 
 def normality(values: Array, label: str) -> AssumptionCheck:
