@@ -3,7 +3,10 @@ registry, in the worker subprocess (pandas/sklearn/matplotlib are imported there
 
 Idempotent: the model id is derived from the job's idempotency key (``ModelRegistry.save``), so a
 run resumed after a crash saves the same model once; charts are written temp-then-rename.
-Build the spec with :func:`train_spec` so the payload has every field the job reads.
+Build the spec with :func:`train_spec` so the payload has every field the job reads. The result
+(JSON): ``model_id``, ``name``, ``model_path``, ``card`` (the model card as a dict: metrics, CV,
+leaderboard, importances), ``warnings`` (sentences for the user) and ``charts`` ({name: PNG path}:
+confusion_matrix/roc or predicted_vs_actual/residuals, importance, leaderboard).
 """
 
 from __future__ import annotations
@@ -35,8 +38,12 @@ def train_spec(
     user_id: int,
     idempotency_key: str,
     data_dir: Path,
-    dataset_path: Path,
     target: str,
+    dataset: dict[str, Any] | None = None,
+    dataset_path: Path | None = None,
+    schema: str | None = None,
+    limits: dict[str, Any] | None = None,
+    overrides: dict[str, str] | None = None,
     features: list[str] | None = None,
     model: str = "auto",
     cv: int = 5,
@@ -45,13 +52,26 @@ def train_spec(
     timeout_s: float | None = None,
     memory_mb: int | None = None,
 ) -> JobSpec:
-    """The JobSpec of a training run. ``dataset_path``: a Parquet file of the dataset store, or
-    any file :func:`statbot.analysis.io.load_path` reads (deferred loading of a server path)."""
+    """The JobSpec of a training run, on exactly one of:
+
+    - ``dataset``: a stored dataset (``DatasetRef.to_dict()``) of the dataset store, or
+    - ``dataset_path``: a file read at training time (deferred loading of a server path) with
+      :func:`statbot.analysis.io.load_path` under ``limits`` (``DataLimits`` fields), then cast to
+      ``schema`` (a spec in the grammar of ``parse_schema_spec``) when given.
+
+    ``overrides`` ({column: type}) are the user's type corrections ("treat zip as category").
+    """
+    if (dataset is None) == (dataset_path is None):
+        raise ValueError("give exactly one of dataset and dataset_path")
     payload: dict[str, Any] = {
         "user_id": user_id,
         "idempotency_key": idempotency_key,
         "data_dir": str(data_dir),
-        "dataset_path": str(dataset_path),
+        "dataset": dataset,
+        "dataset_path": str(dataset_path) if dataset_path is not None else None,
+        "schema": schema,
+        "limits": limits,
+        "overrides": overrides or {},
         "target": target,
         "features": features,
         "model": model,
@@ -68,7 +88,7 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
     from statbot.analysis.registry import ModelRegistry
 
     progress(0.0, "Loading the data")
-    frame, warnings = _load(Path(payload["dataset_path"]))
+    frame, warnings = _load(payload)
     progress(_LOAD, f"Loaded {len(frame)} rows")
 
     def scaled(fraction: float, message: str) -> None:
@@ -102,20 +122,34 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
     }
 
 
-def _load(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    if not path.is_file():
-        raise DataError(
-            f"dataset file {path} is missing",
-            user_message="The data for this training is no longer there; please upload it again.",
-        )
-    if path.suffix == ".parquet":
-        import pandas as pd
+def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    warnings: list[str] = []
+    if payload.get("dataset"):
+        from statbot.analysis.datasets import DatasetRef, DatasetStore
 
-        return pd.read_parquet(path), []
-    from statbot.analysis.io import load_path
+        ref = DatasetRef.from_dict(payload["dataset"])
+        frame = DatasetStore(Path(payload["data_dir"])).get(ref)
+    else:
+        from statbot.analysis.io import load_path
+        from statbot.analysis.limits import DataLimits
 
-    loaded = load_path(path)
-    return loaded.frame, list(loaded.warnings)
+        path = Path(payload["dataset_path"])
+        if not path.is_file():
+            raise DataError(
+                f"dataset file {path} is missing",
+                user_message=f"The file '{path.name}' is no longer there, so training stopped.",
+            )
+        loaded = load_path(path, DataLimits(**(payload.get("limits") or {})))
+        frame, warnings = loaded.frame, list(loaded.warnings)
+        if payload.get("schema"):
+            from statbot.analysis.schema import parse_schema_spec, validate_against
+
+            frame = validate_against(frame, parse_schema_spec(str(payload["schema"])))
+    if payload.get("overrides"):
+        from statbot.analysis.schema import apply_overrides
+
+        frame = apply_overrides(frame, dict(payload["overrides"]))
+    return frame, warnings
 
 
 def _charts(result: TrainResult, directory: Path, warnings: list[str]) -> dict[str, str]:
