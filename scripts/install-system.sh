@@ -6,6 +6,8 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # promtool (from Debian's prometheus) validates the /metrics exposition in tests.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Headless chromium for the sandbox web page test (Playwright drives it; no browser download).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${STATBOT_SKIP_SYSTEM_PACKAGES:-}" = "1" ] || [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
