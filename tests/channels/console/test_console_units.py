@@ -76,7 +76,7 @@ def test_choice_lines_number_across_pages_and_tick() -> None:
     first = choice_lines(many, 0)
     assert first[0] == "Columns"
     assert first[1] == "   1. [ ] col0"
-    assert "more… (type `more` for 5–8 of 10)" in first[-2]
+    assert 'more… (type "more" for 5–8 of 10)' in first[-2]
     assert first[-1] == "  11. Done (1 selected)"
     second = choice_lines(many, 1)
     assert "   6. [x] col5" in second

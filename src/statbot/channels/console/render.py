@@ -46,9 +46,9 @@ def choice_lines(reply: Reply, page: int = 0) -> list[str]:
         lines.append(f"  {index:>{width}}. {tick}{option.label}")
     if page < total - 1:
         first, last = start + size + 1, min(start + 2 * size, len(reply.options))
-        lines.append(f"  more… (type `more` for {first}–{last} of {len(reply.options)})")
+        lines.append(f'  more… (type "more" for {first}–{last} of {len(reply.options)})')
     elif total > 1:
-        lines.append("  (type `more` to see the list from the top)")
+        lines.append('  (type "more" to see the list from the top)')
     if reply.multi:
         done = len(reply.options) + 1
         lines.append(f"  {done:>{width}}. Done ({len(chosen)} selected)")
