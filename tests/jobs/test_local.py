@@ -276,3 +276,18 @@ async def test_a_worker_that_cannot_start_fails_the_job(make_runner, make_spec, 
     info = await runner.submit(make_spec(n=1))
     assert info.status is JobStatus.FAILED
     assert info.error == "The job could not be started."
+
+
+async def test_purge_removes_old_working_directories_but_keeps_the_job(make_runner, make_spec):
+    runner = make_runner(retention_s=None)
+    await runner.start()
+    info = await runner.submit(make_spec(n=1))
+    async with asyncio.timeout(20):
+        done = await runner.wait(info.job_id)
+    workdir = runner.root / "work" / info.job_id
+    assert workdir.is_dir()
+    assert await runner.purge(done.finished_at - 1) == 0  # not old enough
+    assert workdir.is_dir()
+    assert await runner.purge(done.finished_at + 1) == 1
+    assert not workdir.exists()
+    assert (await runner.submit(make_spec(n=1))).status is JobStatus.SUCCEEDED  # still known

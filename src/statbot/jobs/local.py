@@ -18,15 +18,16 @@ import logging
 import os
 import shutil
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from statbot.engine.events import Event, EventKind
 from statbot.errors import JobError
 from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
+from statbot.jobs.outbox import JobEvents
 from statbot.jobs.process import kill_group, kill_stale, spawn_worker, started_at
 from statbot.jobs.registry import DEFAULT_MODULES, get_job, load_job_modules
 from statbot.jobs.supervise import Run, outcome, read_protocol, read_result
@@ -41,6 +42,7 @@ T = TypeVar("T")
 
 RESUMED_MESSAGE = "Resumed after a restart"
 STARTED_MESSAGE = "Started"
+PURGE_EVERY_S = 3600.0
 
 
 class LocalJobRunner(JobRunner):
@@ -58,6 +60,7 @@ class LocalJobRunner(JobRunner):
         modules: Sequence[str] = DEFAULT_MODULES,
         progress_interval_s: float = 2.0,
         max_crashes: int = 3,
+        retention_s: float | None = 7 * 86400.0,
         tick_s: float = 5.0,
         python: str = sys.executable,
     ) -> None:
@@ -70,7 +73,10 @@ class LocalJobRunner(JobRunner):
         self.modules = tuple(modules)
         self.progress_interval_s = progress_interval_s
         self.max_crashes = max_crashes
+        self.retention_s = retention_s
         self.tick_s = tick_s
+        self._purged_until = 0.0  # job workdirs finished before this are already removed
+        self._next_purge = 0.0
         self.python = python
         self._table: JobTable | None = None
         self._db_thread: ThreadPoolExecutor | None = None
@@ -78,10 +84,8 @@ class LocalJobRunner(JobRunner):
         self._running: dict[str, Run] = {}
         self._sched = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._outbox: asyncio.Queue[Event] = asyncio.Queue()
-        self._in_flight: set[str] = set()  # finished events queued, not yet emitted
-        self._forgotten: set[str] = set()  # jobs deleted by delete_user: emit nothing more
-        self._tasks: list[asyncio.Task[None]] = []
+        self._events = JobEvents(emit, self._mark_delivered)
+        self._loop_task: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, emit: Emit, **overrides: Any) -> LocalJobRunner:
@@ -103,10 +107,8 @@ class LocalJobRunner(JobRunner):
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="statbot-jobs-db")
         self._table = await self._db(JobTable, self.root / "jobs.sqlite3")
         await self._recover()
-        self._tasks = [
-            asyncio.create_task(self._emitter(), name="jobs-emitter"),
-            asyncio.create_task(self._loop(), name="jobs-scheduler"),
-        ]
+        self._events.start()
+        self._loop_task = asyncio.create_task(self._loop(), name="jobs-scheduler")
         await self._redeliver()
         await self._schedule()
         log.info("local job runner started: %d slots, %d per user", self.concurrency, self.per_user)
@@ -119,13 +121,11 @@ class LocalJobRunner(JobRunner):
                 run.stopping = True
                 kill_group(run.pid)
             await asyncio.gather(*(r.task for r in self._running.values() if r.task))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                await self._outbox.join()  # flush events already produced
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        await self._events.stop()  # flush events already produced
         await self._db(self._table.close)
         self._table = None
         assert self._db_thread is not None and self._lock_file is not None
@@ -162,9 +162,9 @@ class LocalJobRunner(JobRunner):
     async def delete_user(self, user_id: int) -> int:
         table = self._need_table()
         rows = await self._db(table.for_user, user_id)
+        self._events.forget(r.info.job_id for r in rows)
         async with self._sched:
             for row in rows:
-                self._forgotten.add(row.info.job_id)
                 await self._cancel(row.info.job_id, announce=False)
             await self._db(table.delete, [r.info.job_id for r in rows])
         for row in rows:
@@ -173,6 +173,17 @@ class LocalJobRunner(JobRunner):
 
     async def counts(self) -> dict[str, int]:
         return await self._db(self._need_table().counts)
+
+    async def purge(self, before: float) -> int:
+        """Remove the working directories (outputs, charts, logs) of jobs finished before
+        ``before``; the rows stay, so a late duplicate still finds its job. Returns how many."""
+        ids = await self._db(self._need_table().finished_between, self._purged_until, before)
+        for job_id in ids:
+            await asyncio.to_thread(shutil.rmtree, self._workdir(job_id), True)
+        self._purged_until = max(self._purged_until, before)
+        if ids:
+            log.info("removed the working directories of %d finished jobs", len(ids))
+        return len(ids)
 
     async def wait(self, job_id: str) -> JobInfo:
         """Until the job has finished (tests, CLI); bound it with ``asyncio.timeout``."""
@@ -202,7 +213,8 @@ class LocalJobRunner(JobRunner):
     async def _launch(self, row: JobRow) -> bool:
         table = self._need_table()
         job_id, spec = row.info.job_id, row.info.spec
-        message = RESUMED_MESSAGE if row.resume else STARTED_MESSAGE
+        attempt = row.info.attempts + 1
+        message = f"{RESUMED_MESSAGE} (attempt {attempt})" if row.resume else STARTED_MESSAGE
         started = await self._db(table.mark_running, job_id, message)
         if started is None:
             return False
@@ -236,8 +248,7 @@ class LocalJobRunner(JobRunner):
         run.memory_mb = self._memory_mb(spec)
         self._running[job_id] = run
         log.info("job %s attempt %d started in pid %d", job_id, run.attempt, proc.pid)
-        started.info.message = f"{message} (attempt {run.attempt})" if row.resume else message
-        self._outbox.put_nowait(started.info.progress_event(f"{run.attempt}.0", resumed=row.resume))
+        self._events.progress(started.info.progress_event(f"{run.attempt}.0", resumed=row.resume))
         run.task = asyncio.create_task(self._supervise(run), name=f"job-{job_id}")
         return True
 
@@ -268,7 +279,7 @@ class LocalJobRunner(JobRunner):
         await self._db(table.set_progress, run.job_id, run.progress, run.message)
         info = JobInfo(run.job_id, run.spec, JobStatus.RUNNING, attempts=run.attempt)
         info.progress, info.message = run.progress, run.message
-        self._outbox.put_nowait(info.progress_event(f"{run.attempt}.{run.seq}"))
+        self._events.progress(info.progress_event(f"{run.attempt}.{run.seq}"))
 
     async def _finish(
         self, job_id: str, status: JobStatus, result: dict[str, Any] | None, error: str | None
@@ -277,7 +288,7 @@ class LocalJobRunner(JobRunner):
         if row is None:
             return  # cancelled meanwhile
         log.info("job %s %s%s", job_id, status.value, f": {error}" if error else "")
-        self._queue_finished(row)
+        self._events.finished(row.info)
 
     async def _cancel(self, job_id: str, *, announce: bool) -> bool:
         table = self._need_table()
@@ -294,7 +305,7 @@ class LocalJobRunner(JobRunner):
             return False
         log.info("job %s cancelled", job_id)
         if announce:
-            self._queue_finished(row)
+            self._events.finished(row.info)
         return True
 
     # recovery and delivery --------------------------------------------------------------------
@@ -318,30 +329,11 @@ class LocalJobRunner(JobRunner):
 
     async def _redeliver(self) -> None:
         for row in await self._db(self._need_table().undelivered):
-            if row.info.job_id not in self._in_flight:
-                self._queue_finished(row)
+            self._events.finished(row.info)
 
-    def _queue_finished(self, row: JobRow) -> None:
-        self._in_flight.add(row.info.job_id)
-        self._outbox.put_nowait(row.info.finished_event())
-
-    async def _emitter(self) -> None:
-        while True:
-            event = await self._outbox.get()
-            job_id = (event.job or {}).get("job_id", "")
-            try:
-                if job_id not in self._forgotten:
-                    await self.emit(event)
-                    if event.kind is EventKind.JOB_FINISHED and self._table is not None:
-                        await self._db(self._table.mark_delivered, job_id)
-            except Exception:
-                log.exception("emitting %s failed; finished events are retried", event.event_id)
-            finally:
-                if event.kind is EventKind.JOB_FINISHED:
-                    self._in_flight.discard(job_id)
-                self._outbox.task_done()
-                if self._outbox.empty():
-                    self._forgotten.clear()  # deleted jobs produce no new events
+    async def _mark_delivered(self, job_id: str) -> None:
+        if self._table is not None:
+            await self._db(self._table.mark_delivered, job_id)
 
     async def _loop(self) -> None:
         while True:
@@ -352,6 +344,9 @@ class LocalJobRunner(JobRunner):
             try:
                 await self._schedule()
                 await self._redeliver()
+                if self.retention_s is not None and time.monotonic() >= self._next_purge:
+                    self._next_purge = time.monotonic() + PURGE_EVERY_S
+                    await self.purge(time.time() - self.retention_s)
             except Exception:
                 log.exception("job scheduler tick failed")
 

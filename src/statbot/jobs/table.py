@@ -89,6 +89,15 @@ class JobTable:
     def undelivered(self) -> list[JobRow]:
         return self._select("WHERE delivered = 0 AND status NOT IN (?, ?) ORDER BY seq", _ACTIVE)
 
+    def finished_between(self, start: float, end: float) -> list[str]:
+        """Ids of finished jobs with ``start <= finished_at < end``."""
+        rows = self._db.execute(
+            "SELECT job_id FROM jobs WHERE finished_at >= ? AND finished_at < ? "
+            "AND status NOT IN (?, ?)",
+            (start, end, *_ACTIVE),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def counts(self) -> dict[str, int]:
         out = {status.value: 0 for status in JobStatus}
         for status, count in self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status"):
@@ -111,7 +120,7 @@ class JobTable:
         """queued → running, attempts + 1. None if the job is no longer queued."""
         cur = self._db.execute(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, "
-            "message = ?, pid = NULL, pid_started = NULL, resume = 0 "
+            "progress = 0, message = ?, pid = NULL, pid_started = NULL, resume = 0 "
             "WHERE job_id = ? AND status = 'queued'",
             (time.time(), message, job_id),
         )
