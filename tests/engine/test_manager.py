@@ -462,3 +462,40 @@ async def test_from_settings_copies_engine_settings():
     config = EngineConfig.from_settings(settings)
     assert config.session_timeout_minutes == 5 and config.max_history_messages == 7
     assert config.grace_period_minutes == settings.grace_period_minutes
+
+
+async def test_failing_handler_leaves_stored_session_where_it_was(manager, store, outbox):
+    await manager.submit(cmd(A, 1, "survey"))
+    await manager.submit(text(A, 2, "Ada"))
+    await manager.submit(text(A, 3, "red"))
+    await manager.drain()
+    before = await store.load(A)
+    await manager.submit(text(A, 4, "boom"))
+    await manager.drain()
+    after = await store.load(A)
+    assert "something went wrong" in outbox.sent[str(A)][-1]
+    assert (after.state, after.data, after.stack) == (before.state, before.data, before.stack)
+    assert after.version == before.version + 1 and after.last_update_id == 4
+    assert after.history[-2]["text"] == "boom"
+    await manager.submit(text(A, 5, "yes"))
+    await manager.drain()
+    assert outbox.sent[str(A)][-1] == "Saved."
+    assert (await store.load(A)).context["saved"] == [{"name": "Ada", "colour": "red"}]
+
+
+async def test_non_json_data_from_a_handler_is_a_handler_failure(store, outbox):
+    async def bad(ctx: Context) -> None:
+        ctx.data["oops"] = {1, 2}  # a set: not JSON
+        ctx.reply("stored")
+
+    wf = Workflow("b", "b", "b", "s", (State("s", prompt="go", on_event=bad, final=True),))
+    m = StateManager(store, WorkflowRegistry([wf]))
+    m.set_deliverer(outbox)
+    async with m:
+        await m.submit(cmd(A, 1, "b"))
+        await m.submit(text(A, 2, "x"))
+        await m.submit(text(A, 3, "y"))
+        await m.drain()
+    assert await store.inbox_pending() == []
+    session = await store.load(A)
+    assert "oops" not in session.data and session.last_update_id == 3

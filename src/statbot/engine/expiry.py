@@ -33,6 +33,7 @@ class EngineConfig:
     cleanup_interval_seconds: float = 60.0
     max_dataframe_size_mb: float = 200.0
     max_commit_retries: int = 5  # stale-version re-applies before an event is left in the inbox
+    session_cache_size: int = 10_000  # sessions kept in memory between events (0 = always load)
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:
@@ -82,6 +83,7 @@ class Expiry:
 
     async def _to_grace(self, key: ConversationKey, cutoff: float, grace_until: float) -> bool:
         store = self.manager.store
+        self.manager.forget_cached(key)
         session = await store.load(key)
         if session is None or session.status is not SessionStatus.ACTIVE:
             return False

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+from statbot.engine.cache import SessionCache
 from statbot.engine.dispatch import Dispatcher, Outcome
 from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey, Event
@@ -64,9 +65,13 @@ class StateManager:
         self.clock = clock
         self.migrations = migrations or Migrations()
         self.dispatcher = Dispatcher(
-            registry, services=services, history_limit=self.config.max_history_messages
+            registry,
+            services=services,
+            history_limit=self.config.max_history_messages,
+            rollback=False,  # a failed event reloads the stored session instead (no copies)
         )
         self._keys = KeyedRunner(self._apply_entry)
+        self._cache = SessionCache(self.config.session_cache_size)
         self._expiry = Expiry(self)
         self._deliverer: Deliverer | None = None
         self._undelivered: set[str] = set()  # keys whose last delivery left items behind
@@ -184,6 +189,10 @@ class StateManager:
         log.info("forgot user %d: %d session(s)", user_id, count)
         return count
 
+    def forget_cached(self, key: ConversationKey) -> None:
+        """Drop the in-memory copy of ``key``'s session (someone else is about to change it)."""
+        self._cache.drop(str(key))
+
     async def on_key(self, key: ConversationKey, op: Callable[[], Awaitable[T]]) -> T:
         """Run ``op()`` in ``key``'s turn, serialised with that key's events."""
         return await self._keys.call(str(key), op)
@@ -197,9 +206,11 @@ class StateManager:
     # applying one event ---------------------------------------------------------------------
     async def _apply_entry(self, entry: InboxEntry) -> None:
         event = entry.event
-        for _attempt in range(self.config.max_commit_retries + 1):
-            session = await self._load(event.key)
+        for attempt in range(self.config.max_commit_retries + 1):
+            cached = self._cache.take(entry.key) if attempt == 0 else None
+            session = cached if cached is not None else await self._load(event.key)
             if session.has_applied(event.event_id, event.update_id):
+                self._cache.put(session)
                 await self.store.inbox_discard(entry.seq)
                 self.counters["duplicates"] += 1
                 await self._deliver(entry.key, None)
@@ -209,22 +220,25 @@ class StateManager:
             session = outcome.session
             try:
                 if outcome.forget:
-                    items = await self._commit_forget(outcome, entry, expected)
-                else:
-                    session.mark_applied(event.event_id, event.update_id)
-                    session.updated_at = self.clock()
-                    items = await self.store.commit(
-                        session,
-                        expected_version=expected,
-                        replies=outcome.replies,
-                        event_id=event.event_id,
-                        inbox_seq=entry.seq,
+                    session = await self._forget_from_handler(session, event.key.user_id)
+                try:
+                    items = await self._commit(session, outcome.replies, expected, entry)
+                except (TypeError, ValueError):
+                    # A handler left something that is not JSON in the session: its failure.
+                    log.exception(
+                        "session %s is not serialisable after %s", entry.key, entry.event_id
                     )
+                    failed = self.dispatcher.record_failure(
+                        await self._load(event.key), event, [Reply.say(SOMETHING_WENT_WRONG)]
+                    )
+                    session = failed.session
+                    items = await self._commit(session, failed.replies, expected, entry)
             except StaleVersionError as exc:
                 self.counters["stale_retries"] += 1
                 log.info("re-applying %s on fresh state: %s", event.event_id, exc)
                 continue
             self.counters["applied"] += 1
+            self._cache.put(session)
             await self._deliver(entry.key, items)
             return
         self.counters["failed"] += 1
@@ -233,6 +247,20 @@ class StateManager:
             event.event_id,
             entry.key,
             self.config.max_commit_retries + 1,
+        )
+
+    async def _commit(
+        self, session: Session, replies: list[Reply], expected: int, entry: InboxEntry
+    ) -> list[OutboxItem]:
+        event = entry.event
+        session.mark_applied(event.event_id, event.update_id)
+        session.updated_at = self.clock()
+        return await self.store.commit(
+            session,
+            expected_version=expected,
+            replies=replies,
+            event_id=event.event_id,
+            inbox_seq=entry.seq,
         )
 
     async def _load(self, key: ConversationKey) -> Session:
@@ -255,36 +283,32 @@ class StateManager:
 
     async def _dispatch(self, session: Session, event: Event) -> Outcome:
         try:
-            return await self.dispatcher.apply(session, event)
+            outcome = await self.dispatcher.apply(session, event)
         except Exception:
             # A bug in routing (handler errors are handled inside): answer and consume the
             # event on the stored state rather than failing it forever at every restart.
             log.exception("dispatching %s for %s failed", event.event_id, event.key)
-            fresh = await self._load(event.key)
-            return Outcome(fresh, [Reply.say(SOMETHING_WENT_WRONG)], failed=True)
+            replies = [Reply.say(SOMETHING_WENT_WRONG)]
+        else:
+            if not outcome.dirty:
+                return outcome
+            replies = outcome.replies
+        # The session object was changed by a handler that then failed: start again from the
+        # stored state (the failed event does not move the conversation).
+        fresh = await self._load(event.key)
+        return self.dispatcher.record_failure(fresh, event, replies)
 
-    async def _commit_forget(
-        self, outcome: Outcome, entry: InboxEntry, expected: int
-    ) -> list[OutboxItem]:
-        """ctx.request_forget(): delete the user's other sessions and data (hooks), then commit
-        an empty session for this key with the replies, fenced by the loaded version."""
-        old = outcome.session
-        event = entry.event
-        for key in await self.store.keys_for_user(event.key.user_id):
-            if key != event.key:
+    async def _forget_from_handler(self, old: Session, user_id: int) -> Session:
+        """ctx.request_forget() / confirmed /forget: delete the user's other sessions and run
+        the hooks now; this key continues as an empty session committed with the replies,
+        fenced by the loaded version (a replay after a crash just does it all again)."""
+        for key in await self.store.keys_for_user(user_id):
+            if key != old.key:
                 await self._delete_session(key)
         await self.run_deleted_hooks(old)
-        await self._run_forget_hooks(event.key.user_id)
+        await self._run_forget_hooks(user_id)
         now = self.clock()
-        fresh = Session(key=event.key, created_at=now, updated_at=now)
-        fresh.mark_applied(event.event_id, event.update_id)
-        return await self.store.commit(
-            fresh,
-            expected_version=expected,
-            replies=outcome.replies,
-            event_id=event.event_id,
-            inbox_seq=entry.seq,
-        )
+        return Session(key=old.key, version=old.version, created_at=now, updated_at=now)
 
     # delivery -------------------------------------------------------------------------------
     async def _redeliver(self, key: str) -> None:
@@ -315,6 +339,7 @@ class StateManager:
 
     # deletion -------------------------------------------------------------------------------
     async def _delete_session(self, key: ConversationKey) -> bool:
+        self._cache.drop(str(key))
         session = await self.store.load(key)
         if session is None:
             return False
@@ -325,6 +350,7 @@ class StateManager:
     async def run_deleted_hooks(self, session: Session) -> None:
         """Tell the hooks a session is gone (its data files go with it)."""
         self._undelivered.discard(str(session.key))
+        self._cache.drop(str(session.key))
         for hook in self._deleted_hooks:
             try:
                 await hook(session)

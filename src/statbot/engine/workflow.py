@@ -67,6 +67,9 @@ class Workflow:
     start: str
     states: tuple[State, ...]
     requires: tuple[Prerequisite, ...] = ()
+    # Runs when the user leaves the workflow (/cancel, or a command starting another one), in
+    # whatever state it is: e.g. /train kills its running job here.
+    on_cancel: Handler | None = field(default=None, compare=False)
     by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
