@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +10,14 @@ import pytest
 
 from statbot.engine.events import ConversationKey
 from statbot.engine.session import Session, SessionStatus
-from statbot.engine.stores.sqlite import GRACE_SQL, IDLE_SQL, SCHEMA_VERSION, USER_SQL, SqliteStore
+from statbot.engine.stores.sqlite import (
+    GRACE_SQL,
+    IDLE_SQL,
+    SCHEMA_VERSION,
+    USER_SQL,
+    WAL_SIZE_LIMIT,
+    SqliteStore,
+)
 from statbot.errors import SessionError
 
 
@@ -92,3 +100,27 @@ async def test_checkpoint_folds_the_wal_into_the_main_file(tmp_path: Path):
         assert await store.checkpoint() is True
         assert wal_size(path) == 0
         assert len(await store.keys_for_user(2)) == 50
+
+
+async def test_background_checkpoints_keep_the_wal_bounded(tmp_path: Path):
+    # ~30 MB of WAL frames (~4 pages per commit). Commits themselves would only checkpoint at
+    # 20,000 pages (~80 MB), so a WAL back under the size limit shows that the background
+    # thread checkpointed it all.
+    path = tmp_path / "s.sqlite3"
+    async with SqliteStore(path) as store:
+        history = [{"role": "user", "text": "x" * 400, "at": 1.0}] * 2
+        sessions = [Session(ConversationKey("tg", chat, 2), history=history) for chat in range(50)]
+        for s in sessions:
+            await store.commit(s, expected_version=0)
+        for _ in range(70):
+            for s in sessions:
+                s.updated_at += 1
+                await store.commit(s, expected_version=s.version)
+            await asyncio.sleep(0.005)
+        for _ in range(50):  # quiet now: the next PASSIVE checkpoint completes
+            await asyncio.sleep(0.1)
+            sessions[0].updated_at += 1
+            await store.commit(sessions[0], expected_version=sessions[0].version)
+            if wal_size(path) <= WAL_SIZE_LIMIT:
+                break
+        assert wal_size(path) <= WAL_SIZE_LIMIT

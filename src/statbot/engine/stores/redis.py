@@ -224,7 +224,7 @@ class RedisStore(SessionStore):
 
     # expiry, users, counts ------------------------------------------------------------------
     async def idle_since(self, before: float, limit: int = 1000) -> list[ConversationKey]:
-        return await self._scan("active", f"({before!r}", limit)
+        return await self._scan("active", f"({float(before)!r}", limit)
 
     async def grace_expired(self, now: float, limit: int = 1000) -> list[ConversationKey]:
         return await self._scan("grace", repr(float(now)), limit)

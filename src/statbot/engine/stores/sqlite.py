@@ -93,6 +93,7 @@ USER_SQL = "SELECT key FROM sessions WHERE user_id = ?"
 # which a committing connection would checkpoint by itself.
 CHECKPOINT_PAGES = 1000
 AUTOCHECKPOINT_PAGES = 20000
+WAL_SIZE_LIMIT = 4 * CHECKPOINT_PAGES * 4096
 
 
 class SqliteStore(SessionStore):
@@ -136,6 +137,8 @@ class SqliteStore(SessionStore):
             # The background checkpointer keeps the WAL small; this only bounds it if that
             # thread ever falls behind (a checkpoint inside a commit is a latency spike).
             conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            # When the WAL restarts after a complete checkpoint, give back the disk it took.
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             self._migrate(conn)
         except BaseException:
             conn.close()
@@ -430,11 +433,12 @@ class _Checkpointer:
                     continue
                 if size < CHECKPOINT_PAGES * 4096:
                     continue
-                if conn is None:
-                    conn = sqlite3.connect(self._path, isolation_level=None, timeout=10.0)
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:
-            log.exception("sqlite background checkpoint failed; commits will checkpoint instead")
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(self._path, isolation_level=None, timeout=1.0)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # e.g. a backup holds a lock: try again later
+                    log.warning("sqlite background checkpoint of %s failed: %s", self._path, exc)
         finally:
             if conn is not None:
                 conn.close()
