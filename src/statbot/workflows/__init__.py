@@ -11,8 +11,12 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.describe import DESCRIBE
+    from statbot.workflows.predict import PREDICT
+    from statbot.workflows.train import TRAIN
 
     return [
+        TRAIN,
+        PREDICT,
         DESCRIBE,
     ]
 

@@ -1,0 +1,228 @@
+"""Getting a dataset into a conversation: the step /train, /stats, /explore and /predict share.
+
+A dataset arrives as an upload (fetched into ``staging/<user>/<upload>``, loaded, stored as
+Parquet, staging removed; on failure the staging folder is marked failed and swept later), as a
+server path inside ``STATBOT_LOCAL_PATH_ROOTS``, or as "the last dataset" remembered in the
+session. The session keeps only the dataset's reference; the frame is read from disk, off the
+event loop, whenever a step needs it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import Option, Reply
+from statbot.engine.workflow import Context
+from statbot.errors import StatbotError
+from statbot.workflows.paths import looks_like_path, resolve_server_path
+
+LAST = "__last__"
+USE_PATH = "__path__"
+ASK_DATA = (
+    "Send me your data: upload a file (CSV, TSV, Excel, Parquet or JSON), or type the path "
+    "of a file on the server."
+)
+_OVERRIDE = re.compile(
+    r"^(?:treat|make|set|use)?\s*(?P<col>.+?)\s+(?:as|is|to|=|:)\s+(?:an?\s+)?(?P<kind>\w+)\s*$"
+    r"|^(?P<col2>[^:=]+?)\s*[:=]\s*(?P<kind2>\w+)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Loaded:
+    """What the session remembers about a stored dataset (JSON-able via ``to_dict``)."""
+
+    ref: dict[str, Any]
+    name: str
+    rows: int
+    columns: list[str]
+    kinds: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+    schema_text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "name": self.name,
+            "rows": self.rows,
+            "columns": self.columns,
+            "kinds": self.kinds,
+        }
+
+
+def services(ctx: Context) -> Any:
+    if ctx.services is None:
+        raise StatbotError("workflow services are not configured")
+    return ctx.services
+
+
+# --- blocking helpers (run through ctx.run_blocking) ------------------------------------------
+def store_file(svc: Any, user_id: int, path: Path, name: str) -> Loaded:
+    """Load a file with the configured limits and store it as a dataset (idempotent)."""
+    from statbot.analysis.io import load_path
+    from statbot.analysis.limits import DataLimits
+    from statbot.analysis.schema import infer_schema, render_schema
+
+    result = load_path(path, DataLimits.from_settings(svc.settings))
+    ref = svc.datasets.put(user_id, result.frame, result.content_hash or None, name=name)
+    schema = infer_schema(result.frame)
+    return Loaded(
+        ref=ref.to_dict(),
+        name=name,
+        rows=result.rows,
+        columns=[str(c) for c in result.frame.columns],
+        kinds={c.name: c.kind for c in schema.columns},
+        warnings=list(result.warnings),
+        schema_text=render_schema(schema),
+    )
+
+
+def read_frame(svc: Any, ref: dict[str, Any]) -> Any:
+    from statbot.analysis.datasets import DatasetRef
+
+    return svc.datasets.get(DatasetRef.from_dict(ref))
+
+
+def dataset_file(svc: Any, ref: dict[str, Any]) -> Path:
+    from statbot.analysis.datasets import DatasetRef
+
+    return Path(svc.datasets.parquet_path(DatasetRef.from_dict(ref)))
+
+
+def store_with_overrides(
+    svc: Any, user_id: int, loaded: dict[str, Any], overrides: dict[str, str]
+) -> Loaded:
+    """Apply the user's type corrections and store the corrected table as its own dataset."""
+    from statbot.analysis.schema import apply_overrides, infer_schema, render_schema
+
+    frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
+    ref = svc.datasets.put(user_id, frame, None, name=loaded["name"])
+    schema = infer_schema(frame)
+    return Loaded(
+        ref=ref.to_dict(),
+        name=str(loaded["name"]),
+        rows=int(frame.shape[0]),
+        columns=[str(c) for c in frame.columns],
+        kinds={c.name: c.kind for c in schema.columns},
+        schema_text=render_schema(schema),
+    )
+
+
+def preview_overrides(svc: Any, loaded: dict[str, Any], overrides: dict[str, str]) -> str:
+    """Check corrections against the data now (raises SchemaMismatch in words); return the
+    schema table as it will be."""
+    from statbot.analysis.schema import apply_overrides, infer_schema, render_schema
+
+    frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
+    return render_schema(infer_schema(frame))
+
+
+# --- conversation pieces ----------------------------------------------------------------------
+def ask_for_data(ctx: Context, prompt: str = ASK_DATA) -> None:
+    """The prompt of a data step, with a button for the last dataset when there is one."""
+    options: list[Option] = []
+    last = ctx.memory.get("dataset")
+    if last:
+        options.append(Option(LAST, f"Use {last['name']} ({last['rows']} rows)"))
+    if services(ctx).settings.local_path_roots:
+        options.append(Option(USE_PATH, "A file on the server"))
+    ctx.reply(Reply.ask(prompt, options) if options else Reply.say(prompt))
+
+
+def parse_override(text: str) -> tuple[str, str] | None:
+    """ "treat zip as category" / "zip: category" → ("zip", "category")."""
+    match = _OVERRIDE.match(text.strip())
+    if not match:
+        return None
+    column = (match.group("col") or match.group("col2") or "").strip().strip("'\"")
+    kind = (match.group("kind") or match.group("kind2") or "").strip()
+    return (column, kind) if column and kind else None
+
+
+async def receive(ctx: Context) -> Loaded | Path | None:
+    """Handle an event at a data step.
+
+    Returns a stored dataset (:class:`Loaded`), a checked server ``Path`` (the caller decides
+    whether to load it now), or None after telling the user what to do. Bad input raises a
+    StatbotError whose ``user_message`` the engine shows.
+    """
+    event = ctx.event
+    svc = services(ctx)
+    if event.kind is EventKind.CHOICE and event.choice == LAST and ctx.memory.get("dataset"):
+        return Loaded(**{**ctx.memory["dataset"], "warnings": []})
+    if event.kind is EventKind.CHOICE and event.choice == USE_PATH:
+        roots = ", ".join(str(r) for r in svc.settings.local_path_roots)
+        ctx.reply(f"Type the path of the file (inside {roots}).")
+        return None
+    if event.kind is EventKind.UPLOAD and event.upload is not None:
+        return await _receive_upload(ctx)
+    text = event.text.strip()
+    if event.kind is EventKind.TEXT and text.lower() in (
+        "last",
+        "the last one",
+        "same",
+        "same data",
+    ) and ctx.memory.get("dataset"):
+        return Loaded(**{**ctx.memory["dataset"], "warnings": []})
+    if event.kind is EventKind.TEXT and looks_like_path(text):
+        limit = int(svc.settings.max_file_mb * 2**20)
+        return await ctx.run_blocking(
+            resolve_server_path, text, list(svc.settings.local_path_roots), limit
+        )
+    ctx.reply("I need a data file here: upload one, or type the path of a file on the server.")
+    return None
+
+
+async def _receive_upload(ctx: Context) -> Loaded:
+    svc = services(ctx)
+    upload = ctx.event.upload
+    assert upload is not None
+    name = Path(upload.file_name).name or "upload"
+    staging = svc.staging_dir(ctx.session.user_id, ctx.event.event_id)
+    try:
+        path = await svc.files.fetch(upload, staging)
+        loaded: Loaded = await ctx.run_blocking(store_file, svc, ctx.session.user_id, path, name)
+    except BaseException:
+        await ctx.run_blocking(mark_failed, staging)
+        raise
+    await ctx.run_blocking(shutil.rmtree, staging, True)
+    return loaded
+
+
+async def load_server_file(ctx: Context, path: Path) -> Loaded:
+    svc = services(ctx)
+    loaded: Loaded = await ctx.run_blocking(store_file, svc, ctx.session.user_id, path, path.name)
+    return loaded
+
+
+def mark_failed(staging: Path) -> None:
+    """Keep a failed upload's staging folder for the TTL sweep (and for a look if needed)."""
+    if staging.exists():
+        failed = staging.with_name(staging.name + ".failed")
+        shutil.rmtree(failed, ignore_errors=True)
+        staging.rename(failed)
+
+
+def remember(ctx: Context, loaded: Loaded) -> None:
+    """This dataset becomes the conversation's current and the user's last dataset."""
+    ctx.data["dataset"] = loaded.to_dict()
+    ctx.memory["dataset"] = loaded.to_dict()
+    if loaded.ref.get("digest") and loaded.ref["digest"] not in ctx.session.datasets:
+        ctx.session.datasets.append(str(loaded.ref["digest"]))
+    for warning in loaded.warnings[:5]:
+        ctx.reply(f"Note: {warning}")
+
+
+def summary_line(loaded: dict[str, Any]) -> str:
+    return f"*{loaded['name']}*: {loaded['rows']:,} rows × {len(loaded['columns'])} columns."
+
+
+def column_options(columns: list[str], kinds: dict[str, str] | None = None) -> list[Option]:
+    kinds = kinds or {}
+    return [Option(c, f"{c} ({kinds[c]})" if c in kinds else c) for c in columns]

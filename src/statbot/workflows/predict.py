@@ -1,0 +1,162 @@
+"""/predict: choose a model (buttons, a typed name or id, or ``latest``) → data (upload, server
+path, or the last dataset) → checked against the model's card, mismatches explained in words →
+the rows back as a CSV document with the predictions (and class probabilities) appended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import Option, Reply
+from statbot.engine.workflow import Context, State, Workflow
+from statbot.workflows import data as D
+from statbot.workflows.choose import NoMatch, resolve_one
+
+LATEST = "latest"
+
+
+def _cards(svc: Any, user_id: int) -> list[Any]:
+    return list(reversed(svc.models.list(user_id)))  # newest first
+
+
+async def enter_model(ctx: Context) -> None:
+    svc = D.services(ctx)
+    cards = await ctx.run_blocking(_cards, svc, ctx.session.user_id)
+    if not cards:
+        ctx.reply("You have no models yet. Train one with /train, then come back to /predict.")
+        ctx.finish()
+        return
+    preset = ctx.data.pop("preset_model", None)
+    if preset and _select(ctx, cards, str(preset)):
+        ctx.goto("data")
+        return
+    options = [Option(LATEST, f"latest: {cards[0].name}")] + [
+        Option(c.model_id, f"{c.name} ({c.model_id[:6]})") for c in cards[:20]
+    ]
+    ctx.reply(Reply.ask("Which model should predict?", options))
+
+
+def _select(ctx: Context, cards: list[Any], wanted: str) -> bool:
+    if wanted.lower() in (LATEST, "last", "newest", "it"):
+        card = cards[0]
+    else:
+        by_id = {c.model_id: c for c in cards}
+        card = by_id.get(wanted) or next(
+            (c for c in cards if c.model_id.startswith(wanted) and len(wanted) >= 4), None
+        )
+        if card is None:
+            options = [Option(c.model_id, c.name) for c in cards]
+            found = resolve_one(wanted, options, "model")
+            if isinstance(found, NoMatch):
+                ctx.reply(found.message)
+                return False
+            card = by_id[found.id]
+    ctx.data["model"] = {
+        "id": card.model_id,
+        "name": card.name,
+        "features": [f.name for f in card.features],
+        "target": card.target,
+    }
+    return True
+
+
+async def on_model(ctx: Context) -> None:
+    svc = D.services(ctx)
+    cards = await ctx.run_blocking(_cards, svc, ctx.session.user_id)
+    wanted = ctx.event.choice if ctx.event.kind is EventKind.CHOICE else ctx.event.text.strip()
+    if _select(ctx, cards, wanted):
+        ctx.goto("data")
+
+
+async def enter_data(ctx: Context) -> None:
+    model = ctx.data["model"]
+    features = model["features"]
+    shown = ", ".join(features[:10]) + (" …" if len(features) > 10 else "")
+    D.ask_for_data(
+        ctx,
+        f"Model *{model['name']}* predicts *{model['target']}* from: {shown}. "
+        "Send the new data (upload a file or type a server path).",
+    )
+
+
+async def on_data(ctx: Context) -> None:
+    got = await D.receive(ctx)
+    if got is None:
+        return
+    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
+    D.remember(ctx, loaded)
+    svc = D.services(ctx)
+    out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
+    target = out_dir / f"predictions-{ctx.event.event_id}.csv"
+    summary = await ctx.run_blocking(
+        _predict, svc, ctx.session.user_id, ctx.data["model"]["id"], loaded.ref, target
+    )
+    ctx.reply(summary["text"])
+    ctx.reply(
+        Reply.document(
+            str(target),
+            f"predictions_{Path(loaded.name).stem}.csv",
+            "Your rows with the predictions appended.",
+        )
+    )
+    ctx.memory["result"] = {"kind": "predictions", "path": str(target)}
+    ctx.finish()
+
+
+def _predict(
+    svc: Any, user_id: int, model_id: str, ref: dict[str, Any], target: Path
+) -> dict[str, Any]:
+    from statbot.analysis.predict import predict_frame
+
+    estimator, card = svc.models.load(user_id, model_id)
+    frame = D.read_frame(svc, ref)
+    result = predict_frame(estimator, card, frame)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(result.to_csv_bytes())
+    partial.replace(target)
+    column = next(c for c in result.frame.columns if str(c).startswith("prediction"))
+    values = result.frame[column]
+    if card.task == "regression":
+        numbers = values.astype(float)
+        body = (
+            f"{len(values):,} predictions of *{card.target}*: mean {numbers.mean():.4g}, "
+            f"min {numbers.min():.4g}, max {numbers.max():.4g}."
+        )
+    else:
+        counts = values.astype(str).value_counts()
+        body = (
+            f"{len(values):,} predictions of *{card.target}*: "
+            + ", ".join(f"{label} {count:,}" for label, count in counts.head(6).items())
+            + "."
+        )
+    notes = "".join(f"\nNote: {w}" for w in result.warnings[:8])
+    return {"text": body + notes}
+
+
+PREDICT = Workflow(
+    name="predict",
+    command="predict",
+    description="predict new data with a trained model",
+    start="model",
+    states=(
+        State(
+            "model",
+            on_enter=enter_model,
+            on_event=on_model,
+            next=("data",),
+            help="Choose a model by its button, its name or id, or type `latest`.",
+        ),
+        State(
+            "data",
+            on_enter=enter_data,
+            on_event=on_data,
+            next=("done",),
+            accepts=frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD}),
+            help="Send a file with the same columns the model was trained on (the target "
+            "column is not needed).",
+        ),
+        State("done", final=True),
+    ),
+)
