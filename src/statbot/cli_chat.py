@@ -53,10 +53,14 @@ def chat(
 
 
 async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir: Path) -> None:
-    """Store → workflows → manager → console loop; stops the manager on /quit or end of input."""
+    """Store → workflows → manager → jobs → console loop. Shutdown in the app's order: no new
+    lines, finish in-flight events and show their replies, stop supervising jobs (they resume
+    on the next start), close the store."""
     from statbot.channels.console.channel import ConsoleChannel, stdin_lines
     from statbot.engine.manager import EngineConfig, StateManager
     from statbot.engine.stores import open_store
+    from statbot.errors import JobError
+    from statbot.jobs.local import LocalJobRunner
     from statbot.workflows import default_registry
     from statbot.workflows.services import Services
 
@@ -71,21 +75,33 @@ async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir
     channel = ConsoleChannel(
         user_id=user_id, data_dir=data_dir, out_dir=out_dir, out=stdout, tty=stdout.isatty()
     )
+    services = Services(settings=settings, data_dir=data_dir)
     manager = StateManager(
-        store,
-        default_registry(),
-        services=Services(settings=settings, data_dir=data_dir),
-        config=EngineConfig.from_settings(settings),
+        store, default_registry(), services=services, config=EngineConfig.from_settings(settings)
     )
+    jobs = LocalJobRunner.from_settings(settings, emit=manager.submit)
     manager.set_deliverer(channel.deliver)
-    manager.add_forget_hook(lambda uid: forget_files(data_dir, uid))
+
+    async def forget(uid: int) -> None:
+        if services.jobs is not None:
+            await jobs.delete_user(uid)
+        await forget_files(data_dir, uid)
+
+    manager.add_forget_hook(forget)
     try:
         channel.greet(await channel.resume(store))
         await manager.start()  # replays unapplied lines, shows replies not shown before
+        try:
+            await jobs.start()
+            services.jobs = jobs
+        except JobError as exc:  # e.g. `statbot run` on the same data dir owns the runner
+            channel.renderer.lines([f"(Background jobs are unavailable here: {exc}.)"])
         await manager.drain()
         await channel.run(stdin_lines(stdin), manager)
     finally:
         await manager.stop(settings.shutdown_grace_seconds)
+        if services.jobs is not None:
+            await jobs.stop()
         await store.close()
 
 
