@@ -162,6 +162,10 @@ class BotApi:
             return web.json_response(
                 ApiError(413, "Request Entity Too Large").payload(), status=413
             )
+        except Exception:
+            # A bug in the emulator must still look like a Bot API error to the client under test.
+            log.exception("sandbox %s crashed", request.match_info.get("method"))
+            return web.json_response(ApiError(500, "Internal Server Error").payload(), status=500)
         return web.json_response({"ok": True, "result": result})
 
     async def download(self, request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,58 @@
+"""`statbot run` without a token: the sandbox and the real bot in one process (`make run`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+STATBOT = Path(sys.executable).parent / "statbot"
+
+
+def _post(url: str, payload: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        body: dict[str, object] = json.load(response)
+        return body
+
+
+def test_statbot_run_without_token_chats_through_the_sandbox(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATBOT_")}
+    env.update(
+        STATBOT_DATA_DIR=str(tmp_path / "var"),
+        STATBOT_SANDBOX_PORT="0",
+        STATBOT_HEALTH_PORT="0",
+        STATBOT_SESSION_STORE="memory",
+    )
+    proc = subprocess.Popen(
+        [str(STATBOT), "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    log: list[str] = []
+    try:
+        assert proc.stderr is not None
+        base = None
+        deadline = time.monotonic() + 30
+        while base is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            log.append(line)
+            match = re.search(r"open (http://127\.0\.0\.1:\d+)/", line)
+            base = match.group(1) if match else None
+        assert base, "".join(log)
+        _post(base + "/_sandbox/messages", {"text": "/start"})
+        view = _post(base + "/_sandbox/wait", {"bot_messages": 1, "timeout": 20})
+        replies = [m for m in view["messages"] if m["from_bot"]]  # type: ignore[union-attr]
+        assert "statbot" in replies[0]["text"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, "".join(log) + err
