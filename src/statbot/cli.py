@@ -35,6 +35,7 @@ def _register() -> None:
 
     for module in (
         "statbot.cli_analyze",
+        "statbot.cli_analyze_ml",  # train/predict on the analyze group (after cli_analyze)
         "statbot.cli_chat",
         "statbot.cli_ops",
         "statbot.cli_sandbox",

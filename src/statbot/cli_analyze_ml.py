@@ -1,0 +1,168 @@
+"""``statbot analyze train`` and ``statbot analyze predict`` (issue #3), registered on the
+``analyze`` group of :mod:`statbot.cli_analyze` and reusing its helpers. pandas and
+scikit-learn are imported inside the commands only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from statbot.cli_analyze import (
+    FileArg,
+    JsonOpt,
+    _emit,
+    _fail,
+    _load,
+    _split,
+    _table,
+    _user_errors,
+    analyze_app,
+)
+
+
+def _progress_to_stderr(fraction: float, message: str) -> None:
+    typer.echo(f"[{fraction * 100:5.1f}%] {message}", err=True)
+
+
+@analyze_app.command()
+def train(
+    file: FileArg,
+    *,
+    target: Annotated[str, typer.Option(help="Column to predict.")],
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated feature columns (default: all others).")
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="auto, linear, ridge, lasso, logistic, random forest, ...")
+    ] = "auto",
+    cv: Annotated[int, typer.Option(help="Number of cross-validation folds.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed (splits and models).")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory to save the model (.skops + .json card).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Display name stored on the card.")] = None,
+    time_budget: Annotated[
+        float, typer.Option(help="Seconds `auto` may spend comparing models.")
+    ] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a model with k-fold CV and a holdout; optionally save it as a skops file + card."""
+    from statbot.analysis.ml import train as run_train
+    from statbot.analysis.model_card import ModelCard
+    from statbot.analysis.registry import new_model_id, save_model_files
+
+    if cv < 2:
+        _fail("--cv must be at least 2")
+    frame = _load(file)
+    with _user_errors():
+        result = run_train(
+            frame,
+            target,
+            _split(features) if features else None,
+            model=model,
+            cv=cv,
+            seed=seed,
+            progress=None if as_json else _progress_to_stderr,
+            time_budget_s=time_budget,
+        )
+        display = name or f"{result.model_name} → {target}"
+        model_id = new_model_id()
+        if out is not None:
+            card = save_model_files(out, result, display, model_id)
+            model_path: str | None = str(out / f"{model_id}.skops")
+        else:
+            card = ModelCard.from_result(result, model_id=model_id, name=display)
+            model_path = None
+    data: dict[str, Any] = {
+        "task": result.task,
+        "model": result.model_name,
+        "cv": {**result.cv_summary(), "scheme": result.cv_scheme, "metrics": result.cv},
+        "holdout": result.holdout,
+        "model_path": model_path,
+        "card": card.to_dict(),
+        "leaderboard": [entry.to_dict() for entry in result.leaderboard],
+        "importances": [
+            {"feature": i.feature, "mean": i.mean, "std": i.std} for i in result.importances
+        ],
+        "warnings": result.warnings,
+    }
+    _emit(data, as_json, _train_text(result, model_path))
+
+
+def _train_text(result: Any, model_path: str | None) -> str:
+    summary = result.cv_summary()
+    lines = [
+        f"task: {result.task}; model: {result.model_name}; rows: {result.n_rows} "
+        f"({result.n_train} train, {result.n_holdout} holdout)",
+        f"{result.cv_scheme['n_splits']}-fold CV {summary['metric']}: "
+        f"{summary['mean']:.4f} ± {summary['std']:.4f}",
+        "",
+        _table(
+            ["metric", "cv mean", "cv std", "holdout"],
+            [[m, v["mean"], v["std"], result.holdout.get(m)] for m, v in result.cv.items()],
+        ),
+    ]
+    if len(result.leaderboard) > 1:
+        lines += [
+            "",
+            _table(
+                ["model", summary["metric"], "std", "fit s", "status"],
+                [[e.model, e.mean, e.std, e.fit_seconds, e.status] for e in result.leaderboard],
+            ),
+        ]
+    lines += [
+        "",
+        _table(
+            ["feature", "importance", "std"],
+            [[i.feature, i.mean, i.std] for i in result.importances[:15]],
+        ),
+    ]
+    lines += [f"warning: {w}" for w in result.warnings]
+    lines.append(f"saved: {model_path}" if model_path else "not saved (use --out DIR to save)")
+    return "\n".join(lines)
+
+
+@analyze_app.command()
+def predict(
+    file: FileArg,
+    model: Annotated[Path, typer.Option("--model", help="A .skops model saved by statbot.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the predictions CSV here instead of stdout.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predict with a saved model: the input rows plus prediction (and proba_<class>) columns."""
+    from statbot.analysis.predict import predict_frame
+    from statbot.analysis.registry import load_model_file
+
+    if not model.exists():
+        _fail(f"no such model file: {model}")
+    frame = _load(file)
+    with _user_errors():
+        estimator, card = load_model_file(model)
+        result = predict_frame(estimator, card, frame)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    csv_bytes = result.to_csv_bytes()
+    if out is not None:
+        out.write_bytes(csv_bytes)
+    if as_json:
+        added = [c for c in result.frame.columns if c not in frame.columns]
+        _emit(
+            {
+                "model_id": card.model_id,
+                "task": card.task,
+                "rows": len(result.frame),
+                "columns_added": added,
+                "predictions": {c: result.frame[c].tolist() for c in added},
+                "warnings": result.warnings,
+                "out": str(out) if out is not None else None,
+            },
+            as_json=True,
+        )
+    elif out is None:
+        typer.echo(csv_bytes.decode("utf-8"), nl=False)
+    else:
+        typer.echo(f"wrote {len(result.frame)} predictions to {out}", err=True)

@@ -1,0 +1,144 @@
+"""``statbot analyze train`` / ``predict`` end to end through the real CLI app."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn import datasets
+from typer.testing import CliRunner
+
+from statbot.cli import app
+
+
+@pytest.fixture(scope="module")
+def iris_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "iris.csv"
+    frame = datasets.load_iris(as_frame=True).frame
+    frame["species"] = frame.pop("target").map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, ["analyze", *args])
+
+
+def test_train_json_saves_a_model_and_predict_uses_it(iris_csv, tmp_path) -> None:
+    out_dir = tmp_path / "models"
+    result = _run(
+        "train",
+        str(iris_csv),
+        "--target",
+        "species",
+        "--model",
+        "random forest",
+        "--cv",
+        "5",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["task"] == "multiclass"
+    assert data["model"] == "random_forest"
+    cv = data["cv"]
+    assert cv["metric"] == "accuracy" and len(cv["folds"]) == 5
+    assert cv["mean"] == pytest.approx(sum(cv["folds"]) / 5, rel=1e-12)
+    assert cv["mean"] >= 0.93 and cv["std"] >= 0
+    assert set(data["holdout"]) >= {"accuracy", "balanced_accuracy", "f1_macro", "log_loss"}
+    model_path = Path(data["model_path"])
+    assert model_path.exists() and model_path.suffix == ".skops"
+    assert model_path.with_suffix(".json").exists()
+    assert data["card"]["model_id"] == model_path.stem
+    assert data["card"]["classes"] == ["setosa", "versicolor", "virginica"]
+
+    new = tmp_path / "new.csv"
+    pd.read_csv(iris_csv).drop(columns="species").head(12).to_csv(new, index=False)
+    predicted = _run("predict", str(new), "--model", str(model_path))
+    assert predicted.exit_code == 0, predicted.output
+    frame = pd.read_csv(io.StringIO(predicted.stdout))
+    assert len(frame) == 12
+    assert list(frame.columns[-4:]) == [
+        "prediction",
+        "proba_setosa",
+        "proba_versicolor",
+        "proba_virginica",
+    ]
+    assert (frame["prediction"] == "setosa").all()  # the first rows of iris are setosa
+
+    out_csv = tmp_path / "pred.csv"
+    to_file = _run("predict", str(new), "--model", str(model_path), "--out", str(out_csv))
+    assert to_file.exit_code == 0, to_file.output
+    assert pd.read_csv(out_csv).equals(frame)
+
+    as_json = _run("predict", str(new), "--model", str(model_path), "--json")
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.stdout)
+    assert payload["rows"] == 12 and payload["predictions"]["prediction"] == ["setosa"] * 12
+
+
+def test_train_regression_with_feature_subset(tmp_path) -> None:
+    path = tmp_path / "diabetes.csv"
+    datasets.load_diabetes(as_frame=True).frame.to_csv(path, index=False)
+    result = _run(
+        "train",
+        str(path),
+        "--target",
+        "target",
+        "--features",
+        "bmi, bp,s5",
+        "--model",
+        "linear",
+        "--cv",
+        "3",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["task"] == "regression" and data["cv"]["metric"] == "r2"
+    assert data["model_path"] is None
+    assert [f["name"] for f in data["card"]["features"]] == ["bmi", "bp", "s5"]
+    assert set(data["holdout"]) == {"r2", "rmse", "mae"}
+
+
+def test_train_human_output_and_errors(iris_csv) -> None:
+    result = _run("train", str(iris_csv), "--target", "species", "--model", "knn", "--cv", "3")
+    assert result.exit_code == 0, result.output
+    assert "3-fold CV accuracy" in result.stdout
+    assert "not saved" in result.stdout
+
+    bad = _run("train", str(iris_csv), "--target", "nope", "--json")
+    assert bad.exit_code == 2
+    assert "not in the data: nope" in bad.output
+    wrong_model = _run("train", str(iris_csv), "--target", "species", "--model", "linear")
+    assert wrong_model.exit_code == 2
+    assert "Models that fit" in wrong_model.output
+
+
+def test_predict_refuses_a_pickle(iris_csv, tmp_path) -> None:
+    import pickle
+
+    trained = _run(
+        "train",
+        str(iris_csv),
+        "--target",
+        "species",
+        "--model",
+        "knn",
+        "--cv",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--json",
+    )
+    model_path = Path(json.loads(trained.stdout)["model_path"])
+    model_path.write_bytes(pickle.dumps({"not": "a model"}))
+    result = _run("predict", str(iris_csv), "--model", str(model_path))
+    assert result.exit_code == 2
+    assert "pickle" in result.output
+    assert "never loads pickles" in result.output
