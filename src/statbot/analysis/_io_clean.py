@@ -96,6 +96,11 @@ def _is_text(arr: pa.ChunkedArray) -> bool:
 
 
 def _check_cells(name: str, arr: pa.ChunkedArray, limits: DataLimits) -> None:
+    # Byte lengths come free from the offsets; characters ≤ bytes, so count characters only
+    # when some cell has more bytes than the limit allows characters.
+    most_bytes = pc.max(pc.binary_length(arr)).as_py()
+    if most_bytes is None or most_bytes <= limits.max_cell_chars:
+        return
     lengths = pc.utf8_length(arr)
     longest = pc.max(lengths).as_py()
     if longest is not None and longest > limits.max_cell_chars:
@@ -109,7 +114,16 @@ def _check_cells(name: str, arr: pa.ChunkedArray, limits: DataLimits) -> None:
         )
 
 
+def _sample_fails(arr: pa.ChunkedArray, pattern: str) -> bool:
+    """True when a value among the first few thousand does not match: then the whole column
+    cannot match, and the full scan (the costly part on millions of rows) is skipped."""
+    hits = pc.match_substring_regex(arr.slice(0, 4096), pattern)
+    return pc.any(pc.invert(hits)).as_py() is True
+
+
 def _all_match(arr: pa.ChunkedArray, pattern: str) -> bool:
+    if _sample_fails(arr, pattern):
+        return False
     hits = pc.match_substring_regex(arr, pattern)
     return bool(pc.all(hits).as_py()) and arr.null_count < len(arr)
 
@@ -120,6 +134,9 @@ def _to_number(arr: pa.ChunkedArray, decimal: str) -> pa.ChunkedArray | None:
     Plain numbers were already typed by the reader, so a column converts only when at least
     one value carries a thousands separator and every value is a number of one of both shapes.
     """
+    either = f"({_THOUSANDS[decimal]})|({_PLAIN[decimal]})"
+    if _sample_fails(arr, either):
+        return None
     grouped = pc.match_substring_regex(arr, _THOUSANDS[decimal])
     if not pc.any(grouped).as_py():
         return None
@@ -179,10 +196,16 @@ def _to_datetime(name: str, arr: pa.ChunkedArray, warnings: list[str]) -> pa.Chu
 
 
 def _fix_text(
-    name: str, arr: pa.ChunkedArray, decimal: str, limits: DataLimits, warnings: list[str]
+    name: str,
+    *,
+    arr: pa.ChunkedArray,
+    decimal: str,
+    limits: DataLimits,
+    warnings: list[str],
+    check_nul: bool,
 ) -> pa.ChunkedArray:
     _check_cells(name, arr, limits)
-    if pc.any(pc.match_substring(arr, "\x00")).as_py():
+    if check_nul and pc.any(pc.match_substring(arr, "\x00")).as_py():
         arr = pc.replace_substring(arr, "\x00", "")
         warnings.append(f"NUL bytes were removed from column '{name}'.")
     number = _to_number(arr, decimal)
@@ -242,7 +265,12 @@ def _bool_mapper(t: pa.DataType) -> Any:
 
 
 def finish(
-    table: pa.Table, limits: DataLimits, warnings: list[str], *, decimal: str = "."
+    table: pa.Table,
+    limits: DataLimits,
+    warnings: list[str],
+    *,
+    decimal: str = ".",
+    check_nul: bool = True,
 ) -> pd.DataFrame:
     """Clean names, enforce limits, convert text columns, and hand over to pandas."""
     check_shape(table.num_rows, table.num_columns, limits)
@@ -259,9 +287,18 @@ def finish(
     for i, name in enumerate(table.column_names):
         arr = table.column(i)
         if _is_text(arr):
-            fixed = _fix_text(name, arr, decimal, limits, warnings)
+            fixed = _fix_text(
+                name,
+                arr=arr,
+                decimal=decimal,
+                limits=limits,
+                warnings=warnings,
+                check_nul=check_nul,
+            )
             if fixed is not arr:
                 table = table.set_column(i, name, fixed)
+    # Hand the parser's cached blocks back to the OS before pandas allocates its copies.
+    pa.default_memory_pool().release_unused()
     frame: pd.DataFrame = table.to_pandas(
         types_mapper=_bool_mapper,
         split_blocks=True,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,12 +116,15 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _file_hash(path: Path) -> str:
+def _scan_file(path: Path) -> tuple[str, bool]:
+    """One pass over the file: its sha256 and whether it holds NUL bytes anywhere."""
     digest = hashlib.sha256()
+    has_nul = False
     with path.open("rb") as handle:
         while chunk := handle.read(4 << 20):
             digest.update(chunk)
-    return digest.hexdigest()
+            has_nul = has_nul or b"\x00" in chunk
+    return digest.hexdigest(), has_nul
 
 
 def _value_bytes(arrow_type: pa.DataType) -> int:
@@ -163,56 +167,102 @@ def _read_parquet(source: bytes | Path, limits: DataLimits) -> pa.Table:
         ) from exc
 
 
-def _load(
-    source: bytes | Path, head: bytes, name: str, size: int, limits: DataLimits
-) -> LoadResult:
+Scan = Callable[[], tuple[str, bool]]  # -> (sha256 hex, whether the bytes hold a NUL)
+
+
+@dataclass(slots=True)
+class _Job:
+    """One load in progress: the input, and what is learnt about it on the way."""
+
+    source: bytes | Path
+    head: bytes
+    name: str
+    size: int
+    scan: Scan
+    limits: DataLimits
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_csv(job: _Job) -> pa.Table:
+    from dataclasses import replace
+
+    from statbot.analysis._io_csv import read_delimited
+    from statbot.analysis._io_sniff import sniff_text
+
+    sniff, found = sniff_text(job.head, complete=job.size <= len(job.head))
+    job.warnings.extend(found)
+    job.info.update(
+        encoding=sniff.encoding,
+        delimiter=sniff.delimiter,
+        decimal=sniff.decimal,
+        header=sniff.header,
+    )
+    if sniff.has_nul or sniff.encoding.startswith("utf-16"):
+        return read_delimited(job.source, sniff, job.limits, job.warnings)
+    attempt: list[str] = []
+    table = read_delimited(job.source, sniff, job.limits, attempt)
+    if job.scan()[1]:
+        # A NUL byte past the sniffed sample: rare and hostile, so re-read with NULs removed
+        # rather than scanning every file before parsing it.
+        del table
+        return read_delimited(job.source, replace(sniff, has_nul=True), job.limits, job.warnings)
+    job.warnings.extend(attempt)
+    if any("Windows-1252" in w for w in attempt):
+        job.info["encoding"] = "cp1252"
+    return table
+
+
+def _read_table(job: _Job, fmt: str) -> pa.Table:
+    if fmt == "csv":
+        return _read_csv(job)
+    if fmt == "parquet":
+        return _read_parquet(job.source, job.limits)
+    data = job.source if isinstance(job.source, bytes) else job.source.read_bytes()
+    if fmt == "excel":
+        from statbot.analysis._io_excel import read_xlsx
+
+        table, job.info["sheet"] = read_xlsx(data, job.limits, job.warnings)
+        return table
+    from statbot.analysis._io_json import read_json
+
+    return read_json(data, job.limits, job.warnings, lines=fmt == "jsonl")
+
+
+def _load(job: _Job) -> LoadResult:
     from statbot.analysis._io_clean import finish
 
-    fmt = detect_format(head, name)
-    warnings: list[str] = []
-    result: dict[str, Any] = {"format": fmt, "source_bytes": size}
-    if fmt == "csv":
-        from statbot.analysis._io_csv import read_delimited
-        from statbot.analysis._io_sniff import sniff_text
-
-        sniff, found = sniff_text(head, complete=size <= len(head))
-        warnings.extend(found)
-        table = read_delimited(source, sniff, limits, warnings)
-        result.update(
-            encoding=sniff.encoding,
-            delimiter=sniff.delimiter,
-            decimal=sniff.decimal,
-            header=sniff.header,
-        )
-        decimal = sniff.decimal
-    else:
-        data = source if isinstance(source, bytes) else source.read_bytes()
-        decimal = "."
-        if fmt == "excel":
-            from statbot.analysis._io_excel import read_xlsx
-
-            table, result["sheet"] = read_xlsx(data, limits, warnings)
-        elif fmt == "parquet":
-            table = _read_parquet(source, limits)
-        else:
-            from statbot.analysis._io_json import read_json
-
-            table = read_json(data, limits, warnings, lines=fmt == "jsonl")
-    frame = finish(table, limits, warnings, decimal=decimal)
-    return LoadResult(frame=frame, warnings=warnings, **result)
+    fmt = detect_format(job.head, job.name)
+    job.info.update(format=fmt, source_bytes=job.size)
+    # The table goes straight into finish() and is never bound here, so to_pandas'
+    # self_destruct can free each Arrow column as soon as it is converted.
+    frame = finish(
+        _read_table(job, fmt),
+        job.limits,
+        job.warnings,
+        decimal=job.info.get("decimal") or ".",
+        check_nul=fmt != "csv",
+    )
+    loaded = LoadResult(frame=frame, warnings=job.warnings, content_hash=job.scan()[0], **job.info)
+    log.info("loaded %s: %d rows × %d columns", loaded.format, loaded.rows, loaded.columns)
+    return loaded
 
 
 def load_bytes(data: bytes, file_name: str, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
     """Load an uploaded file held in memory; ``file_name`` is only a hint for the format."""
     _check_size(len(data), limits)
-    result = _load(bytes(data), data[:_HEAD], file_name, len(data), limits)
-    result.content_hash = _hash(data)
-    log.info("loaded %s: %d rows × %d columns", result.format, result.rows, result.columns)
-    return result
+    data = bytes(data)
+    scanned = (_hash(data), b"\x00" in data)
+    return _load(_Job(data, data[:_HEAD], file_name, len(data), lambda: scanned, limits))
 
 
 def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
-    """Load a file from disk (CSV is parsed straight from the file, not copied into memory)."""
+    """Load a file from disk (CSV is parsed straight from the file, not copied into memory).
+
+    The file is hashed (and checked for NUL bytes) in a thread while it is parsed: hashlib
+    releases the GIL, so on a big file the hash costs almost nothing extra."""
+    from concurrent.futures import ThreadPoolExecutor
+
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -227,10 +277,9 @@ def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResu
         raise UnreadableFile(
             str(exc), user_message=f"The file '{path.name}' could not be opened."
         ) from exc
-    result = _load(path, head, path.name, size, limits)
-    result.content_hash = _file_hash(path)
-    log.info("loaded %s: %d rows × %d columns", result.format, result.rows, result.columns)
-    return result
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statbot-hash") as pool:
+        future = pool.submit(_scan_file, path)
+        return _load(_Job(path, head, path.name, size, future.result, limits))
 
 
 def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
