@@ -22,7 +22,7 @@ def _log_line(payload: dict[str, Any], event: str) -> None:
             fh.write(json.dumps({"event": event, "pid": os.getpid(), "at": time.time()}) + "\n")
 
 
-@register_job("test.steps")
+@register_job("test.steps", label="test run")
 def steps(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
     """``n`` steps of ``step_s`` seconds each, then an output file written temp-then-rename."""
     _log_line(payload, "start")

@@ -62,6 +62,7 @@ async def test_submit_reports_progress_then_one_finished_event(make_runner, make
         "error": None,
         "attempts": 1,
     }
+    assert finished.text == "Your test run has finished."  # shown if the chat moved on
     assert recorder.events.index(finished) == len(recorder.of(info.job_id)) - 1  # last
     workdir = runner.root / "work" / info.job_id
     assert (workdir / "output.txt").read_text() == "3"
@@ -140,7 +141,7 @@ async def test_memory_limit_fails_with_a_clear_message(make_runner, make_spec):
     assert big_done.error == "The job needed more than 300 MB of memory and was stopped."
 
 
-async def test_job_errors_reach_the_user(make_runner, make_spec):
+async def test_job_errors_reach_the_user(make_runner, make_spec, recorder):
     runner = make_runner()
     await runner.start()
     bad = await runner.submit(make_spec("test.bad_input", key="bad"))
@@ -149,6 +150,9 @@ async def test_job_errors_reach_the_user(make_runner, make_spec):
         bad_done = await runner.wait(bad.job_id)
         bug_done = await runner.wait(bug.job_id)
     assert bad_done.error == "There is no column named price."
+    await until(lambda: recorder.of(bad.job_id, EventKind.JOB_FINISHED))
+    (finished,) = recorder.of(bad.job_id, EventKind.JOB_FINISHED)
+    assert finished.text == "Test.bad_input job failed. There is no column named price."
     assert bug_done.error == "The job failed: ZeroDivisionError: division by zero"
     log = (runner.root / "work" / bug.job_id / "worker.log").read_text()
     assert "Traceback" in log and "ZeroDivisionError" in log

@@ -11,7 +11,8 @@ callback the app wires to ``StateManager.submit``:
   status, progress, message, attempt, resumed}``;
 - ``JOB_FINISHED`` once per job with ``event_id = "j<job_id>:done"`` and ``job = {job_id, kind,
   status, result, error, attempts}``. After a crash it may be emitted again with the same id; the
-  engine dedupes it.
+  engine dedupes it. Its ``text`` is a one-line outcome for the user (the result's ``summary``, or
+  "<Label> failed. <error>"), which the engine shows when the conversation has moved on.
 """
 
 from __future__ import annotations
@@ -145,11 +146,13 @@ class JobInfo:
             },
         )
 
-    def finished_event(self) -> Event:
+    def finished_event(self, text: str = "") -> Event:
+        """``text``: what the engine tells the user if the chat no longer waits for this job."""
         return Event(
             key=ConversationKey.parse(self.spec.key),
             kind=EventKind.JOB_FINISHED,
             event_id=f"j{self.job_id}:done",
+            text=text,
             job={
                 "job_id": self.job_id,
                 "kind": self.spec.kind,

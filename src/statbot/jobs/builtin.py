@@ -3,10 +3,12 @@ registry, in the worker subprocess (pandas/sklearn/matplotlib are imported there
 
 Idempotent: the model id is derived from the job's idempotency key (``ModelRegistry.save``), so a
 run resumed after a crash saves the same model once; charts are written temp-then-rename.
-Build the spec with :func:`train_spec` so the payload has every field the job reads. The result
-(JSON): ``model_id``, ``name``, ``model_path``, ``card`` (the model card as a dict: metrics, CV,
-leaderboard, importances), ``warnings`` (sentences for the user) and ``charts`` ({name: PNG path}:
-confusion_matrix/roc or predicted_vs_actual/residuals, importance, leaderboard).
+Build the spec with :func:`train_spec` so the payload has every field the job reads.
+
+The result (JSON): ``summary`` (one line for the user), ``model_id``, ``name``, ``model_path``,
+``card`` (the model card as a dict: metrics, CV, leaderboard, importances), ``warnings``
+(sentences for the user) and ``charts`` ({name: PNG path}: confusion_matrix/roc or
+predicted_vs_actual/residuals, importance, leaderboard).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def train_spec(
     return JobSpec(TRAIN, key, user_id, idempotency_key, payload, timeout_s, memory_mb)
 
 
-@register_job(TRAIN)
+@register_job(TRAIN, label="training")
 def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
     from statbot.analysis.ml import train
     from statbot.analysis.registry import ModelRegistry
@@ -113,6 +115,8 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
     charts = _charts(result, workdir / "charts", warnings)
     progress(1.0, "Done")
     return {
+        "summary": f"Training finished: model “{card.name}” (id {card.model_id}) is saved. "
+        "See /models.",
         "model_id": card.model_id,
         "name": card.name,
         "model_path": str(registry.path_of(user_id, card.model_id)),

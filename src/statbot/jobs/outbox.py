@@ -15,9 +15,21 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from statbot.engine.events import Event, EventKind
-from statbot.jobs.base import Emit, JobInfo
+from statbot.jobs.base import Emit, JobInfo, JobStatus
+from statbot.jobs.registry import job_label
 
 log = logging.getLogger(__name__)
+
+
+def outcome_text(info: JobInfo) -> str:
+    """The sentence a user sees about a job that ended while they were doing something else."""
+    label = job_label(info.spec.kind)
+    if info.status is JobStatus.SUCCEEDED:
+        summary = (info.result or {}).get("summary")
+        return str(summary) if summary else f"Your {label} has finished."
+    if info.status is JobStatus.FAILED:
+        return f"{label[:1].upper()}{label[1:]} failed. {info.error or ''}".strip()
+    return ""  # cancelled: the user asked for it and was told then
 
 
 class JobEvents:
@@ -52,7 +64,7 @@ class JobEvents:
         if info.job_id in self._in_flight:
             return
         self._in_flight.add(info.job_id)
-        self._queue.put_nowait(info.finished_event())
+        self._queue.put_nowait(info.finished_event(outcome_text(info)))
 
     def forget(self, job_ids: Iterable[str]) -> None:
         self._forgotten.update(job_ids)

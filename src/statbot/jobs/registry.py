@@ -36,19 +36,26 @@ class JobFunction(Protocol):
 # kind -> function. Registration is code, like a command table: it is filled by imports and
 # holds no runtime state, so a process-wide table is the honest shape (cf. Temporal activities).
 _JOBS: dict[str, JobFunction] = {}
+_LABELS: dict[str, str] = {}
 
 
-def register_job(kind: str) -> Callable[[JobFunction], JobFunction]:
-    """Decorator: make ``fn`` runnable as jobs of ``kind``."""
+def register_job(kind: str, *, label: str | None = None) -> Callable[[JobFunction], JobFunction]:
+    """Decorator: make ``fn`` runnable as jobs of ``kind``. ``label`` names the job for the user
+    ("training"), in the message shown when it ends while the chat has moved on."""
 
     def decorate(fn: JobFunction) -> JobFunction:
         existing = _JOBS.get(kind)
         if existing is not None and _identity(existing) != _identity(fn):
             raise JobError(f"job kind {kind!r} is already registered by {_identity(existing)}")
         _JOBS[kind] = fn
+        _LABELS[kind] = label or f"{kind} job"
         return fn
 
     return decorate
+
+
+def job_label(kind: str) -> str:
+    return _LABELS.get(kind, "job")
 
 
 def get_job(kind: str) -> JobFunction:
