@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey
+from statbot.engine.keyed import RETRY_DELAYS
 from statbot.engine.session import SessionStatus
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class EngineConfig:
     max_dataframe_size_mb: float = 200.0
     max_commit_retries: int = 5  # stale-version re-applies before an event is left in the inbox
     session_cache_size: int = 10_000  # sessions kept in memory between events (0 = always load)
+    # waits between attempts at an event whose application raised (store outage)
+    retry_delays: tuple[float, ...] = RETRY_DELAYS
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:

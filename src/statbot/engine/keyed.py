@@ -48,9 +48,16 @@ class _Slot:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+# Waits between attempts at an entry whose application raised (store outage, engine bug).
+RETRY_DELAYS = (0.05, 0.25, 1.0, 4.0, 15.0)
+
+
 class KeyedRunner:
-    def __init__(self, run_entry: RunEntry) -> None:
+    def __init__(
+        self, run_entry: RunEntry, *, retry_delays: tuple[float, ...] = RETRY_DELAYS
+    ) -> None:
         self._run_entry = run_entry
+        self.retry_delays = retry_delays
         self._slots: dict[str, _Slot] = {}
         self._clock = itertools.count(1)
         self._quiet = asyncio.Event()
@@ -167,9 +174,7 @@ class KeyedRunner:
     async def _run(self, job: _Job, slot: _Slot) -> None:
         if job.entry is not None:
             try:
-                await self._run_entry(job.entry)
-            except Exception:
-                log.exception("applying inbox entry %d of %s failed", job.entry.seq, job.entry.key)
+                await self._run_with_retries(job.entry)
             finally:
                 slot.seqs.discard(job.entry.seq)
             return
@@ -182,3 +187,29 @@ class KeyedRunner:
         else:
             if not job.future.done():
                 job.future.set_result(result)
+
+    async def _run_with_retries(self, entry: InboxEntry) -> None:
+        """A failure here is the store or the engine, not a handler (those are answered in the
+        chat): retry with backoff while the key's later entries wait, so order holds through a
+        store outage; then leave the entry in the inbox for the next start and go on."""
+        for delay in (*self.retry_delays, None):
+            try:
+                await self._run_entry(entry)
+                return
+            except Exception:
+                if delay is None:
+                    log.exception(
+                        "giving up on inbox entry %d of %s for now; it stays in the inbox and is"
+                        " replayed on the next start",
+                        entry.seq,
+                        entry.key,
+                    )
+                    return
+                log.warning(
+                    "applying inbox entry %d of %s failed; retrying in %.2f s",
+                    entry.seq,
+                    entry.key,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)

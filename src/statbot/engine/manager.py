@@ -70,7 +70,7 @@ class StateManager:
             history_limit=self.config.max_history_messages,
             rollback=False,  # a failed event reloads the stored session instead (no copies)
         )
-        self._keys = KeyedRunner(self._apply_entry)
+        self._keys = KeyedRunner(self._apply_entry, retry_delays=self.config.retry_delays)
         self._cache = SessionCache(self.config.session_cache_size)
         self._expiry = Expiry(self)
         self._deliverer: Deliverer | None = None
@@ -369,8 +369,16 @@ class StateManager:
             await asyncio.sleep(self.config.cleanup_interval_seconds)
             try:
                 await self.sweep()
+                await self.retry_deliveries()
             except Exception:
                 log.exception("expiry sweep failed; will retry")
+
+    async def retry_deliveries(self) -> int:
+        """Re-send what earlier deliveries left behind (each key in its turn); returns the
+        number of keys tried. Also run by the cleanup loop."""
+        keys = sorted(self._undelivered)
+        await asyncio.gather(*(self._keys.call(key, partial(self._redeliver, key)) for key in keys))
+        return len(keys)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
