@@ -32,20 +32,26 @@ def test_statbot_run_without_token_chats_through_the_sandbox(tmp_path: Path) -> 
         STATBOT_HEALTH_PORT="0",
         STATBOT_SESSION_STORE="memory",
     )
+    errors = (tmp_path / "stderr.log").open("w")
     proc = subprocess.Popen(
-        [str(STATBOT), "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+        [str(STATBOT), "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=errors,  # a file, so that the bot's log can never fill a pipe and block it
+        text=True,
     )
     log: list[str] = []
     try:
-        assert proc.stderr is not None
+        assert proc.stdout is not None
         base = None
         deadline = time.monotonic() + 30
         while base is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
+            line = proc.stdout.readline()
             if not line:
                 break
             log.append(line)
-            match = re.search(r"open (http://127\.0\.0\.1:\d+)/", line)
+            match = re.search(r"open (http://127\.0\.0\.1:\d+)/ to chat", line)
             base = match.group(1) if match else None
         assert base, "".join(log)
         _post(base + "/_sandbox/messages", {"text": "/start"})
@@ -54,5 +60,6 @@ def test_statbot_run_without_token_chats_through_the_sandbox(tmp_path: Path) -> 
         assert "statbot" in replies[0]["text"]
     finally:
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, "".join(log) + err
+        proc.communicate(timeout=30)
+        errors.close()
+    assert proc.returncode == 0, "".join(log) + (tmp_path / "stderr.log").read_text()

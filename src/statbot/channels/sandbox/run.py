@@ -1,20 +1,16 @@
-"""``statbot run`` without a token: the sandbox and the real bot against it, in one process.
+"""``statbot run`` without a token: the sandbox emulator and the unchanged bot, in one process.
 
-The bot is unchanged: it gets the sandbox's fixed token and ``telegram_api_url`` pointing at the
-sandbox, exactly as it would point at a local Bot API server (issue #5: a newcomer chats with the
-bot in a browser a minute after cloning).
+The bot is the real one — polling, the Telegram channel, PTB's client — pointed at the emulator
+on 127.0.0.1, so a newcomer chats with it in a browser a minute after cloning (issue #5).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
-
-from statbot.channels.sandbox.server import run_sandbox
-from statbot.channels.sandbox.state import DEFAULT_TOKEN
 
 if TYPE_CHECKING:
     from statbot.config import Settings
@@ -24,21 +20,24 @@ log = logging.getLogger(__name__)
 
 def sandboxed_settings(settings: Settings, api_url: str) -> Settings:
     """The bot's settings when it talks to the sandbox at ``api_url`` instead of Telegram."""
+    from statbot.channels.sandbox.state import DEFAULT_TOKEN
+
     return settings.model_copy(
-        update={"telegram_token": SecretStr(DEFAULT_TOKEN), "telegram_api_url": api_url}
+        update={
+            "telegram_token": SecretStr(DEFAULT_TOKEN),
+            "telegram_api_url": api_url,
+            "webhook_url": None,  # the sandbox is polled; a webhook would point nowhere
+        }
     )
 
 
-async def run_with_sandbox(
-    settings: Settings, announce: Callable[[str], None] | None = None
-) -> int:
+async def run_with_sandbox(settings: Settings) -> int:
     """Serve the sandbox on ``settings.sandbox_port`` and run the bot against it until stopped."""
     from statbot.app import run_app
+    from statbot.channels.sandbox.server import run_sandbox
 
     async with run_sandbox(host="127.0.0.1", port=settings.sandbox_port) as sandbox:
-        message = f"open {sandbox.page_url} to chat with the bot (local sandbox, no Telegram)"
-        if announce is not None:
-            announce(message)
-        else:
-            log.info("%s", message)
-        return await run_app(sandboxed_settings(settings, sandbox.api_url))
+        # The one line a newcomer needs; printed (not logged) so it stands out.
+        print(f"statbot sandbox: open {sandbox.page_url} to chat with the bot", flush=True)
+        sys.stdout.flush()
+        return await run_app(sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox")
