@@ -1,0 +1,127 @@
+"""The production ``train`` kind: real analysis code, in a real worker subprocess and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from statbot.engine.events import EventKind
+from statbot.errors import DataError, StatbotError
+from statbot.jobs import JobStatus, get_job
+from statbot.jobs.builtin import train_spec
+from statbot.jobs.registry import DEFAULT_MODULES, load_job_modules
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def frame(rows: int = 80) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=rows)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    label = np.where(x + (colour == "red") + rng.normal(scale=0.3, size=rows) > 0.5, "yes", "no")
+    zip_code = rng.choice([10115, 20095, 80331], size=rows)
+    return pd.DataFrame({"x": x, "colour": colour, "zip": zip_code, "bought": label})
+
+
+def _head(path: str) -> bytes:
+    return Path(path).read_bytes()[:8]
+
+
+def spec_for(tmp_path, *, key: str = "u100", target: str = "bought", model="logistic", **kw):
+    return train_spec(
+        key="console:5:5",
+        user_id=5,
+        idempotency_key=key,
+        data_dir=tmp_path / "data",
+        target=target,
+        model=model,
+        cv=3,
+        **kw,
+    )
+
+
+def run(payload: dict, workdir: Path, seen: list | None = None) -> dict:
+    load_job_modules(DEFAULT_MODULES)
+    report = (lambda f, m: seen.append((f, m))) if seen is not None else (lambda f, m: None)
+    return get_job("train")(payload, report, workdir)
+
+
+async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
+    tmp_path, make_runner, recorder
+):
+    from statbot.analysis.datasets import DatasetStore
+
+    ref = DatasetStore(tmp_path / "data").put(5, frame(), name="shop")
+    runner = make_runner(modules=DEFAULT_MODULES, default_memory_mb=2048, data_dir=tmp_path)
+    await runner.start()
+    info = await runner.submit(spec_for(tmp_path, dataset=ref.to_dict()))
+    async with asyncio.timeout(120):
+        done = await runner.wait(info.job_id)
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    result = done.result
+    assert result is not None
+    card = result["card"]
+    assert card["task"] == "binary" and card["target"] == "bought"
+    assert result["model_id"] == card["model_id"]
+    models = sorted((tmp_path / "data" / "models" / "5").iterdir())
+    assert [p.name for p in models] == [f"{result['model_id']}.json", f"{result['model_id']}.skops"]
+    assert set(result["charts"]) == {"confusion_matrix", "roc", "importance"}
+    assert all(_head(path) == PNG for path in result["charts"].values())
+    messages = [e.job["message"] for e in recorder.of(info.job_id, EventKind.JOB_PROGRESS)]
+    assert "Saving the model" in messages
+
+
+def test_a_rerun_of_the_same_job_reuses_the_model(tmp_path):
+    """What a resumed run does: same idempotency key → same model id, one model file."""
+    dataset = tmp_path / "ds.csv"
+    frame().to_csv(dataset, index=False)
+    payload = spec_for(
+        tmp_path,
+        target="x",
+        model="linear",
+        dataset_path=dataset,
+        schema="x:float, colour:category",
+        overrides={"zip": "category"},
+    ).payload
+    seen: list[tuple[float, str]] = []
+    first = run(payload, tmp_path / "w1", seen)
+    second = run(payload, tmp_path / "w2")
+    assert first["model_id"] == second["model_id"]
+    assert len(list((tmp_path / "data" / "models" / "5").glob("*.skops"))) == 1
+    assert first["card"]["task"] == "regression"
+    kinds = {f["name"]: f for f in first["card"]["features"]}
+    assert kinds["zip"]["kind"] in ("categorical", "category")  # the override was applied
+    assert set(first["charts"]) == {"predicted_vs_actual", "residuals", "importance"}
+    assert first["warnings"] == []
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError) as err:
+        run(spec_for(tmp_path, dataset_path=tmp_path / "gone.csv").payload, tmp_path / "w")
+    assert err.value.user_message == "The file 'gone.csv' is no longer there, so training stopped."
+    ref = {"user_id": 5, "digest": "ab" * 16, "name": "shop"}
+    with pytest.raises(DataError) as err:
+        run(spec_for(tmp_path, dataset=ref).payload, tmp_path / "w")
+    assert "no longer stored" in err.value.user_message
+
+
+def test_a_schema_that_does_not_fit_is_a_clear_error(tmp_path):
+    dataset = tmp_path / "ds.csv"
+    frame().to_csv(dataset, index=False)
+    payload = spec_for(tmp_path, dataset_path=dataset, schema="price:float").payload
+    with pytest.raises(StatbotError) as err:
+        run(payload, tmp_path / "w")
+    assert "price" in err.value.user_message
+
+
+def test_train_spec_needs_exactly_one_source(tmp_path):
+    with pytest.raises(ValueError):
+        spec_for(tmp_path)
+    with pytest.raises(ValueError):
+        spec_for(tmp_path, dataset={"user_id": 5}, dataset_path=tmp_path / "x.csv")
