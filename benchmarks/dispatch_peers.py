@@ -493,13 +493,16 @@ def measure(repeat: int) -> dict[str, Any]:
     runs: dict[str, list[float]] = {name: [] for name in CONTENDERS}
     for _ in range(repeat):
         for name in CONTENDERS:
-            out = subprocess.run(
+            child = subprocess.run(
                 [sys.executable, __file__, "--one", name],
-                check=True,
+                check=False,
                 capture_output=True,
                 text=True,
-            ).stdout
-            runs[name].append(float(out.strip().splitlines()[-1]))
+            )
+            if child.returncode != 0:
+                sys.stderr.write(child.stderr)
+                raise SystemExit(f"{name} failed (exit {child.returncode})")
+            runs[name].append(float(child.stdout.strip().splitlines()[-1]))
     result: dict[str, Any] = {name: round(statistics.median(v)) for name, v in runs.items()}
     result["ratio_sqlite_vs_aiogram"] = round(
         result["statbot_sqlite"] / result["aiogram_memory"], 2
