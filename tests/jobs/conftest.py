@@ -75,6 +75,7 @@ async def make_runner(
         options.setdefault("default_memory_mb", None)
         options.setdefault("default_timeout_s", 60)
         options.setdefault("tick_s", 0.1)
+        options.setdefault("redeliver_s", 0.1)
         runner = LocalJobRunner(options.pop("data_dir", tmp_path), **options)
         made.append(runner)
         return runner

@@ -66,3 +66,9 @@ def bad_input(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
 @register_job("test.bug")
 def bug(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
     return {"ratio": 1 / int(payload.get("zero", 0))}
+
+
+@register_job("test.loose_json")
+def loose_json(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
+    """What numeric code returns: NaN, infinity, tuples."""
+    return {"nan": float("nan"), "inf": float("-inf"), "pair": (1, 2.5), "ok": 3}

@@ -168,6 +168,8 @@ async def test_submit_refuses_unknown_kinds_and_non_json(make_runner, make_spec)
     assert err.value.user_message == "This kind of job is not available."
     with pytest.raises(JobError):
         await runner.submit(make_spec(when=object()))
+    with pytest.raises(JobError):
+        await runner.submit(make_spec(x=float("nan")))
     assert sum((await runner.counts()).values()) == 0
 
 
@@ -295,3 +297,15 @@ async def test_purge_removes_old_working_directories_but_keeps_the_job(make_runn
     assert await runner.purge(done.finished_at + 1) == 1
     assert not workdir.exists()
     assert (await runner.submit(make_spec(n=1))).status is JobStatus.SUCCEEDED  # still known
+
+
+async def test_results_are_strict_json(make_runner, make_spec, recorder):
+    runner = make_runner()
+    await runner.start()
+    info = await runner.submit(make_spec("test.loose_json"))
+    async with asyncio.timeout(20):
+        done = await runner.wait(info.job_id)
+    assert done.result == {"nan": None, "inf": None, "pair": [1, 2.5], "ok": 3}
+    await until(lambda: recorder.of(info.job_id, EventKind.JOB_FINISHED))
+    (finished,) = recorder.of(info.job_id, EventKind.JOB_FINISHED)
+    json.dumps(finished.to_dict(), allow_nan=False)  # what a strict store does

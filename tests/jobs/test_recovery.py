@@ -107,7 +107,7 @@ async def test_undelivered_finished_event_is_emitted_again_after_restart(
     make_runner, make_spec, recorder
 ):
     recorder.fail_finished = 1_000  # the engine is down: nothing gets through
-    runner = make_runner(tick_s=60)
+    runner = make_runner(tick_s=60, redeliver_s=60)
     await runner.start()
     info = await runner.submit(make_spec(n=1))
     async with asyncio.timeout(20):

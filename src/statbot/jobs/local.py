@@ -62,6 +62,7 @@ class LocalJobRunner(JobRunner):
         max_crashes: int = 3,
         retention_s: float | None = 7 * 86400.0,
         tick_s: float = 5.0,
+        redeliver_s: float = 30.0,
         python: str = sys.executable,
     ) -> None:
         self.root = Path(data_dir) / "jobs"
@@ -75,8 +76,10 @@ class LocalJobRunner(JobRunner):
         self.max_crashes = max_crashes
         self.retention_s = retention_s
         self.tick_s = tick_s
+        self.redeliver_s = redeliver_s  # how often undelivered JOB_FINISHED events are retried
         self._purged_until = 0.0  # job workdirs finished before this are already removed
         self._next_purge = 0.0
+        self._next_redeliver = 0.0
         self.python = python
         self._table: JobTable | None = None
         self._db_thread: ThreadPoolExecutor | None = None
@@ -139,7 +142,7 @@ class LocalJobRunner(JobRunner):
         table = self._need_table()
         get_job(spec.kind)
         try:
-            json.dumps(spec.payload)
+            json.dumps(spec.payload, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise JobError(f"job payload is not JSON: {exc}") from exc
         row, created = await self._db(table.insert, spec)
@@ -343,7 +346,9 @@ class LocalJobRunner(JobRunner):
             self._wake.clear()
             try:
                 await self._schedule()
-                await self._redeliver()
+                if time.monotonic() >= self._next_redeliver:
+                    self._next_redeliver = time.monotonic() + self.redeliver_s
+                    await self._redeliver()
                 if self.retention_s is not None and time.monotonic() >= self._next_purge:
                     self._next_purge = time.monotonic() + PURGE_EVERY_S
                     await self.purge(time.time() - self.retention_s)

@@ -78,8 +78,8 @@ class JobEvents:
                     await self._emit(event)
                     if event.kind is EventKind.JOB_FINISHED:
                         await self._on_delivered(job_id)
-            except Exception:
-                log.exception("emitting %s failed; a finished event is retried", event.event_id)
+            except Exception as exc:  # e.g. the engine is stopping; finished events come again
+                log.warning("emitting %s failed: %r", event.event_id, exc)
             finally:
                 if event.kind is EventKind.JOB_FINISHED:
                     self._in_flight.discard(job_id)

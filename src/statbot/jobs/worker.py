@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import resource
 import sys
@@ -29,11 +30,27 @@ _HEARTBEAT_MIN_S = 0.02
 log = logging.getLogger("statbot.jobs.worker")
 
 
+def plain_json(value: Any) -> Any:
+    """``value`` as strict JSON data: NaN/inf become None (the engine's stores refuse them),
+    numpy scalars and arrays become Python numbers and lists, tuples become lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, without importing numpy
+        return plain_json(value.tolist())
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` via a temporary name + fsync + rename."""
+    """Write ``data`` (strict JSON) to ``path`` via a temporary name + fsync + rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
+        json.dump(plain_json(data), fh, allow_nan=False)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
