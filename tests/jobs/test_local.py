@@ -309,3 +309,12 @@ async def test_results_are_strict_json(make_runner, make_spec, recorder):
     await until(lambda: recorder.of(info.job_id, EventKind.JOB_FINISHED))
     (finished,) = recorder.of(info.job_id, EventKind.JOB_FINISHED)
     json.dumps(finished.to_dict(), allow_nan=False)  # what a strict store does
+
+
+async def test_a_failed_start_releases_the_table(make_runner):
+    broken = make_runner(modules=("statbot.no_such_job_module",))
+    with pytest.raises(ModuleNotFoundError):
+        await broken.start()
+    fine = make_runner()
+    await fine.start()  # the lock of the failed start is not held any more
+    assert (await fine.counts())["queued"] == 0

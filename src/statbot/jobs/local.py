@@ -89,6 +89,7 @@ class LocalJobRunner(JobRunner):
         self._wake = asyncio.Event()
         self._events = JobEvents(emit, self._mark_delivered)
         self._loop_task: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     def from_settings(cls, settings: Settings, *, emit: Emit, **overrides: Any) -> LocalJobRunner:
@@ -106,10 +107,15 @@ class LocalJobRunner(JobRunner):
             return
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock_file = _lock(self.root / "runner.lock")
-        load_job_modules(self.modules)
-        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="statbot-jobs-db")
-        self._table = await self._db(JobTable, self.root / "jobs.sqlite3")
-        await self._recover()
+        self._closing = False
+        try:
+            load_job_modules(self.modules)
+            self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="statbot-jobs-db")
+            self._table = await self._db(JobTable, self.root / "jobs.sqlite3")
+            await self._recover()
+        except BaseException:
+            await self._release()
+            raise
         self._events.start()
         self._loop_task = asyncio.create_task(self._loop(), name="jobs-scheduler")
         await self._redeliver()
@@ -119,23 +125,30 @@ class LocalJobRunner(JobRunner):
     async def stop(self) -> None:
         if self._table is None:
             return
+        self._closing = True  # nothing new starts from here on
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
         async with self._sched:
             for run in list(self._running.values()):
                 run.stopping = True
                 kill_group(run.pid)
             await asyncio.gather(*(r.task for r in self._running.values() if r.task))
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
-            self._loop_task = None
         await self._events.stop()  # flush events already produced
-        await self._db(self._table.close)
-        self._table = None
-        assert self._db_thread is not None and self._lock_file is not None
-        self._db_thread.shutdown(wait=True)
-        self._lock_file.close()  # releases the flock
-        self._lock_file = None
+        await self._release()
         log.info("local job runner stopped")
+
+    async def _release(self) -> None:
+        if self._table is not None:
+            await self._db(self._table.close)
+            self._table = None
+        if self._db_thread is not None:
+            self._db_thread.shutdown(wait=True)
+            self._db_thread = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+            self._lock_file = None
 
     # the contract -----------------------------------------------------------------------------
     async def submit(self, spec: JobSpec) -> JobInfo:
@@ -202,7 +215,7 @@ class LocalJobRunner(JobRunner):
     async def _schedule(self) -> None:
         table = self._need_table()
         async with self._sched:
-            if self._table is None:
+            if self._table is None or self._closing:
                 return
             per_user = Counter(run.user_id for run in self._running.values())
             for row in await self._db(table.with_status, JobStatus.QUEUED):
