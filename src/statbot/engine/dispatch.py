@@ -19,9 +19,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import secrets
+import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from statbot.engine import texts
@@ -47,8 +47,16 @@ MAX_HOPS = 32  # on_enter -> goto chains longer than this are a workflow bug
 _USER_KINDS = frozenset({EventKind.COMMAND, EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
 
 
-def new_menu_token() -> str:
-    return secrets.token_hex(3)
+class MenuTokens:
+    """Short random menu tokens. Not secrets: a token only tells a fresh button press from a
+    stale one (the press is still checked against the session), so a cheap PRNG does; seeded
+    from the OS so two processes do not hand out the same sequence."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+
+    def __call__(self) -> str:
+        return f"{self._random.getrandbits(32):08x}"
 
 
 @dataclass
@@ -84,13 +92,13 @@ class Dispatcher:
         *,
         services: Any = None,
         history_limit: int = 50,
-        new_token: Callable[[], str] = new_menu_token,
+        new_token: Callable[[], str] | None = None,
         rollback: bool = True,
     ) -> None:
         self.registry = registry
         self.services = services
         self.history_limit = history_limit
-        self.new_token = new_token
+        self.new_token = new_token or MenuTokens()
         self.rollback = rollback
 
     # entry point --------------------------------------------------------------------------
@@ -341,7 +349,7 @@ class Dispatcher:
             raise _HandlerFailed(exc) from exc
         menu = session.menu
         out.replies.extend(
-            replace(r, token=menu) if r.kind is ReplyKind.CHOICES and not r.token else r
+            _with_token(r, menu) if r.kind is ReplyKind.CHOICES and not r.token else r
             for r in ctx.replies
         )
         return ctx
@@ -349,7 +357,7 @@ class Dispatcher:
     # helpers ------------------------------------------------------------------------------
     def _ask(self, session: Session, out: Outcome, text: str, options: list[Option]) -> None:
         session.menu = self.new_token()
-        out.replies.append(replace(Reply.ask(text, options), token=session.menu))
+        out.replies.append(_with_token(Reply.ask(text, options), session.menu))
 
     def _blocked(self, session: Session, requires: tuple[Prerequisite, ...], out: Outcome) -> bool:
         for prerequisite in requires:
@@ -419,15 +427,40 @@ def _input_text(event: Event) -> str:
     return ""
 
 
+def _with_token(reply: Reply, token: str) -> Reply:
+    # dataclasses.replace is generic and slow; this runs for every menu shown.
+    return Reply(
+        reply.kind,
+        reply.text,
+        reply.options,
+        reply.multi,
+        reply.selected,
+        reply.page_size,
+        token,
+        reply.path,
+        reply.file_name,
+        reply.progress_id,
+        reply.fraction,
+        reply.meta,
+    )
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _clone(value: Any) -> Any:
-    """Deep copy of session data, which must be JSON anyway (and json is ~5x faster than
-    copy.deepcopy). Data a handler left that is not JSON is that handler's failure."""
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError) as exc:
-        raise _HandlerFailed(
-            TypeError(f"session data must be JSON-serialisable (STYLE: no pickles): {exc}")
-        ) from exc
+    """Deep copy of session data, which must be JSON. Data a handler left that is not JSON is
+    that handler's failure (sessions hold no pickles, DESIGN.md)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_clone(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    raise _HandlerFailed(
+        TypeError(f"session data must be JSON-serialisable, not {kind.__name__}: {value!r:.80}")
+    )
 
 
 def _snapshot(session: Session) -> dict[str, Any]:
