@@ -35,5 +35,10 @@ lint: install
 bench: install
 	bash scripts/bench.sh
 
+# The Bot API emulator and its web chat alone (point any bot at it; `statbot run` without a
+# token starts it together with statbot).
+sandbox: install
+	$(VENV)/bin/statbot sandbox
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
