@@ -139,7 +139,8 @@ async def test_duplicate_pending_submit_returns_false(store):
         release.set()
         await m.drain()
         assert (await store.load(A)).version == 2
-        assert (await m.stats())["duplicates"] == 1
+        stats = await m.stats()
+        assert stats["duplicate_submits"] == 1 and stats["duplicates"] == 0
 
 
 async def test_redelivered_update_is_not_applied_twice_and_replies_resent(manager, store, outbox):
@@ -554,3 +555,23 @@ async def test_failed_deliveries_are_retried_by_retry_deliveries(manager, store,
     assert await manager.retry_deliveries() == 1
     assert outbox.sent[str(A)] == ["Say things."]
     assert await manager.retry_deliveries() == 0
+
+
+async def test_session_cache_is_bounded_and_a_foreign_write_is_fenced(store, registry):
+    m = StateManager(store, registry, config=EngineConfig(session_cache_size=5))
+    async with m:
+        await m.submit_many(
+            cmd(ConversationKey("test", 500 + i, 500 + i), 100 + i, "count") for i in range(20)
+        )
+        await m.drain()
+        assert (await m.stats())["cached_sessions"] == 5
+        # another writer (e.g. a second replica) commits behind the cache's back
+        key = ConversationKey("test", 519, 519)
+        other = await store.load(key)
+        other.context["other"] = 1
+        await store.commit(other, expected_version=other.version)
+        await m.submit(text(key, 200, "hi"))
+        await m.drain()
+    session = await store.load(key)
+    assert session.context["other"] == 1 and session.data["seen"] == ["hi"]
+    assert (await m.stats())["stale_retries"] == 1

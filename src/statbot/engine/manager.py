@@ -79,7 +79,16 @@ class StateManager:
         self._deleted_hooks: list[SessionDeletedHook] = []
         self._running = False
         self._cleanup: asyncio.Task[None] | None = None
-        self.counters = {"applied": 0, "duplicates": 0, "failed": 0, "stale_retries": 0}
+        # applied: events committed; duplicates: already-applied events discarded;
+        # duplicate_submits: submits refused because the same event was still pending;
+        # failed: events left in the inbox after bounded stale retries.
+        self.counters = {
+            "applied": 0,
+            "duplicates": 0,
+            "duplicate_submits": 0,
+            "failed": 0,
+            "stale_retries": 0,
+        }
 
     # wiring ---------------------------------------------------------------------------------
     def set_deliverer(self, fn: Deliverer) -> None:
@@ -164,14 +173,16 @@ class StateManager:
         finally:
             self._keys.end_append(key, ticket, entry)
         if entry is None:
-            self.counters["duplicates"] += 1
+            self.counters["duplicate_submits"] += 1
         return entry is not None
 
     async def submit_many(self, events: Iterable[Event]) -> list[bool]:
         return list(await asyncio.gather(*(self.submit(e) for e in events)))
 
     async def drain(self) -> None:
-        """Wait until every event submitted so far is applied and its delivery attempted."""
+        """Wait until the engine is idle: every event submitted so far applied (committed) and
+        its replies handed to the deliverer once (what it did not accept stays pending). For
+        tests and shutdown; under a steady stream of new events it need not return."""
         await self._keys.drain()
 
     # expiry and forgetting ------------------------------------------------------------------
@@ -201,6 +212,8 @@ class StateManager:
         counts = (await self.store.counts()).as_dict()
         counts.update(self.counters)
         counts["busy_keys"] = len(self._keys)
+        counts["cached_sessions"] = len(self._cache)
+        counts["undelivered_keys"] = len(self._undelivered)
         return counts
 
     # applying one event ---------------------------------------------------------------------
