@@ -30,7 +30,12 @@ EXIT_FAILED = 1
 
 class StatbotApp:
     def __init__(
-        self, settings: Settings, *, health: bool = True, mode_label: str | None = None
+        self,
+        settings: Settings,
+        *,
+        health: bool = True,
+        mode_label: str | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
         self.settings = settings
         self.mode_label = mode_label or settings.mode
@@ -40,7 +45,7 @@ class StatbotApp:
         self.manager: Any = None
         self.jobs: Any = None
         self.channel: Any = None
-        self.lock: InstanceLock | None = None
+        self.lock: InstanceLock | None = lock
         self.health: HealthServer | None = None
         self._want_health = health
         self._state = "new"
@@ -57,9 +62,10 @@ class StatbotApp:
 
         s = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if s.mode == "polling":
+        if s.mode == "polling" and self.lock is None:
             assert s.token is not None
             self.lock = InstanceLock.for_token(self.data_dir, s.token)
+        if self.lock is not None and not self.lock.held:
             self.lock.acquire()  # raises InstanceLockedError before the first getUpdates
         self.store = open_store(
             s.session_store, sqlite_path=str(s.sqlite_path), synchronous=s.sqlite_synchronous
@@ -185,14 +191,16 @@ class StatbotApp:
             self.metrics.jobs.labels(state=state).set(count)
 
 
-async def run_app(settings: Settings, *, mode_label: str | None = None) -> int:
+async def run_app(
+    settings: Settings, *, mode_label: str | None = None, lock: InstanceLock | None = None
+) -> int:
     """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code."""
     from statbot.ops.lock import InstanceLockedError
     from statbot.ops.signals import install_stop_signals
 
     stop = asyncio.Event()
     install_stop_signals(stop)
-    app = StatbotApp(settings, mode_label=mode_label)
+    app = StatbotApp(settings, mode_label=mode_label, lock=lock)
     try:
         await app.start()
     except InstanceLockedError as exc:

@@ -42,11 +42,22 @@ def run() -> None:
         from statbot.channels.sandbox.run import run_with_sandbox
 
         code = asyncio.run(run_with_sandbox(settings))
-    else:
-        from statbot.app import run_app
+        raise typer.Exit(code)
+    lock = None
+    if settings.mode == "polling" and settings.token:
+        # Take the lock before anything heavy is imported: a second instance must be told
+        # at once (issue #6: under 2 s), not after loading the whole bot.
+        from statbot.ops.lock import InstanceLock, InstanceLockedError
 
-        code = asyncio.run(run_app(settings))
-    raise typer.Exit(code)
+        lock = InstanceLock.for_token(Path(settings.data_dir), settings.token)
+        try:
+            lock.acquire()
+        except InstanceLockedError as exc:
+            typer.echo(f"statbot: {exc}", err=True)
+            raise typer.Exit(5) from exc
+    from statbot.app import run_app
+
+    raise typer.Exit(asyncio.run(run_app(settings, lock=lock)))
 
 
 @app.command()

@@ -29,9 +29,10 @@ async def server() -> AsyncIterator[HealthServer]:
 
 
 async def _get(srv: HealthServer, path: str) -> tuple[int, str, str]:
-    async with aiohttp.ClientSession() as http, http.get(
-        f"http://127.0.0.1:{srv.bound_port}{path}"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{srv.bound_port}{path}") as resp,
+    ):
         return resp.status, resp.headers.get("Content-Type", ""), await resp.text()
 
 

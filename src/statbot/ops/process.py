@@ -65,7 +65,7 @@ def start_background(paths: Paths, env: dict[str, str] | None = None) -> int:
     paths.pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(paths.log_file, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "statbot.cli", "run"],
+            [sys.executable, "-m", "statbot", "run"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
