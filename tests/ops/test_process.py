@@ -192,3 +192,68 @@ def test_sigkill_and_sigterm_during_training_train_exactly_once(tmp_path: Path) 
         assert len(models) == 1, models
     finally:
         kill_quietly(bot, sandbox)
+
+
+def test_health_endpoints_and_manager_cli(tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    from tests.ops.procs import bot_env, free_port, http_get, statbot
+
+    sandbox = start_sandbox(tmp_path)
+    api = f"http://127.0.0.1:{sandbox.port}"
+    port = free_port()
+    env = {**bot_env(api, tmp_path / "data", port)}
+    full_env = {**__import__("os").environ, **env}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            statbot(*args), env=full_env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    try:
+        assert cli("status").returncode == 3
+        started = cli("start")
+        assert started.returncode == 0, started.stderr
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if http_get(port, "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert http_get(port, "/livez")[0] == 200
+        code, body = http_get(port, "/readyz")
+        assert code == 200, body
+        assert set(json.loads(body)["checks"]) == {"store", "jobs", "telegram", "lock"}
+        drive(sandbox.port, lambda c: c.send("/start"))
+        drive(sandbox.port, lambda c: c.wait_for_bot_messages(1))
+        code, metrics = http_get(port, "/metrics")
+        assert code == 200 and "statbot_updates_received_total 1.0" in metrics
+        promtool = shutil.which("promtool")
+        assert promtool, "promtool missing: scripts/install-system.sh installs prometheus"
+        checked = subprocess.run(
+            [promtool, "check", "metrics"],
+            input=metrics,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        status = json.loads(http_get(port, "/status")[1])
+        assert status["mode"] == "polling" and status["version"]
+        assert {"pid", "uptime_seconds", "sessions", "jobs"} <= set(status)
+        shown = cli("status")
+        assert shown.returncode == 0 and '"lock_held": true' in shown.stdout
+        # /readyz names what is broken: the Bot API goes away.
+        sandbox.stop(signal.SIGKILL)
+        code, body = http_get(port, "/readyz")
+        assert code == 503 and "telegram" in json.loads(body)["failing"]
+        stopped = cli("stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert cli("status").returncode == 3
+    finally:
+        cli("stop")
+        kill_quietly(sandbox)
