@@ -7,6 +7,7 @@ on 127.0.0.1, so a newcomer chats with it in a browser a minute after cloning (i
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,21 @@ async def run_with_sandbox(settings: Settings) -> int:
     from statbot.app import run_app
     from statbot.channels.sandbox.server import run_sandbox
 
-    async with run_sandbox(host="127.0.0.1", port=settings.sandbox_port) as sandbox:
+    port = settings.sandbox_port
+    if port and not _port_free(port):
+        log.warning("port %d is taken; the sandbox uses a free port instead", port)
+        port = 0
+    async with run_sandbox(host="127.0.0.1", port=port) as sandbox:
         # The one line a newcomer needs; printed (not logged) so it stands out.
         print(f"statbot sandbox: open {sandbox.page_url} to chat with the bot", flush=True)
         sys.stdout.flush()
         return await run_app(sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
