@@ -1,0 +1,26 @@
+"""The package's public surface, and that the emulator stays light (no bot client, no pandas)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import statbot.channels.sandbox as sandbox
+
+
+def test_all_names_exist_and_are_public() -> None:
+    assert len(set(sandbox.__all__)) == len(sandbox.__all__)
+    for name in sandbox.__all__:
+        assert not name.startswith("_"), name
+        assert getattr(sandbox, name) is not None, name
+
+
+def test_importing_the_sandbox_loads_no_bot_client_or_data_stack() -> None:
+    code = (
+        "import sys\n"
+        "import statbot.channels.sandbox, statbot.channels.sandbox.server\n"
+        "heavy = ('telegram', 'aiogram', 'pandas', 'sklearn', 'matplotlib', 'PIL')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
