@@ -49,6 +49,7 @@ class StatbotApp:
         self.health: HealthServer | None = None
         self._want_health = health
         self._state = "new"
+        self._sweeper: asyncio.Task[None] | None = None
 
     # lifecycle --------------------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -108,6 +109,7 @@ class StatbotApp:
         await self.channel.start()
         if self.health is not None:
             await self.health.start()
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="staging-sweeper")
         self._state = "running"
         log.info("statbot running in %s mode", self.mode_label)
 
@@ -115,6 +117,10 @@ class StatbotApp:
         if self._state != "running":
             return
         grace = self.settings.shutdown_grace_seconds
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self.channel.stop()  # no new updates
         await self.manager.stop(grace)  # finish in-flight events, flush the outbox
         await self.jobs.stop()  # stop supervising; unfinished jobs resume next start
@@ -179,7 +185,25 @@ class StatbotApp:
         return (self.lock.held, "held" if self.lock.held else "not held")
 
     async def _status(self) -> dict[str, Any]:
-        return {"sessions": await self.manager.stats(), "jobs": await self.jobs.counts()}
+        from statbot.workflows.staging import staging_usage
+
+        sessions = dict(await self.manager.stats())
+        usage = await asyncio.to_thread(staging_usage, self.data_dir)
+        sessions["staging"] = usage.as_dict()
+        return {"sessions": sessions, "jobs": await self.jobs.counts()}
+
+    async def _sweep_loop(self) -> None:
+        """Failed and orphaned uploads leave the staging area after their TTL."""
+        from statbot.workflows.staging import sweep_staging
+
+        while True:
+            try:
+                removed = await asyncio.to_thread(sweep_staging, self.data_dir)
+                if removed:
+                    log.info("staging sweep removed %d folder(s)", removed)
+            except OSError:
+                log.exception("staging sweep failed")
+            await asyncio.sleep(self.settings.cleanup_interval_seconds)
 
     async def _refresh_gauges(self) -> None:
         stats = await self.manager.stats()
