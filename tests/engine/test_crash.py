@@ -25,6 +25,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from statbot.engine.events import ConversationKey, Event, EventKind
 from statbot.engine.stores.sqlite import SqliteStore
 
@@ -150,9 +152,10 @@ class Driver:
             assert now - started < 30, "a worker life took more than 30 s"
 
 
-def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_loses_and_doubles_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     seed = int(os.environ.get("STATBOT_CRASH_SEED", random.randrange(2**32)))
-    print(f"crash test seed {seed}")
     driver = Driver(tmp_path, random.Random(seed))
     started = time.monotonic()
     while driver.kills < KILLS:
@@ -204,11 +207,13 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     )
     undelivered = [e for key in driver.keys for e in logs[key] if delivered[e] == 0]
     redelivered = sum(c - 1 for c in delivered.values() if c > 1)
-    print(
-        f"crash test: kills={driver.kills} events={events} lost={lost} doubled={doubled} "
-        f"duplicates_sent={driver.duplicates_sent} replies_redelivered={redelivered} "
-        f"seconds={time.monotonic() - started:.1f}"
-    )
+    with capsys.disabled():  # the counts belong in the test run's output, not only on failure
+        print(
+            f"\ncrash test (seed {seed}): kills={driver.kills} events={events} "
+            f"lost={lost} doubled={doubled} "
+            f"duplicates_sent={driver.duplicates_sent} replies_redelivered={redelivered} "
+            f"seconds={time.monotonic() - started:.1f}"
+        )
     assert driver.kills >= 20
     assert events >= 100, "too few events reached the worker to mean anything"
     assert (lost, doubled) == (0, 0)
