@@ -90,6 +90,8 @@ function entityNode(entity, children) {
   }
 }
 
+const BLOCKS = new Set(["pre", "blockquote", "expandable_blockquote"]);
+
 function renderRange(text, entities, start, end) {
   const nodes = [];
   let pos = start;
@@ -104,6 +106,8 @@ function renderRange(text, entities, start, end) {
     while (j < entities.length && entities[j].offset < entity.offset + entity.length) j++;
     nodes.push(entityNode(entity, renderRange(text, entities.slice(i + 1, j), eStart, eEnd)));
     pos = Math.max(pos, eEnd);
+    // Quotes and code blocks are blocks already: the newline that follows them is not a line.
+    if (BLOCKS.has(entity.type) && text[pos] === "\n" && pos < end) pos += 1;
     i = j;
   }
   if (pos < end) nodes.push(document.createTextNode(text.slice(pos, end)));
