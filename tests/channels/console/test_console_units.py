@@ -27,6 +27,7 @@ MENU = Reply.ask("Pick", [Option("c0", "price"), Option("c1", "unit weight")], m
 
 def test_plain_strips_markup_only() -> None:
     assert plain("*bold* and `code` with a * star") == "bold and code with a * star"
+    assert plain("table:\n`a  b\n1  2`\nend") == "table:\na  b\n1  2\nend"
 
 
 @pytest.mark.parametrize(

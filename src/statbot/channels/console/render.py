@@ -19,7 +19,8 @@ from typing import TextIO
 
 from statbot.engine.replies import Reply, ReplyKind
 
-_MARKUP = re.compile(r"`([^`\n]+)`|\*([^*\n]+)\*")
+# A code span may cover several lines (workflows show small tables that way); bold may not.
+_MARKUP = re.compile(r"`([^`]+)`|\*([^*\n]+)\*")
 BAR_WIDTH = 20
 
 
