@@ -253,7 +253,8 @@ def _flatten_types(table: pa.Table, warnings: list[str]) -> pa.Table:
                         )
                     ]
                 )
-                warnings.append(f"Column '{field.name}' holds nested values; kept as text.")
+                what = "nested" if pa.types.is_nested(t) else "binary"
+                warnings.append(f"Column '{field.name}' holds {what} values; kept as text.")
             table = table.set_column(i, field.name, col)
     return table
 
@@ -276,6 +277,15 @@ def finish(
     check_shape(table.num_rows, table.num_columns, limits)
     if table.num_columns == 0:
         raise EmptyData("no columns", user_message="The file has no columns.")
+    longest = max(len(str(n)) for n in table.column_names)
+    if longest > limits.max_cell_chars:
+        raise LimitExceeded(
+            "max_cell_chars",
+            limits.max_cell_chars,
+            longest,
+            unit="characters",
+            what="A column name has",
+        )
     table = table.rename_columns(clean_names(list(table.column_names), warnings))
     if table.num_rows == 0:
         shown = ", ".join(table.column_names[:10])

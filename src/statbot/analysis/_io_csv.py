@@ -132,6 +132,20 @@ def _lenient(data: bytes, sniff: TextSniff, warnings: list[str]) -> tuple[pa.Tab
     return _read(out.getvalue().encode("utf-8"), normal, None)
 
 
+def _read_first(source: Path | bytes, sniff: TextSniff) -> tuple[pa.Table, _Ragged, Path | bytes]:
+    """pyarrow needs a line end after the header; a one-line file without one gets it added."""
+    try:
+        return (*_read(source, sniff, None), source)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" not in str(exc) or sniff.encoding.startswith("utf-16"):
+            raise
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if data.rstrip(b" \t").endswith((b"\n", b"\r")):
+            raise
+        data += b"\n"
+        return (*_read(data, sniff, None), data)
+
+
 def read_delimited(
     source: Path | bytes, sniff: TextSniff, limits: DataLimits, warnings: list[str]
 ) -> pa.Table:
@@ -145,7 +159,7 @@ def read_delimited(
         warnings.append("NUL bytes were removed from the file.")
     try:
         try:
-            table, ragged = _read(source, sniff, None)
+            table, ragged, source = _read_first(source, sniff)
         except pa.ArrowInvalid as exc:
             if "UTF8" not in str(exc) and "utf-8" not in str(exc).lower():
                 raise

@@ -99,7 +99,7 @@ def read_xlsx(data: bytes, limits: DataLimits, warnings: list[str]) -> tuple[pa.
             rows.append(list(row))
             if len(rows) > limits.max_rows + 1:
                 raise LimitExceeded(
-                    "max_rows", limits.max_rows, max(sheet.max_row or 0, len(rows)), unit="rows"
+                    "max_rows", limits.max_rows, max(sheet.max_row or 0, len(rows)) - 1, unit="rows"
                 )
     except (LimitExceeded, EmptyData):
         raise

@@ -71,11 +71,9 @@ def _records(items: list[Any], limits: DataLimits) -> tuple[list[str], list[list
         for key in flat:
             if key not in names:
                 names[key] = len(names)
-                if len(names) > limits.max_columns:
-                    raise LimitExceeded(
-                        "max_columns", limits.max_columns, len(names), unit="columns"
-                    )
         rows.append(flat)
+    if len(names) > limits.max_columns:
+        raise LimitExceeded("max_columns", limits.max_columns, len(names), unit="columns")
     keys = list(names)
     return keys, [[row.get(k) for row in rows] for k in keys]
 

@@ -63,7 +63,7 @@ def _column(name: str, values: Sequence[Any], warnings: list[str]) -> pa.Array:
     if "nested" in kinds:
         warnings.append(f"Column '{name}' holds nested values; kept as JSON text.")
     elif len(kinds) > 1:
-        warnings.append(f"Column '{name}' mixes {' and '.join(sorted(kinds))}; kept as text.")
+        warnings.append(f"Column '{name}' mixes {', '.join(sorted(kinds))} values; kept as text.")
     return pa.array([None if v is None else _text(v) for v in values], pa.string())
 
 

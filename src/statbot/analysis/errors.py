@@ -19,7 +19,7 @@ from statbot.errors import DataError
 
 def _fmt(value: float, unit: str) -> str:
     if unit == "MB":
-        return f"{value:,.1f} MB"
+        return f"{value:,.1f} MB" if value >= 1 else f"{value * 1024:,.0f} KB"
     if unit == "×":
         return f"{value:,.0f}×"
     text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"

@@ -38,6 +38,7 @@ _JSON_EXT = {".json"}
 _JSONL_EXT = {".jsonl", ".ndjson", ".jsonlines"}
 _EXCEL_EXT = {".xlsx", ".xlsm"}
 _PARQUET_EXT = {".parquet", ".pq", ".parq"}
+_OTHER_SHEETS = {".xls", ".ods", ".numbers", ".xlsb", ".fods"}
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _FOREIGN = {
     b"%PDF": "a PDF document",
@@ -86,16 +87,17 @@ def _check_size(size: int, limits: DataLimits) -> None:
 def detect_format(head: bytes, file_name: str) -> str:
     """csv | excel | parquet | json | jsonl, from the signature first, then the extension."""
     ext = Path(file_name).suffix.lower()
-    if head.startswith(b"PK\x03\x04") or (ext in _EXCEL_EXT and not head.startswith(b"PAR1")):
-        return "excel"
-    if head.startswith(b"PAR1") or ext in _PARQUET_EXT:
-        return "parquet"
-    if head.startswith(_CFB) or ext in (".xls", ".ods", ".numbers", ".xlsb"):
+    zipped = head.startswith(b"PK\x03\x04")
+    if head.startswith(_CFB) or (ext in _OTHER_SHEETS and not (zipped and ext == ".xls")):
         raise UnsupportedFormat(
             f"unsupported spreadsheet {ext or 'cfb'}",
             user_message="This looks like an old .xls, .xlsb, .ods or password-protected "
             "workbook. Save it as .xlsx or CSV and send it again.",
         )
+    if zipped or (ext in _EXCEL_EXT and not head.startswith(b"PAR1")):
+        return "excel"
+    if head.startswith(b"PAR1") or ext in _PARQUET_EXT:
+        return "parquet"
     for magic, what in _FOREIGN.items():
         if head.startswith(magic):
             raise UnsupportedFormat(
