@@ -186,7 +186,8 @@ class SandboxClient:
         return int(body["update_id"])
 
     async def chat(self, *, user_id: int | None = None) -> ChatView:
-        uid = user_id if user_id is not None else (await self.users())[0]["id"]
+        """The chat of ``user_id`` (default: the first user) with the bot, as it is now."""
+        uid = user_id if user_id is not None else "default"
         query = {"bot_id": str(self.bot_id)} if self.bot_id is not None else {}
         return ChatView.of(await self._call("GET", f"/_sandbox/chats/{uid}", params=query))
 

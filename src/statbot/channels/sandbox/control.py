@@ -1,7 +1,22 @@
 """The control API under ``/_sandbox/``: what the web page and tests use to act as users.
 
-JSON in, JSON out; errors are ``{"error": "..."}`` with a 4xx status. Wait endpoints long-poll
-and answer 408 with the chat's current view when their condition is not met in time.
+JSON in, JSON out; errors are ``{"error": "..."}`` with a 4xx status. ``user_id`` defaults to
+the first user (Alice), ``bot_id`` to the first bot. Wait endpoints long-poll and answer 408
+with the chat's current view when their condition is not met in time.
+
+    GET  /_sandbox/info                      bots, users, current event seq
+    POST /_sandbox/users      {first_name}   add a simulated user
+    POST /_sandbox/messages   {user_id, bot_id, text}              → {update_id, message_id}
+    POST /_sandbox/uploads    JSON {file_name, content_base64, caption, mime_type, as_photo}
+                              or multipart (file, user_id, bot_id, caption)  → {update_id, ...}
+    POST /_sandbox/presses    {user_id, bot_id, message_id, data}  → {update_id, callback_query_id}
+    GET  /_sandbox/chats/{user_id}?bot_id=   messages (current text after edits), actions,
+                                             callback answers, the command menu
+    POST /_sandbox/wait       {user_id, bot_messages, after_message_id, idle_ms, timeout}
+    GET  /_sandbox/events?since=&timeout=    the event feed the page follows
+    POST /_sandbox/reset                     forget chats, messages, updates, files
+    GET|POST /_sandbox/config                rate_limit_per_chat, max_download_bytes, ...
+    GET  /_sandbox/files/{file_unique_id}/{name}   a file's bytes (no token needed)
 """
 
 from __future__ import annotations
@@ -55,7 +70,7 @@ class Control:
         return bot
 
     def _user(self, raw: Any) -> User:
-        if raw in (None, ""):
+        if raw in (None, "", "default"):
             return next(iter(self.state.users.values()))
         user = self.state.users.get(int(raw))
         if user is None:
