@@ -13,7 +13,7 @@ from statbot.jobs import JobSpec
 from statbot.jobs.local import LocalJobRunner
 
 
-async def main(data_dir: str, events_file: str, kinds: str, spec_json: str) -> None:
+async def main(data_dir: str, events_file: str, modules: str, spec_json: str) -> None:
     def append(line: str) -> None:
         with open(events_file, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
@@ -23,7 +23,11 @@ async def main(data_dir: str, events_file: str, kinds: str, spec_json: str) -> N
         return True
 
     runner = LocalJobRunner(
-        Path(data_dir), emit=emit, modules=(kinds,), progress_interval_s=0, default_memory_mb=None
+        Path(data_dir),
+        emit=emit,
+        modules=tuple(modules.split(",")),  # comma-separated job modules
+        progress_interval_s=0,
+        default_memory_mb=None,
     )
     await runner.start()
     await runner.submit(JobSpec.from_dict(json.loads(spec_json)))

@@ -125,3 +125,74 @@ def test_train_spec_needs_exactly_one_source(tmp_path):
         spec_for(tmp_path)
     with pytest.raises(ValueError):
         spec_for(tmp_path, dataset={"user_id": 5}, dataset_path=tmp_path / "x.csv")
+
+
+@pytest.mark.slow
+async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
+    tmp_path, make_runner, recorder
+):
+    """The issue's acceptance test: kill the bot mid-training; the job resumes and completes
+    exactly once — one model in the registry, one JOB_FINISHED id."""
+    import json
+    import signal
+    import sys
+
+    from statbot.analysis.datasets import DatasetStore
+
+    rows = frame(1000)
+    ref = DatasetStore(tmp_path / "data").put(5, rows, name="shop")
+    spec = spec_for(tmp_path, dataset=ref.to_dict(), model="random_forest", key="u900")
+    events_file = tmp_path / "events.jsonl"
+    host_py = str(Path(__file__).with_name("host.py"))
+    args = [str(tmp_path), str(events_file), ",".join(DEFAULT_MODULES), json.dumps(spec.to_dict())]
+    host = await asyncio.create_subprocess_exec(sys.executable, host_py, *args)
+
+    def training() -> bool:
+        if not events_file.exists():
+            return False
+        return "fold 1/" in events_file.read_text()
+
+    try:
+        async with asyncio.timeout(120):
+            while not training():  # noqa: ASYNC110 - polling a file another process writes
+                await asyncio.sleep(0.02)
+        host.send_signal(signal.SIGKILL)
+    finally:
+        if host.returncode is None:
+            host.kill()
+        await host.wait()
+    assert not (tmp_path / "data" / "models" / "5").exists()  # killed before saving
+    import sqlite3
+
+    import psutil
+
+    db = sqlite3.connect(tmp_path / "jobs" / "jobs.sqlite3")
+    (worker_pid,) = db.execute("SELECT pid FROM jobs").fetchone()
+    db.close()
+
+    def worker_gone() -> bool:
+        try:
+            return psutil.Process(worker_pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    async with asyncio.timeout(5):  # the worker dies with the bot (PR_SET_PDEATHSIG)
+        while not worker_gone():  # noqa: ASYNC110 - polling another process
+            await asyncio.sleep(0.02)
+
+    runner = make_runner(modules=DEFAULT_MODULES, data_dir=tmp_path)
+    await runner.start()
+    async with asyncio.timeout(180):
+        done = await runner.wait(spec.job_id)
+    assert done.status is JobStatus.SUCCEEDED and done.attempts == 2, done.error
+    assert done.result is not None
+    models = sorted(p.name for p in (tmp_path / "data" / "models" / "5").iterdir())
+    assert models == [f"{done.result['model_id']}.json", f"{done.result['model_id']}.skops"]
+    async with asyncio.timeout(10):
+        while not recorder.of(spec.job_id, EventKind.JOB_FINISHED):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    first = recorder.of(spec.job_id, EventKind.JOB_PROGRESS)[0]
+    assert first.job is not None and first.job["message"] == "Resumed after a restart (attempt 2)"
+    assert [e.event_id for e in recorder.of(spec.job_id, EventKind.JOB_FINISHED)] == [
+        f"j{spec.job_id}:done"
+    ]

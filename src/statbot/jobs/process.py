@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -53,9 +54,13 @@ def _append(path: Path) -> IO[bytes]:
 
 
 def started_at(pid: int) -> float | None:
-    """The process's start time (identifies it across pid reuse), or None if it is gone."""
+    """The process's start time (identifies it across pid reuse), or None if it is gone (a
+    zombie is gone: it runs nothing and only waits for its new parent to reap it)."""
     try:
-        return float(psutil.Process(pid).create_time())
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return float(process.create_time())
     except psutil.Error:
         return None
 
@@ -78,6 +83,7 @@ def kill_stale(pid: int, pid_started: float | None, timeout: float = 5.0) -> boo
         return False
     log.warning("killing worker pid %d left behind by a previous runner", pid)
     kill_group(pid)
-    with contextlib.suppress(psutil.Error):
-        psutil.wait_procs([psutil.Process(pid)], timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while started_at(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
     return True
