@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
 import zipfile
 from pathlib import Path
@@ -289,3 +290,59 @@ def test_safe_csv_bytes_escapes_formulas_and_keeps_precision() -> None:
     assert lines[3] == "ok,-2.5,3"
     back = pd.read_csv(io.BytesIO(text.encode()))
     assert back["f"][1] == 1 / 3
+
+
+@pytest.fixture
+def streaming(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every file 'big' so the streaming reader (first-block types) is exercised."""
+    from statbot.analysis import _io_csv
+
+    monkeypatch.setattr(_io_csv, "STREAM_FROM", 1024)
+    monkeypatch.setattr(_io_csv, "STREAM_BLOCK", 16 * 1024)
+
+
+def test_streaming_reader_falls_back_when_a_late_value_changes_type(
+    streaming: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="statbot.analysis._io_csv")
+    rows = [b"%d,%d.5,x%d" % (i, i, i) for i in range(20_000)]
+    rows.append(b"oops,not a number,y")
+    result = load_bytes(b"n,f,s\n" + b"\n".join(rows) + b"\n", "big.csv")
+    frame = result.frame
+    assert frame.shape == (20_001, 3)
+    assert frame["n"].iloc[-1] == "oops" and frame["n"].iloc[0] == "0"
+    assert frame["f"].iloc[-1] == "not a number"
+    assert "first-block types did not fit" in caplog.text
+
+
+def test_streaming_reader_keeps_types_and_counts_ragged_rows(
+    streaming: None, tmp_path: Path
+) -> None:
+    rows = [b"%d,%d.25,2024-01-%02d" % (i, i, 1 + i % 28) for i in range(20_000)]
+    rows.insert(15_000, b"1,2")
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"n,f,d\n" + b"\n".join(rows) + b"\n")
+    result = load_path(path)
+    frame = result.frame
+    assert frame.shape == (20_000, 3)
+    assert frame["n"].dtype == "int64" and frame["f"].dtype == "float64"
+    assert pd.api.types.is_datetime64_any_dtype(frame["d"])
+    assert frame["f"].sum() == sum(i + 0.25 for i in range(20_000))
+    assert any("1 row(s)" in w for w in result.warnings)
+
+
+def test_streaming_reader_late_legacy_byte(streaming: None) -> None:
+    rows = [b"%d,plain" % i for i in range(20_000)] + ["1,caf\u00e9".encode("cp1252")]
+    result = load_bytes(b"n,s\n" + b"\n".join(rows) + b"\n", "late.csv")
+    assert result.frame["s"].iloc[-1] == "café"
+    assert result.encoding == "cp1252"
+
+
+def test_nul_past_the_sample_is_removed_everywhere(tmp_path: Path) -> None:
+    data = b"n,s\n" + b"".join(b"%d,v%d\n" % (i, i) for i in range(40_000)) + b"7\x00,x\x00y\n"
+    path = tmp_path / "nul.csv"
+    path.write_bytes(data)
+    for result in (load_bytes(data, "nul.csv"), load_path(path)):
+        assert result.frame["n"].iloc[-1] == 7 and result.frame["n"].dtype == "int64"
+        assert result.frame["s"].iloc[-1] == "xy"
+        assert any("NUL" in w for w in result.warnings)
