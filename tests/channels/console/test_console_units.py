@@ -87,6 +87,23 @@ def test_choice_lines_number_across_pages_and_tick() -> None:
     assert single == ["Which?", "  1. Alpha"]
 
 
+def screen(written: str) -> list[str]:
+    """What a terminal shows after ``written`` (``\\r`` returns to the line's start)."""
+    rows: list[list[str]] = [[]]
+    col = 0
+    for char in written:
+        if char == "\n":
+            rows.append([])
+            col = 0
+        elif char == "\r":
+            col = 0
+        else:
+            row = rows[-1]
+            row[col : col + 1] = [char]
+            col += 1
+    return ["".join(row).rstrip() for row in rows]
+
+
 def test_progress_is_one_line_on_a_terminal_and_steps_on_a_pipe(tmp_path: Path) -> None:
     tty = io.StringIO()
     renderer = ConsoleRenderer(tty, tmp_path, tty=True)
@@ -94,9 +111,8 @@ def test_progress_is_one_line_on_a_terminal_and_steps_on_a_pipe(tmp_path: Path) 
     renderer.show(Reply.progress("p", 0.25, "reading"))  # unchanged: not drawn again
     renderer.show(Reply.progress("p", 1.0, "done"))
     renderer.show(Reply.say("finished"))
-    lines = tty.getvalue().split("\n")
-    assert lines[0].count("\r") == 2 and lines[0].endswith("100% done" + " " * 3)
-    assert lines[1] == "finished"
+    assert tty.getvalue().count("\n") == 2
+    assert screen(tty.getvalue()) == ["[####################] 100% done", "finished", ""]
     pipe = io.StringIO()
     renderer = ConsoleRenderer(pipe, tmp_path, tty=False)
     renderer.show(Reply.progress("p", 0.5, "fitting"))
@@ -105,6 +121,30 @@ def test_progress_is_one_line_on_a_terminal_and_steps_on_a_pipe(tmp_path: Path) 
     assert pipe.getvalue().splitlines() == [
         "[##########..........]  50% fitting",
         "[####################] 100% done",
+    ]
+
+
+def test_replies_arriving_at_the_prompt_keep_the_prompt_last(tmp_path: Path) -> None:
+    out = io.StringIO()
+    renderer = ConsoleRenderer(out, tmp_path, tty=True)
+    renderer.lines(["Training started."])
+    renderer.prompt()
+    for fraction, step in ((0.1, "loading the data"), (0.5, "fold 3/5")):
+        renderer.unprompt()  # what the channel does around a delivery while waiting
+        renderer.show(Reply.progress("job", fraction, step))
+        renderer.prompt()
+    assert screen(out.getvalue()) == [
+        "Training started.",
+        "[##########..........]  50% fold 3/5>",
+    ]
+    renderer.unprompt()
+    renderer.show(Reply.say("Done: R² 0.97"))
+    renderer.prompt()
+    assert screen(out.getvalue()) == [
+        "Training started.",
+        "[##########..........]  50% fold 3/5",
+        "Done: R² 0.97",
+        ">",
     ]
 
 

@@ -43,7 +43,6 @@ from statbot.engine.stores.base import SessionStore
 
 log = logging.getLogger(__name__)
 
-PROMPT = "> "
 CHANNEL = "console"
 
 
@@ -110,7 +109,7 @@ class ConsoleChannel:
         """The engine's deliverer: show the replies in order; all of them count as delivered."""
         shown: list[int] = []
         if self._waiting:
-            self.renderer.lines([""])
+            self.renderer.unprompt()
         for event_id, group in groupby(items, key=lambda item: item.event_id):
             batch = list(group)
             for item in batch:
@@ -121,8 +120,7 @@ class ConsoleChannel:
                 shown.append(item.seq)
             self._track_menu(event_id, [item.reply for item in batch])
         if self._waiting:
-            self.renderer.out.write(PROMPT)
-            self.renderer.out.flush()
+            self.renderer.prompt()
         return shown
 
     def _track_menu(self, event_id: str, replies: Sequence[Reply]) -> None:
@@ -217,18 +215,16 @@ class ConsoleChannel:
     # the loop --------------------------------------------------------------------------------
     async def run(self, lines: asyncio.Queue[str | None], engine: Engine) -> None:
         """Prompt, read, submit, wait for the replies; until /quit or end of input."""
-        out = self.renderer.out
         while True:
-            out.write(PROMPT)
-            out.flush()
+            self.renderer.prompt()
             self._waiting = True
             try:
                 line = await lines.get()
             finally:
                 self._waiting = False
-            if line is None:
-                out.write("\n")
-                out.flush()
+            self.renderer.typed()
+            if line is None:  # Ctrl-D: end the prompt's line, as a shell does
+                self.renderer.lines([""])
                 return
             if not await self.handle(line, engine):
                 return

@@ -22,6 +22,7 @@ from statbot.engine.replies import Reply, ReplyKind
 # A code span may cover several lines (workflows show small tables that way); bold may not.
 _MARKUP = re.compile(r"`([^`]+)`|\*([^*\n]+)\*")
 BAR_WIDTH = 20
+PROMPT = "> "
 
 
 def plain(text: str) -> str:
@@ -70,19 +71,57 @@ def unique_target(folder: Path, file_name: str, source: Path) -> Path:
 
 
 class ConsoleRenderer:
-    """Writes replies to ``out``; files go to ``out_dir``."""
+    """Writes replies to ``out``; files go to ``out_dir``.
+
+    It knows what is on the terminal's current line (a prompt, a progress bar, both), so that
+    replies arriving while the user is at the prompt (job progress) do not garble it: the prompt
+    is taken away before they are shown and put back after; on a terminal a progress bar is
+    redrawn in place with the prompt after it.
+    """
 
     def __init__(self, out: TextIO, out_dir: Path, *, tty: bool) -> None:
         self.out = out
         self.out_dir = out_dir
         self.tty = tty
-        self._progress: tuple[str, str] | None = None  # (progress_id, last line shown)
+        self._progress: tuple[str, str] | None = None  # (progress_id, line) being redrawn
+        self._open = 0  # characters on the current, unterminated line
+        self._prompted = False
 
+    # the prompt ----------------------------------------------------------------------------
+    def prompt(self) -> None:
+        self.out.write(PROMPT)
+        self.out.flush()
+        self._open += len(PROMPT)
+        self._prompted = True
+
+    def unprompt(self) -> None:
+        """Take the prompt away before showing something that arrived meanwhile."""
+        if not self._prompted:
+            return
+        self._prompted = False
+        if not self.tty:
+            self.out.write("\n")
+            self._open = 0
+        else:
+            self._rewrite(self._progress[1] if self._progress else "")
+
+    def typed(self) -> None:
+        """The user pressed Enter: the terminal moved to a new line."""
+        self._prompted = False
+        self._open = 0
+        self._progress = None
+
+    def _rewrite(self, text: str) -> None:
+        pad = " " * max(0, self._open - len(text))
+        self.out.write("\r" + text + pad + ("\r" + text if pad else ""))
+        self.out.flush()
+        self._open = len(text)
+
+    # replies -------------------------------------------------------------------------------
     def show(self, reply: Reply, page: int = 0) -> None:
         if reply.kind is ReplyKind.PROGRESS:
             self._show_progress(reply)
             return
-        self.end_progress()
         if reply.kind is ReplyKind.CHOICES:
             self.lines(choice_lines(reply, page))
         elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
@@ -96,8 +135,9 @@ class ConsoleRenderer:
         self.out.flush()
 
     def end_progress(self) -> None:
-        if self._progress is not None and self.tty:
+        if self._progress is not None and self.tty and self._open:
             self.out.write("\n")
+            self._open = 0
         self._progress = None
 
     def _show_progress(self, reply: Reply) -> None:
@@ -111,11 +151,10 @@ class ConsoleRenderer:
         if self._progress is not None and self._progress[1] == line:
             return
         if self.tty:
-            previous = len(self._progress[1]) if self._progress else 0
-            self.out.write("\r" + line + " " * max(0, previous - len(line)))
+            self._rewrite(line)
         else:
             self.out.write(line + "\n")
-        self.out.flush()
+            self.out.flush()
         self._progress = (progress_id, line)
 
     def _show_file(self, reply: Reply) -> None:
