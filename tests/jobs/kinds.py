@@ -72,3 +72,12 @@ def bug(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str,
 def loose_json(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
     """What numeric code returns: NaN, infinity, tuples."""
     return {"nan": float("nan"), "inf": float("-inf"), "pair": (1, 2.5), "ok": 3}
+
+
+@register_job("test.stray_thread")
+def stray_thread(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
+    """Returns while a non-daemon thread it started is still sleeping."""
+    import threading
+
+    threading.Thread(target=time.sleep, args=(60,)).start()
+    return {"ok": True}

@@ -318,3 +318,13 @@ async def test_a_failed_start_releases_the_table(make_runner):
     fine = make_runner()
     await fine.start()  # the lock of the failed start is not held any more
     assert (await fine.counts())["queued"] == 0
+
+
+async def test_a_stray_thread_does_not_keep_a_finished_job_alive(make_runner, make_spec):
+    runner = make_runner()
+    await runner.start()
+    spec = make_spec("test.stray_thread")
+    info = await runner.submit(type(spec)(**{**spec.to_dict(), "timeout_s": 20}))
+    async with asyncio.timeout(10):  # well before the time limit
+        done = await runner.wait(info.job_id)
+    assert done.status is JobStatus.SUCCEEDED and done.result == {"ok": True}

@@ -101,6 +101,10 @@ def outcome(
     run: Run, returncode: int | None
 ) -> tuple[JobStatus, dict[str, Any] | None, str | None]:
     """(status, result, user-facing error) of a worker that has exited."""
+    if returncode == 0 or run.timed_out:
+        result = read_result(run.workdir)
+        if result is not None:  # complete: written whole, by rename, before any exit trouble
+            return JobStatus.SUCCEEDED, result, None
     if run.timed_out:
         return (
             JobStatus.FAILED,
@@ -119,9 +123,6 @@ def outcome(
     if code == "crash":
         return JobStatus.FAILED, None, f"The job failed: {run.error.get('message', '')}"
     if returncode == 0:
-        result = read_result(run.workdir)
-        if result is not None:
-            return JobStatus.SUCCEEDED, result, None
         return JobStatus.FAILED, None, "The job ended without a result."
     if returncode is not None and returncode < 0:
         try:

@@ -151,4 +151,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    # Exit now: a thread or an atexit hook a job's library left behind must not keep a finished
+    # job's process alive until its time limit (its result is already on disk).
+    os._exit(code)
