@@ -80,6 +80,11 @@ class JobTable:
         return rows[0] if rows else None
 
     def with_status(self, *statuses: JobStatus) -> list[JobRow]:
+        if statuses == (JobStatus.QUEUED,):  # the whole queue: positions are the order
+            rows = self._select("WHERE status = 'queued' ORDER BY seq", (), positions=False)
+            for position, row in enumerate(rows, 1):
+                row.info.queue_position = position
+            return rows
         marks = ",".join("?" * len(statuses))
         return self._select(f"WHERE status IN ({marks}) ORDER BY seq", [s.value for s in statuses])
 
@@ -180,10 +185,10 @@ class JobTable:
         self._db.executemany("DELETE FROM jobs WHERE job_id = ?", [(j,) for j in job_ids])
 
     # helpers ----------------------------------------------------------------------------------
-    def _select(self, where: str, params: Iterable[Any]) -> list[JobRow]:
+    def _select(self, where: str, params: Iterable[Any], *, positions: bool = True) -> list[JobRow]:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM jobs {where}", tuple(params)).fetchall()
         out = [_row(r) for r in rows]
-        for row in out:
+        for row in out if positions else ():
             if row.info.status is JobStatus.QUEUED:
                 (ahead,) = self._db.execute(
                     "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND seq < ?", (row.seq,)
