@@ -47,9 +47,27 @@ def chat(
         typer.echo(f"statbot: invalid setting {exc}", err=True)
         raise typer.Exit(2) from exc
     setup_logging("INFO" if verbose else "WARNING", tuple(s for s in (settings.token,) if s))
+    from statbot.ops.lock import InstanceLock, InstanceLockedError
+
     out_dir = out or Path(settings.data_dir) / "console" / "output"
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(run_chat(settings, sys.stdin, sys.stdout, out_dir=out_dir))
+    folder = Path(settings.data_dir) / "console"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Two chats of one user would number their lines alike and drop each other's as duplicates.
+    lock = InstanceLock(folder / f"chat-{console_user_id()}.lock")
+    try:
+        lock.acquire()
+    except InstanceLockedError as exc:
+        who = f" (PID {exc.holder_pid})" if exc.holder_pid else ""
+        typer.echo(
+            f"statbot chat: another chat{who} is already open for this user on "
+            f"{settings.data_dir}; use that one or quit it first.",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+    try:
+        asyncio.run(run_chat(settings, sys.stdin, sys.stdout, out_dir=out_dir))
+    finally:
+        lock.release()
 
 
 async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir: Path) -> None:

@@ -127,3 +127,27 @@ def test_a_restarted_chat_continues_the_conversation(tmp_path: Path, csv_file: P
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_a_second_chat_of_the_same_user_is_refused(tmp_path: Path) -> None:
+    import subprocess
+
+    child = spawn(tmp_path)
+    try:
+        second = subprocess.run(
+            [str(STATBOT), "chat"],
+            input="/quit\n",
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, STATBOT_DATA_DIR=str(tmp_path / "var")),
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 1
+        assert "another chat" in second.stderr and "already open" in second.stderr
+        say(child, "/help", "/describe")  # the first one is unaffected
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
