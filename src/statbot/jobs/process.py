@@ -36,6 +36,7 @@ async def spawn_worker(python: str, task_file: Path, log_file: Path) -> asyncio.
     with _append(log_file) as stderr:
         return await asyncio.create_subprocess_exec(
             python,
+            "-P",  # no cwd on sys.path: files in the job's folder never shadow a module
             "-m",
             "statbot.jobs.worker",
             str(task_file),
