@@ -191,3 +191,42 @@ async def test_webhook_can_answer_with_a_method(
     finally:
         await call(http, sandbox, "deleteWebhook")
         await runner.cleanup()
+
+
+async def test_reply_text_and_label_helpers(
+    sandbox: RunningSandbox, http: aiohttp.ClientSession, alice: int
+) -> None:
+    client = sandbox.client
+    before = await client.chat()
+    with pytest.raises(SandboxTimeout, match="no bot change since event"):
+        await client.wait_for_reply(before, within=0.2)
+
+    async def bot_works() -> None:
+        markup = {"inline_keyboard": [[{"text": "Go on", "callback_data": "go"}]]}
+        sent = await call(
+            http, sandbox, "sendMessage", chat_id=alice, text="Step 1", reply_markup=markup
+        )
+        await asyncio.sleep(0.1)
+        await call(
+            http,
+            sandbox,
+            "editMessageText",
+            chat_id=alice,
+            message_id=sent["result"]["message_id"],
+            text="Step 1 done",
+            reply_markup=markup,
+        )
+
+    task = asyncio.create_task(bot_works())
+    after = await client.wait_for_reply(before, idle_ms=300, within=5)
+    await task
+    assert after.bot_messages[-1].text == "Step 1 done" and after.seq > before.seq
+    assert (await client.wait_for_text("1 done", within=1)).bot_messages[-1].edited
+    with pytest.raises(SandboxTimeout, match="no bot message contains 'Step 2'"):
+        await client.wait_for_text("Step 2", within=0.2)
+
+    update_id = await client.press_label("Go on")
+    updates = (await call(http, sandbox, "getUpdates", offset=update_id))["result"]
+    assert updates[0]["callback_query"]["data"] == "go"
+    with pytest.raises(SandboxError, match="buttons: \\['Go on'\\]"):
+        await client.press_label("Stop")

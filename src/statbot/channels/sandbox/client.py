@@ -100,6 +100,11 @@ class ChatView:
         return list(self.raw.get("callback_answers", []))
 
     @property
+    def seq(self) -> int:
+        """The event feed position when this view was taken (for ``wait_for_reply``)."""
+        return int(self.raw.get("seq", 0))
+
+    @property
     def commands(self) -> list[dict[str, str]]:
         return list(self.raw.get("commands", []))
 
@@ -196,14 +201,20 @@ class SandboxClient:
         *,
         bot_messages: int = 0,
         after_message_id: int = 0,
+        changed_since: int | None = None,
+        text_contains: str | None = None,
         idle_ms: int = 0,
         within: float = 10.0,
         user_id: int | None = None,
     ) -> ChatView:
+        """Long-poll until every given condition holds (see ``/_sandbox/wait``); raises
+        ``SandboxTimeout`` (with the chat as it was) after ``within`` seconds."""
         payload = {
             **self._who(user_id),
             "bot_messages": bot_messages,
             "after_message_id": after_message_id,
+            "changed_since": changed_since,
+            "text_contains": text_contains,
             "idle_ms": idle_ms,
             "timeout": within,
         }
@@ -233,6 +244,41 @@ class SandboxClient:
     ) -> ChatView:
         """Until the bot has done nothing in the chat for ``idle_ms``."""
         return await self.wait(idle_ms=idle_ms, within=within, user_id=user_id)
+
+    async def wait_for_text(
+        self, needle: str, *, idle_ms: int = 0, within: float = 10.0, user_id: int | None = None
+    ) -> ChatView:
+        """Until a bot message's current text (or caption) contains ``needle``."""
+        return await self.wait(
+            text_contains=needle, idle_ms=idle_ms, within=within, user_id=user_id
+        )
+
+    async def wait_for_reply(
+        self,
+        since: ChatView,
+        *,
+        idle_ms: int = 250,
+        within: float = 10.0,
+        user_id: int | None = None,
+    ) -> ChatView:
+        """Until the bot has answered (sent, edited or deleted) after the view ``since`` was
+        taken, and then stayed quiet for ``idle_ms``."""
+        return await self.wait(
+            changed_since=since.seq, idle_ms=idle_ms, within=within, user_id=user_id
+        )
+
+    async def press_label(self, label: str, *, user_id: int | None = None) -> int:
+        """Press the button labelled ``label`` on the newest bot message that shows one."""
+        chat = await self.chat(user_id=user_id)
+        for message in reversed(chat.bot_messages):
+            for row in message.buttons:
+                for button in row:
+                    if button.get("text") == label and "callback_data" in button:
+                        return await self.press(
+                            message.message_id, button["callback_data"], user_id=user_id
+                        )
+        offered = [b.get("text") for m in chat.bot_messages for r in m.buttons for b in r]
+        raise SandboxError(404, f"no button {label!r} in the chat; buttons: {offered}")
 
     async def download(self, url: str) -> bytes:
         """Bytes of a photo/document URL from a message view (relative or absolute)."""

@@ -12,7 +12,8 @@ with the chat's current view when their condition is not met in time.
     POST /_sandbox/presses    {user_id, bot_id, message_id, data}  → {update_id, callback_query_id}
     GET  /_sandbox/chats/{user_id}?bot_id=   messages (current text after edits), actions,
                                              callback answers, the command menu
-    POST /_sandbox/wait       {user_id, bot_messages, after_message_id, idle_ms, timeout}
+    POST /_sandbox/wait       {user_id, bot_messages, after_message_id, changed_since,
+                               text_contains, idle_ms, timeout}
     GET  /_sandbox/events?since=&timeout=    the event feed the page follows
     POST /_sandbox/reset                     forget chats, messages, updates, files
     GET|POST /_sandbox/config                rate_limit_per_chat, max_download_bytes, ...
@@ -177,6 +178,7 @@ class Control:
             chat = self.state.chat(bot, user)
         view = chat_view(chat)
         view["commands"] = commands_for_chat(bot, user.id)
+        view["seq"] = self.state.event_seq
         return view
 
     async def chat(self, request: web.Request) -> web.Response:
@@ -184,12 +186,19 @@ class Control:
         return web.json_response(self._view(bot, self._user(request.match_info["user_id"])))
 
     async def wait(self, request: web.Request) -> web.Response:
-        """Until the chat has ``bot_messages`` bot messages after ``after_message_id`` and/or
-        the bot has been quiet in it for ``idle_ms``; 408 with the view on ``timeout``."""
+        """Until every given condition holds, then the chat's view; 408 with the view on timeout.
+
+        ``bot_messages``: at least that many bot messages after ``after_message_id``;
+        ``changed_since``: the bot sent, edited or deleted something after that event ``seq``
+        (every view carries its ``seq``); ``text_contains``: a bot message's current text or
+        caption contains it; ``idle_ms``: the bot has done nothing in the chat for that long.
+        """
         body = await self._json(request)
         bot, user = self._bot(body.get("bot_id")), self._user(body.get("user_id"))
         wanted = int(body.get("bot_messages", 0))
         after = int(body.get("after_message_id", 0))
+        changed_since = body.get("changed_since")
+        needle = body.get("text_contains")
         idle = float(body.get("idle_ms", 0)) / 1000.0
         timeout = min(float(body.get("timeout", 10.0)), MAX_WAIT_SECONDS)
         start = time.monotonic()
@@ -197,21 +206,29 @@ class Control:
         while True:
             now = time.monotonic()
             chat = self.state.find_chat(bot, user.id)
-            count = (
-                sum(1 for m in chat.messages.values() if m.from_bot and m.message_id > after)
-                if chat
-                else 0
-            )
-            last = max(chat.last_bot_activity if chat else 0.0, start)
-            quiet_for = now - last
-            if count >= wanted and quiet_for >= idle:
+            bot_messages = [m for m in chat.messages.values() if m.from_bot] if chat else []
+            missing = []
+            count = sum(1 for m in bot_messages if m.message_id > after)
+            if count < wanted:
+                missing.append(f"{count}/{wanted} bot messages")
+            if changed_since is not None and (
+                chat is None or chat.last_bot_seq <= int(changed_since)
+            ):
+                missing.append(f"no bot change since event {changed_since}")
+            if needle is not None and not any(
+                str(needle) in ((m.text or "") + "\n" + (m.caption or "")) for m in bot_messages
+            ):
+                missing.append(f"no bot message contains {needle!r}")
+            quiet_for = now - max(chat.last_bot_activity if chat else 0.0, start)
+            if not missing and quiet_for >= idle:
                 return web.json_response(self._view(bot, user))
             if now >= deadline:
                 view = self._view(bot, user)
-                view["error"] = f"timed out after {timeout:g}s: {count}/{wanted} bot messages"
+                reason = "; ".join(missing) or f"the bot was not idle for {idle * 1000:g} ms"
+                view["error"] = f"timed out after {timeout:g}s: {reason}"
                 return web.json_response(view, status=408)
             sleep = deadline - now
-            if count >= wanted:
+            if not missing:
                 sleep = min(sleep, idle - quiet_for)
             await self.state.changed.wait(sleep)
 

@@ -97,6 +97,7 @@ class Chat:
     sends: collections.deque[float] = field(default_factory=collections.deque)
     started: bool = False
     last_bot_activity: float = 0.0
+    last_bot_seq: int = 0  # the feed's seq of the bot's latest message, edit or deletion
 
     @property
     def id(self) -> int:
@@ -230,6 +231,8 @@ class SandboxState:
         self.event_seq += 1
         if not kind.startswith("user_"):
             chat.last_bot_activity = time.monotonic()
+        if kind in ("message", "edit", "delete"):
+            chat.last_bot_seq = self.event_seq
         self.events.append(
             {"seq": self.event_seq, "type": kind, "bot_id": chat.bot_id, "chat_id": chat.id, **data}
         )
