@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
+import shlex
 import statistics
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +59,16 @@ class Chat:
 
     def menu(self) -> Reply:
         return next(r for r in reversed(self.replies) if r.kind is ReplyKind.CHOICES)
+
+
+def run_cli(command: str, cwd: Path) -> dict[str, Any]:
+    argv = shlex.split(command)
+    binary = Path(sys.executable).with_name(argv[0])
+    out = subprocess.run(
+        [str(binary), *argv[1:]], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 def file_size(path: Path) -> int:
@@ -128,6 +143,13 @@ async def test_upload_tick_done_reports_numbers_and_a_csv(chat: Chat, table: Pat
     session = await chat.manager.store.load(KEY)
     assert session is not None and session.workflow is None  # finished
     assert "path" not in session.data  # only references while running, nothing left after
+    # The report names the command that prints the same numbers; run it.
+    line = re.search(r"command line: `(statbot analyze [^`]+)`", text)
+    assert line is not None
+    assert line.group(1) == "statbot analyze describe shop.csv --columns price,weight --json"
+    cli = run_cli(line.group(1), cwd=table.parent)
+    assert cli["price"]["mean"] == float(rows[0]["mean"])
+    assert cli["weight"]["std"] == float(rows[1]["std"])
 
 
 async def test_typed_answers_all_except_and_suggestions(chat: Chat, table: Path) -> None:

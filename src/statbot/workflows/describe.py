@@ -13,6 +13,7 @@ the event id, so a replayed event rewrites the same file instead of leaving a se
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,43 +59,40 @@ def _limits(services: Any) -> DataLimits:
 
 
 def inspect_table(path: Path, limits: DataLimits) -> TableInfo:
-    """Shape and columns of a data file; which columns are numeric."""
+    """Shape and columns of a data file; which columns are numeric (as ``statbot analyze``
+    classifies them)."""
+    from statbot.analysis.describe import describe
     from statbot.analysis.io import load_path
 
     loaded = load_path(path, limits)
-    frame = loaded.frame
-    numeric = frame.select_dtypes(include="number").columns
+    result = describe(loaded.frame)
     return TableInfo(
         rows=loaded.rows,
-        columns=[str(c) for c in frame.columns],
-        numeric=[str(c) for c in numeric],
+        columns=[c.name for c in result.columns],
+        numeric=[c.name for c in result.columns if c.kind == "numeric"],
         warnings=list(loaded.warnings),
     )
 
 
 def summarise(path: Path, columns: list[str], limits: DataLimits) -> list[dict[str, Any]]:
-    """count/mean/std/min/max per column (std with n-1), in the order given."""
-    import pandas as pd
-
+    """count/mean/std/min/max per column, in the order given: the numbers of
+    ``statbot analyze describe`` (statbot.analysis.describe), not a second implementation."""
+    from statbot.analysis.describe import describe
     from statbot.analysis.io import load_path
 
-    frame = load_path(path, limits).frame
-    by_name = {str(c): c for c in frame.columns}
-    rows = []
-    for column in columns:
-        values = pd.to_numeric(frame[by_name[column]], errors="coerce").dropna()
-        n = int(values.size)
-        rows.append(
-            {
-                "column": column,
-                "count": n,
-                "mean": float(values.mean()) if n else math.nan,
-                "std": float(values.std(ddof=1)) if n > 1 else math.nan,
-                "min": float(values.min()) if n else math.nan,
-                "max": float(values.max()) if n else math.nan,
-            }
-        )
-    return rows
+    result = describe(load_path(path, limits).frame, columns)
+    return [
+        {"column": c.name, "count": c.count, **{s: float(c.stats[s]) for s in STATS[1:]}}
+        for c in result.columns
+    ]
+
+
+def reproduce_line(source: str, columns: list[str]) -> str:
+    """The ``statbot analyze`` command that prints the same numbers (DESIGN.md "Chat")."""
+    return (
+        f"statbot analyze describe {shlex.quote(source)} "
+        f"--columns {shlex.quote(','.join(columns))} --json"
+    )
 
 
 def write_report(rows: list[dict[str, Any]], target: Path) -> None:
@@ -141,7 +139,16 @@ async def on_file(ctx: Context) -> None:
     if not info.numeric or info.rows == 0:
         ctx.reply("There are no numeric values to describe in this file. Send another file.")
         return
-    ctx.data.update({"path": str(path), "name": name, "numeric": info.numeric, "selected": []})
+    source = name if ctx.event.kind is EventKind.UPLOAD else str(path)
+    ctx.data.update(
+        {
+            "path": str(path),
+            "name": name,
+            "source": source,
+            "numeric": info.numeric,
+            "selected": [],
+        }
+    )
     ctx.goto("columns")
 
 
@@ -236,6 +243,8 @@ async def report(ctx: Context) -> None:
     for row in rows:
         stats = ", ".join(f"{s} {_fmt(row[s])}" for s in STATS)
         lines.append(f"`{row['column']}`: {stats}")
+    source = str(ctx.data.get("source") or name)
+    lines.append(f"Same numbers from the command line: `{reproduce_line(source, columns)}`")
     ctx.reply("\n".join(lines))
     stem = Path(name).stem or "data"
     target = (
