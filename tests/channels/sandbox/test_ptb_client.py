@@ -175,6 +175,8 @@ async def test_long_polling_with_offsets_and_callbacks(
     updates = await bot.get_updates(offset=received[-1].update_id + 1, timeout=2)
     query = updates[-1].callback_query
     assert query.data == "b" and query.message.message_id == menu.message_id
+    with pytest.raises(BadRequest, match=r"(?i)message_too_long"):
+        await query.answer("x" * 201)
     assert await query.answer("Saved")
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer("twice")

@@ -299,6 +299,8 @@ async def answer_callback_query(call: Call) -> bool:
     if entry is None or entry[1]:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     chat_id, _answered = entry
+    if len(call.params.str_("text") or "") > 200:
+        raise bad_request("MESSAGE_TOO_LONG")
     call.bot.callback_queries[query_id] = (chat_id, True)
     chat = call.state.chats[(call.bot.id, chat_id)]
     answer = {

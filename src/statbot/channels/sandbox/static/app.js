@@ -156,8 +156,15 @@ function keyboardNode(message) {
   return box;
 }
 
+function replyNode(messageId) {
+  const quoted = $("messages").querySelector(`.row[data-message-id="${messageId}"] .bubble`);
+  const text = quoted ? (quoted.querySelector(".text, .caption, .file-name") || quoted).textContent : "";
+  return el("div", { class: "reply-ref" }, text.slice(0, 80) || "message");
+}
+
 function bubbleNode(message) {
   const bubble = el("div", { class: "bubble" });
+  if (message.reply_to_message_id) bubble.append(replyNode(message.reply_to_message_id));
   if (message.photo) {
     const img = el("img", {
       class: "photo",
@@ -308,6 +315,8 @@ async function sendFile(file) {
   form.append("bot_id", ui.botId);
   const caption = $("text-input").value.trim();
   if (caption) form.append("caption", caption);
+  // Like Telegram's apps, pictures go as photos; everything else as a document.
+  if (/^image\/(png|jpeg|gif|webp)$/.test(file.type)) form.append("as_photo", "true");
   form.append("file", file, file.name);
   try {
     await api("/_sandbox/uploads", { method: "POST", body: form });
