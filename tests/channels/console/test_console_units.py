@@ -62,6 +62,9 @@ def test_parse_line_without_a_menu_and_files(tmp_path: Path) -> None:
     assert parse_line(f"upload '{data}'", None, tmp_path) == SendFile(data.resolve())
     assert parse_line(str(data), MENU, tmp_path) == SendFile(data.resolve())
     assert parse_line(str(tmp_path), None, tmp_path) == Text(str(tmp_path))  # a folder is text
+    years = Reply.ask("Year?", [Option("y1", "2015"), Option("y2", "2016")])
+    assert parse_line("2016", years, tmp_path) == Pick("y2")
+    assert parse_line("1", years, tmp_path) == Pick("y1")
     many = Reply.ask("Pick", [Option(str(i), f"o{i}") for i in range(20)], page_size=8)
     assert parse_line("more", many, tmp_path) == More()
     assert parse_line("more", MENU, tmp_path) == Text("more")  # one page: nothing to turn

@@ -90,7 +90,7 @@ def pick_from(text: str, menu: Reply) -> Pick | None:
             return Pick(menu.options[number - 1].id)
         if menu.multi and number == len(menu.options) + 1:
             return Pick(DONE_OPTION)
-        return None
+        # not a position: it may still be a label ("2015")
     if menu.multi and wanted == "done":
         return Pick(DONE_OPTION)
     for option in menu.options:
