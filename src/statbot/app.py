@@ -83,6 +83,8 @@ class StatbotApp:
         self.channel = TelegramChannel(s, self.manager.submit, self.metrics, commands=commands)
         services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
+        self.manager.add_forget_hook(self._forget_user_data)
+        self._services = services
         await self.channel.initialize()
         if self._want_health:
             self.health = HealthServer(
@@ -169,6 +171,20 @@ class StatbotApp:
             log.critical("the Telegram channel failed: %r — stopping", exc)
             return EXIT_FAILED
         return EXIT_OK
+
+    async def _forget_user_data(self, user_id: int) -> None:
+        """/forget: the user's jobs, datasets, models, staged uploads and results go too."""
+        import shutil
+
+        await self.jobs.delete_user(user_id)
+        services = self._services
+        await asyncio.to_thread(services.datasets.delete_user, user_id)
+        await asyncio.to_thread(services.models.delete_user, user_id)
+        for folder in ("staging", "results"):
+            await asyncio.to_thread(
+                shutil.rmtree, self.data_dir / folder / str(user_id), True
+            )
+        log.info("forgot all data of a user")
 
     # health -----------------------------------------------------------------------------------
     async def _check_store(self) -> tuple[bool, str]:

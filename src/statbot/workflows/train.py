@@ -360,12 +360,10 @@ async def on_training(ctx: Context) -> None:
     if job.get("job_id") != ctx.data.get("job_id"):
         return  # an old job's late event
     if event.kind is EventKind.JOB_PROGRESS:
-        prefix = "Resumed after a restart. " if job.get("resumed") else ""
+        # A resumed attempt's first event already says "Resumed after a restart".
         ctx.reply(
             Reply.progress(
-                job["job_id"],
-                float(job.get("progress") or 0.0),
-                prefix + str(job.get("message") or ""),
+                job["job_id"], float(job.get("progress") or 0.0), str(job.get("message") or "")
             )
         )
         return
