@@ -38,6 +38,7 @@ from statbot.engine.stores.sqlite import SqliteStore
 
 TIMEOUT, GRACE = 3600.0, 86400.0
 APPENDONLY = "yes"
+PROFILE = False  # --profile: cProfile the timed steps, table on stderr
 CONCURRENCY = 64  # commits in flight while populating Redis (one at a time for SQLite)
 
 
@@ -85,6 +86,24 @@ async def steps(
 ) -> tuple[list[float], list[float]]:
     """Wall time and this thread's CPU time of each step. On a busy machine the two differ by
     the time the process waited for a CPU, which is not the store's cost."""
+    if PROFILE:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            return await _steps(store, n, ops, seed)
+        finally:
+            profiler.disable()
+            print(f"-- cProfile of {ops} load+commit steps ({store.name})", file=sys.stderr)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(12)
+    return await _steps(store, n, ops, seed)
+
+
+async def _steps(
+    store: SessionStore, n: int, ops: int, seed: int
+) -> tuple[list[float], list[float]]:
     rng = random.Random(seed)
     timings, cpu = [], []
     for op in range(ops):
@@ -229,7 +248,10 @@ async def main() -> None:
     parser.add_argument("--stores", default="sqlite,redis", help="sqlite,sqlite_full,redis")
     parser.add_argument("--redis-url", default="", help="use this server instead of starting one")
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="cProfile the steps (stderr)")
     args = parser.parse_args()
+    global PROFILE  # noqa: PLW0603 - a script-level switch
+    PROFILE = args.profile
     n, ops = args.sessions, min(args.ops, args.sessions * 10)
     for store in args.stores.split(","):
         if store in ("sqlite", "sqlite_full"):

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from statbot.engine.events import ConversationKey
+from statbot.engine.errors import StaleVersionError
+from statbot.engine.events import ConversationKey, Event, EventKind
+from statbot.engine.replies import Reply
 from statbot.engine.session import Session, SessionStatus
 from statbot.engine.stores.sqlite import (
     GRACE_SQL,
@@ -124,3 +126,70 @@ async def test_background_checkpoints_keep_the_wal_bounded(tmp_path: Path):
             if wal_size(path) <= WAL_SIZE_LIMIT:
                 break
         assert wal_size(path) <= WAL_SIZE_LIMIT
+
+
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+async def test_concurrent_writes_share_one_transaction_yet_fail_alone(
+    tmp_path: Path, synchronous: str
+):
+    path = tmp_path / "s.sqlite3"
+    async with SqliteStore(path, synchronous=synchronous) as store:
+        keys = [ConversationKey("tg", chat, 2) for chat in range(50)]
+        await store.commit(Session(keys[0]), expected_version=0)
+        commits: list[str] = []
+        assert store._conn is not None
+        conn = store._conn  # owned by the worker thread with FULL: set the callback there
+
+        def trace(sql: str) -> None:
+            if sql == "COMMIT":
+                commits.append(sql)
+
+        await store._run(conn.set_trace_callback, trace)
+        stale = Session(keys[0], state="never")
+        results = await asyncio.gather(
+            *(store.commit(Session(k), expected_version=0) for k in keys[1:]),
+            store.commit(stale, expected_version=0),  # stale: keys[0] is at version 1
+            *(store.inbox_append(Event.from_update(k, 1, EventKind.TEXT)) for k in keys),
+            return_exceptions=True,
+        )
+        await store._run(conn.set_trace_callback, None)
+        assert len(commits) < 5  # 100 writes, a handful of transactions
+        assert sum(isinstance(r, StaleVersionError) for r in results) == 1
+        assert sum(isinstance(r, BaseException) for r in results) == 1
+        loaded = await store.load(keys[0])
+        assert loaded is not None and loaded.state is None and loaded.version == 1
+        assert len(await store.keys_for_user(2)) == 50
+        assert len(await store.inbox_pending()) == 50
+
+
+async def test_close_waits_for_queued_writes(tmp_path: Path):
+    path = tmp_path / "s.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    key = ConversationKey("tg", 1, 2)
+    tasks = [
+        asyncio.create_task(store.inbox_append(Event.from_update(key, n, EventKind.TEXT)))
+        for n in range(20)
+    ]
+    await asyncio.sleep(0)  # the appends are queued, not yet committed
+    await store.close()
+    assert all(t.done() for t in tasks)
+    async with SqliteStore(path) as again:
+        assert len(await again.inbox_pending()) == 20
+
+
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+async def test_a_read_never_overtakes_a_queued_write(tmp_path: Path, synchronous: str):
+    # A commit whose caller is cancelled (an engine crash-stop) may still land; a read issued
+    # after it (the restarted engine's outbox scan) must then see it, never miss it.
+    async with SqliteStore(tmp_path / "s.sqlite3", synchronous=synchronous) as store:
+        key = ConversationKey("tg", 1, 2)
+        task = asyncio.create_task(
+            store.commit(Session(key), expected_version=0, replies=[Reply.say("hi")])
+        )
+        await asyncio.sleep(0)  # the commit is queued
+        task.cancel()
+        pending = await store.outbox_pending()
+        loaded = await store.load(key)
+        assert [i.reply.text for i in pending] == ["hi"]
+        assert loaded is not None and loaded.version == 1

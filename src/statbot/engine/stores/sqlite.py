@@ -1,21 +1,23 @@
-"""SQLite SessionStore: the embedded default (one file, WAL, one transaction per commit).
+"""SQLite SessionStore: the embedded default (one file, WAL, versioned atomic commits).
 
 How the async API calls the blocking sqlite3 module (issue #2; measured with
 benchmarks/sessions.py, figures in docs/PERFORMANCE.md "Sessions"):
 
 - ``synchronous`` OFF/NORMAL (the default): calls run **inline on the event loop**. In WAL mode a
   NORMAL commit is a ``write()`` into the WAL in the page cache, no fsync: a whole load+commit
-  takes ~50 µs, the cost of JSON-encoding the session. Handing it to a worker thread instead costs
-  ~120 µs per hop on a 2-core VM (thread wake-up + loop wake-up), i.e. 5x slower per commit.
+  takes ~0.15 ms, mostly JSON. Handing each call to a worker thread instead costs ~120 µs per
+  hop on a 2-core VM (thread wake-up + loop wake-up), more than the work itself.
   What could block for long, the WAL checkpoint (copies pages and fsyncs the main file), is moved
-  off the loop: auto-checkpoint is effectively disabled on the main connection and a background
-  thread with its own connection runs PASSIVE checkpoints (which never block writers).
-- ``synchronous`` FULL/EXTRA: every commit fsyncs the WAL (milliseconds on real disks), so calls
-  go to a **dedicated single-thread executor** that owns the only connection; the loop stays free
-  and calls are serialised without a lock.
+  off the loop: a background thread with its own connection runs PASSIVE checkpoints (which
+  never block writers) and commits only checkpoint themselves past 20,000 WAL pages.
+- ``synchronous`` FULL/EXTRA: every transaction fsyncs the WAL (milliseconds on real disks), so
+  calls go to a **dedicated single-thread executor** that owns the only connection; the loop
+  stays free and calls are serialised without a lock.
 
-``offload=True/False`` overrides the choice. Writers in other processes are excluded by ``BEGIN
-IMMEDIATE`` plus ``busy_timeout``, and fenced by the versioned commit.
+``offload=True/False`` overrides the choice. Writes are group-committed (see ``_write``): all
+writes queued while the loop was busy share one transaction, each in its own savepoint.
+Writers in other processes are excluded by ``BEGIN IMMEDIATE`` plus ``busy_timeout``, and fenced
+by the versioned commit.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from statbot.errors import SessionError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Write = Callable[[sqlite3.Connection], T]  # one write, run inside the group transaction
+_Outcome = tuple[bool, Any]  # (succeeded, result or exception)
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _UNAVAILABLE = "Your conversation could not be saved right now. Please try again in a moment."
 
@@ -111,6 +115,9 @@ class SqliteStore(SessionStore):
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._checkpointer: _Checkpointer | None = None
+        self._queue: list[tuple[Write[Any], asyncio.Future[Any]]] = []
+        self._flushing = False
+        self._flush_task: asyncio.Task[None] | None = None
 
     # lifecycle ------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -172,6 +179,8 @@ class SqliteStore(SessionStore):
             raise
 
     async def close(self) -> None:
+        if self._conn is not None:
+            await self._write(lambda conn: None)  # queued after every pending write: drains them
         checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             await asyncio.get_running_loop().run_in_executor(None, checkpointer.stop)
@@ -205,24 +214,105 @@ class SqliteStore(SessionStore):
             raise SessionError("sqlite store is not open", user_message=_UNAVAILABLE)
         return self._conn
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (rolled back if it raises)."""
-        conn = self._db()
-        conn.execute("BEGIN IMMEDIATE")
+    async def _read(self, fn: Write[T]) -> T:
+        """Run a read. If writes are queued, it joins their batch behind them, so that no read
+        overtakes a write issued before it (e.g. one whose caller was cancelled: it still
+        lands, and a restart's outbox scan must see it)."""
+        if self._queue:
+            return await self._write(fn)
+        return await self._run(fn, self._db())
+
+    # group commit ---------------------------------------------------------------------------
+    # Every write (commit, inbox append/discard, delivery marks, delete) is queued; the writes
+    # queued while the loop was busy run in ONE ``BEGIN IMMEDIATE`` transaction, each inside
+    # its own SAVEPOINT, so each is still atomic on its own (a stale commit rolls back to its
+    # savepoint and writes nothing) while 200 concurrent conversations pay for one WAL append
+    # (and, with FULL, one fsync) instead of 200. No caller is answered before the COMMIT.
+    async def _write(self, fn: Write[T]) -> T:
+        self._db()  # refuse when closed
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((fn, future))
+        if not self._flushing:
+            self._flushing = True
+            loop.call_soon(self._start_flush)
+        return await future
+
+    def _start_flush(self) -> None:
+        if self._executor is None:
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue, []
+                    self._deliver(batch, self._apply(batch))
+            finally:
+                self._flushing = False
+        else:
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_offloaded())
+
+    async def _flush_offloaded(self) -> None:
         try:
-            result = fn(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            while self._queue and self._executor is not None:
+                batch, self._queue = self._queue, []
+                loop = asyncio.get_running_loop()
+                outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+                self._deliver(batch, outcomes)
+        finally:
+            self._flushing = False
+
+    def _apply(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> list[_Outcome]:
+        """Run a batch of writes in one transaction; an outcome per write, none raised."""
+        conn = self._conn
+        if conn is None:
+            return [(False, SessionError("sqlite store is not open"))] * len(batch)
+        outcomes: list[_Outcome] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if len(batch) == 1:  # no savepoint needed: the transaction is the write
+                try:
+                    outcomes.append((True, batch[0][0](conn)))
+                except Exception as exc:
+                    conn.execute("ROLLBACK")
+                    return [(False, exc)]
+            else:
+                for fn, _future in batch:
+                    conn.execute("SAVEPOINT op")
+                    try:
+                        outcomes.append((True, fn(conn)))
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO op")
+                        outcomes.append((False, exc))
+                    conn.execute("RELEASE op")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # the transaction itself failed: nothing was written
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return [(False, exc)] * len(batch)
+        return outcomes
+
+    def _deliver(
+        self, batch: list[tuple[Write[Any], asyncio.Future[Any]]], outcomes: list[_Outcome]
+    ) -> None:
+        for (_fn, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():  # the caller was cancelled; its write may still have landed
+                continue
+            if ok:
+                future.set_result(value)
+            elif isinstance(value, sqlite3.Error):
+                message = f"sqlite store {self.path}: {value}"
+                error = SessionError(message, user_message=_UNAVAILABLE)
+                error.__cause__ = value
+                future.set_exception(error)
+            else:
+                future.set_exception(value)
 
     # sessions -------------------------------------------------------------------------------
     async def load(self, key: ConversationKey) -> Session | None:
-        return await self._run(self._load_sync, str(key))
+        name = str(key)
+        return await self._read(lambda conn: self._load_sync(conn, name))
 
-    def _load_sync(self, name: str) -> Session | None:
-        row = self._db().execute("SELECT body, version FROM sessions WHERE key = ?", (name,))
+    @staticmethod
+    def _load_sync(conn: sqlite3.Connection, name: str) -> Session | None:
+        row = conn.execute("SELECT body, version FROM sessions WHERE key = ?", (name,))
         found = row.fetchone()
         if found is None:
             return None
@@ -278,7 +368,7 @@ class SqliteStore(SessionStore):
                 conn.execute("DELETE FROM inbox WHERE seq = ?", (inbox_seq,))
             return first
 
-        first = await self._run(self._write, txn)
+        first = await self._write(txn)
         session.version = version
         return [OutboxItem(name, first + i, event_id, reply) for i, reply in enumerate(replies)]
 
@@ -290,7 +380,7 @@ class SqliteStore(SessionStore):
             conn.execute("DELETE FROM outbox WHERE key = ?", (name,))
             conn.execute("DELETE FROM inbox WHERE key = ?", (name,))
 
-        await self._run(self._write, txn)
+        await self._write(txn)
 
     # inbox ----------------------------------------------------------------------------------
     async def inbox_append(self, event: Event) -> int | None:
@@ -302,11 +392,11 @@ class SqliteStore(SessionStore):
             )
             return cur.lastrowid if cur.rowcount == 1 else None
 
-        return await self._run(self._write, txn)
+        return await self._write(txn)
 
     async def inbox_pending(self, limit: int = 1000, after_seq: int = 0) -> list[InboxEntry]:
-        def read() -> list[InboxEntry]:
-            rows = self._db().execute(
+        def read(conn: sqlite3.Connection) -> list[InboxEntry]:
+            rows = conn.execute(
                 "SELECT seq, key, event_id, event FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             )
@@ -315,13 +405,13 @@ class SqliteStore(SessionStore):
                 for seq, key, event_id, event in rows
             ]
 
-        return await self._run(read)
+        return await self._read(read)
 
     async def inbox_discard(self, seq: int) -> None:
         def txn(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM inbox WHERE seq = ?", (seq,))
 
-        await self._run(self._write, txn)
+        await self._write(txn)
 
     # outbox ---------------------------------------------------------------------------------
     async def outbox_pending(self, key: str | None = None, limit: int = 1000) -> list[OutboxItem]:
@@ -331,11 +421,11 @@ class SqliteStore(SessionStore):
             sql = "SELECT * FROM outbox WHERE key = ? ORDER BY seq LIMIT ?"
             params = (key, limit)  # type: ignore[assignment]
 
-        def read() -> list[OutboxItem]:
-            rows = self._db().execute(sql, params)
+        def read(conn: sqlite3.Connection) -> list[OutboxItem]:
+            rows = conn.execute(sql, params)
             return [OutboxItem(k, int(s), e, Reply.from_dict(json.loads(r))) for k, s, e, r in rows]
 
-        return await self._run(read)
+        return await self._read(read)
 
     async def outbox_mark_delivered(self, key: str, seqs: Sequence[int]) -> None:
         # Delivered items are dropped: nothing reads them again (as in memory.py).
@@ -346,7 +436,7 @@ class SqliteStore(SessionStore):
         def txn(conn: sqlite3.Connection) -> None:
             conn.executemany("DELETE FROM outbox WHERE key = ? AND seq = ?", rows)
 
-        await self._run(self._write, txn)
+        await self._write(txn)
 
     # expiry, users, counts ------------------------------------------------------------------
     async def idle_since(self, before: float, limit: int = 1000) -> list[ConversationKey]:
@@ -360,19 +450,19 @@ class SqliteStore(SessionStore):
         return sorted(keys)
 
     async def _keys(self, sql: str, params: tuple[Any, ...]) -> list[ConversationKey]:
-        def read() -> list[str]:
-            return [row[0] for row in self._db().execute(sql, params)]
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute(sql, params)]
 
-        return [ConversationKey.parse(name) for name in await self._run(read)]
+        return [ConversationKey.parse(name) for name in await self._read(read)]
 
     async def counts(self) -> StoreCounts:
-        def read() -> StoreCounts:
-            conn = self._db()
-
+        def read(conn: sqlite3.Connection) -> StoreCounts:
             def one(sql: str) -> int:
                 return int(conn.execute(sql).fetchone()[0])
 
-            conn.execute("BEGIN")  # one snapshot for all the numbers
+            own = not conn.in_transaction  # inside a group transaction it is one snapshot already
+            if own:
+                conn.execute("BEGIN")  # one snapshot for all the numbers
             try:
                 return StoreCounts(
                     sessions=one("SELECT COUNT(*) FROM sessions"),
@@ -383,9 +473,10 @@ class SqliteStore(SessionStore):
                     outbox=one("SELECT COUNT(*) FROM outbox"),
                 )
             finally:
-                conn.execute("COMMIT")
+                if own:
+                    conn.execute("COMMIT")
 
-        return await self._run(read)
+        return await self._read(read)
 
     async def checkpoint(self, attempts: int = 50) -> bool:
         """Fold the WAL back into the main file and truncate it (backups, benchmarks).
@@ -395,6 +486,7 @@ class SqliteStore(SessionStore):
             busy, _log, _done = self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             return int(busy) == 0
 
+        await self._write(lambda conn: None)  # after the writes queued so far
         for _ in range(attempts):
             if await self._run(run):
                 return True
