@@ -267,3 +267,35 @@ async def test_job_events_when_not_expected_are_quiet_or_relayed(registry):
     assert out.replies == []
     out = await chat.send(EventKind.JOB_FINISHED, text="Your model is ready.")
     assert texts(out) == ["Your model is ready."]
+
+
+async def test_workflow_on_cancel_runs_when_the_user_leaves(registry):
+    from statbot.engine import Context, State, Workflow
+
+    async def clean(ctx: Context) -> None:
+        ctx.memory["cleaned"] = ctx.memory.get("cleaned", 0) + 1
+        ctx.reply("Stopped the job.")
+
+    async def noop(ctx: Context) -> None:
+        return None
+
+    job = Workflow(
+        "job",
+        "job",
+        "a long job",
+        "run",
+        (State("run", prompt="Running.", on_event=noop, final=True),),
+        on_cancel=clean,
+    )
+    chat = Chat(WorkflowRegistry([job, *registry]))
+    await chat.cmd("job")
+    out = await chat.cmd("cancel")
+    assert texts(out)[0] == "Stopped the job." and chat.session.context["cleaned"] == 1
+    await chat.cmd("job")
+    out = await chat.cmd("survey")
+    assert texts(out)[0] == "Stopped the job." and chat.session.workflow == "survey"
+    await chat.cmd("job")
+    chat.session.status = SessionStatus.GRACE
+    await chat.text("hello?")
+    out = await chat.choose("__start_over__")
+    assert texts(out)[0] == "Stopped the job." and chat.session.context["cleaned"] == 3

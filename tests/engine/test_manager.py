@@ -178,8 +178,8 @@ async def test_inbox_is_replayed_and_outbox_resent_on_start(store, registry):
     m2 = StateManager(store, registry)
     m2.set_deliverer(good)
     async with m2:
-        await m2.drain()
-    assert good.sent[str(A)] == ["Say things.", "got one"]
+        await m2.drain()  # waits for the re-sends queued by start()
+        assert good.sent[str(A)] == ["Say things.", "got one"]
     assert "You are not in the middle of anything" in good.sent[str(B)][0]
     assert await store.outbox_pending() == []
 

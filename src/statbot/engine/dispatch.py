@@ -19,18 +19,26 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from statbot.engine import texts
 from statbot.engine.errors import TransitionError
 from statbot.engine.events import Event, EventKind
-from statbot.engine.replies import Option, Reply, ReplyKind
+from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session, SessionStatus
-from statbot.engine.workflow import Context, Handler, Prerequisite, Workflow, WorkflowRegistry
+from statbot.engine.states import (
+    HandlerFailed,
+    MenuTokens,
+    Outcome,
+    StateRunner,
+    clone_data,
+    leave_workflow,
+)
+from statbot.engine.workflow import Workflow, WorkflowRegistry
 from statbot.errors import StatbotError
+
+__all__ = ["Dispatcher", "MenuTokens", "Outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -42,42 +50,10 @@ FORGET_YES = texts.FORGET_YES_OPT.id
 FORGET_NO = texts.FORGET_NO_OPT.id
 BUILTIN_CHOICES = frozenset({CONTINUE, START_OVER, FORGET_YES, FORGET_NO})
 BUILTIN_COMMANDS = ("start", "help", "cancel", "back", "forget")
-MAX_STACK = 64  # back-stack entries kept; a looping workflow must not grow a session forever
-MAX_HOPS = 32  # on_enter -> goto chains longer than this are a workflow bug
 _USER_KINDS = frozenset({EventKind.COMMAND, EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
 
 
-class MenuTokens:
-    """Short random menu tokens. Not secrets: a token only tells a fresh button press from a
-    stale one (the press is still checked against the session), so a cheap PRNG does; seeded
-    from the OS so two processes do not hand out the same sequence."""
-
-    def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed)
-
-    def __call__(self) -> str:
-        return f"{self._random.getrandbits(32):08x}"
-
-
-@dataclass
-class Outcome:
-    """What applying one event produced. ``session`` is the (mutated) session."""
-
-    session: Session
-    replies: list[Reply] = field(default_factory=list)
-    forget: bool = False  # delete everything of this user (ctx.request_forget or /forget)
-    quarantined: bool = False  # the stored workflow/state was unknown; session was reset
-    failed: bool = False  # a handler raised; the session was left where it was
-    dirty: bool = False  # failed without rollback: discard ``session``, reload it
-
-
-class _HandlerFailed(Exception):
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-class Dispatcher:
+class Dispatcher(StateRunner):
     """Routes events for one registry. Stateless between calls; safe to share.
 
     ``rollback``: on a handler failure restore the session from a snapshot taken before the
@@ -95,10 +71,9 @@ class Dispatcher:
         new_token: Callable[[], str] | None = None,
         rollback: bool = True,
     ) -> None:
-        self.registry = registry
-        self.services = services
-        self.history_limit = history_limit
-        self.new_token = new_token or MenuTokens()
+        super().__init__(
+            registry, services=services, history_limit=history_limit, new_token=new_token
+        )
         self.rollback = rollback
 
     # entry point --------------------------------------------------------------------------
@@ -108,7 +83,7 @@ class Dispatcher:
         self._remember_input(session, event)
         try:
             await self._route(session, event, out)
-        except _HandlerFailed as failure:
+        except HandlerFailed as failure:
             out.replies = [Reply.say(_failure_text(failure.cause))]
             out.forget = False
             out.failed = True
@@ -168,7 +143,7 @@ class Dispatcher:
             else:
                 left = self._workflow(session)
                 await self._on_cancel(session, event, left, out)
-                _leave(session)
+                leave_workflow(session)
                 out.replies.append(Reply.say(texts.cancelled(left)))
         elif name == "back":
             await self._back(session, event, out)
@@ -188,7 +163,7 @@ class Dispatcher:
         if current is not None:
             await self._on_cancel(session, event, current, out)
             out.replies.append(Reply.say(texts.leaving(current, workflow)))
-        _leave(session)
+        leave_workflow(session)
         session.workflow = workflow.name
         await self._enter(session, workflow, start.name, event, out)
 
@@ -223,7 +198,7 @@ class Dispatcher:
             self._quarantine(session, out)
             return
         session.state = str(previous["state"])
-        session.data = _clone(previous.get("data") or {})
+        session.data = clone_data(previous.get("data") or {})
         await self._reprompt(session, event, out)
 
     async def _builtin_choice(self, session: Session, event: Event, out: Outcome) -> None:
@@ -234,7 +209,8 @@ class Dispatcher:
             await self._reprompt_or_commands(session, event, out)
         elif event.choice == START_OVER:
             left = self._workflow(session)
-            _leave(session)
+            await self._on_cancel(session, event, left, out)
+            leave_workflow(session)
             out.replies.append(Reply.say(texts.started_over(left, self.registry)))
         elif event.choice == FORGET_YES:
             out.forget = True
@@ -243,134 +219,7 @@ class Dispatcher:
             out.replies.append(Reply.say(texts.NOT_FORGOTTEN))
             await self._reprompt_or_commands(session, event, out)
 
-    # inside a workflow --------------------------------------------------------------------
-    async def _to_state(self, session: Session, event: Event, out: Outcome) -> None:
-        workflow = self._workflow(session)
-        assert workflow is not None and session.state is not None  # _check_quarantine
-        state = workflow.state(session.state)
-        if event.kind not in state.accepts or state.on_event is None:
-            if event.kind in (EventKind.JOB_PROGRESS, EventKind.TIMER):
-                return  # background noise for a step that no longer waits for it
-            if event.kind is EventKind.JOB_FINISHED:
-                if event.text:
-                    out.replies.append(Reply.say(event.text))
-                return
-            out.replies.append(Reply.say(texts.unexpected(event.kind, state.accepts)))
-            await self._reprompt(session, event, out)
-            return
-        ctx = await self._run(state.on_event, session, event, workflow, out)
-        await self._follow(session, workflow, ctx, event, out)
-
-    async def _follow(
-        self, session: Session, workflow: Workflow, ctx: Context, event: Event, out: Outcome
-    ) -> None:
-        """Act on what a handler asked for: forget, finish or goto (checked)."""
-        if ctx.forget_requested:
-            out.forget = True
-        if ctx.finished:
-            _leave(session)
-        elif ctx.next_state is not None:
-            target = workflow.state(ctx.next_state)
-            if not self._blocked(session, target.requires, out):
-                await self._enter(session, workflow, target.name, event, out)
-
-    async def _enter(
-        self, session: Session, workflow: Workflow, name: str, event: Event, out: Outcome
-    ) -> None:
-        for _ in range(MAX_HOPS):
-            state = workflow.state(name)
-            session.state = name
-            session.menu = self.new_token()
-            session.stack.append({"state": name, "data": _clone(session.data)})
-            del session.stack[:-MAX_STACK]
-            if state.on_enter is None:
-                if state.prompt:
-                    out.replies.append(Reply.say(state.prompt))
-            else:
-                ctx = await self._run(state.on_enter, session, event, workflow, out)
-                if ctx.forget_requested:
-                    out.forget = True
-                if ctx.finished:
-                    _leave(session)
-                    return
-                if ctx.next_state is not None:
-                    target = workflow.state(ctx.next_state)
-                    if not self._blocked(session, target.requires, out):
-                        name = target.name
-                        continue
-            if state.final and state.on_event is None:
-                _leave(session)  # nothing can happen in an end state without a handler
-            return
-        raise _HandlerFailed(TransitionError(f"{workflow.name}: more than {MAX_HOPS} hops"))
-
-    async def _reprompt(self, session: Session, event: Event, out: Outcome) -> None:
-        """Show the current state's prompt again (fresh menu token); never moves."""
-        workflow = self._workflow(session)
-        if workflow is None or session.state is None:
-            return
-        state = workflow.state(session.state)
-        session.menu = self.new_token()
-        if state.on_enter is not None:
-            ctx = await self._run(state.on_enter, session, event, workflow, out, reprompt=True)
-            if ctx.forget_requested:
-                out.forget = True
-        elif state.prompt:
-            out.replies.append(Reply.say(state.prompt))
-
-    async def _reprompt_or_commands(self, session: Session, event: Event, out: Outcome) -> None:
-        if session.workflow is None:
-            out.replies.append(Reply.say(texts.command_list(self.registry)))
-        else:
-            await self._reprompt(session, event, out)
-
-    async def _run(
-        self,
-        handler: Handler,
-        session: Session,
-        event: Event,
-        workflow: Workflow,
-        out: Outcome,
-        *,
-        reprompt: bool = False,
-    ) -> Context:
-        ctx = Context(session, event, workflow, self.services, history_limit=self.history_limit)
-        ctx.reprompt = reprompt
-        try:
-            await handler(ctx)
-        except Exception as exc:
-            log.error(
-                "handler of %s/%s failed on %s for %s",
-                workflow.name,
-                session.state,
-                event.event_id,
-                session.key,
-                exc_info=exc,
-            )
-            raise _HandlerFailed(exc) from exc
-        menu = session.menu
-        out.replies.extend(
-            _with_token(r, menu) if r.kind is ReplyKind.CHOICES and not r.token else r
-            for r in ctx.replies
-        )
-        return ctx
-
     # helpers ------------------------------------------------------------------------------
-    def _ask(self, session: Session, out: Outcome, text: str, options: list[Option]) -> None:
-        session.menu = self.new_token()
-        out.replies.append(_with_token(Reply.ask(text, options), session.menu))
-
-    def _blocked(self, session: Session, requires: tuple[Prerequisite, ...], out: Outcome) -> bool:
-        for prerequisite in requires:
-            try:
-                met = prerequisite.check(session)
-            except Exception as exc:
-                log.error("prerequisite check failed for %s", session.key, exc_info=exc)
-                raise _HandlerFailed(exc) from exc
-            if not met:
-                out.replies.append(Reply.say(prerequisite.message))
-                return True
-        return False
-
     def _idle(self, event: Event, out: Outcome) -> None:
         if event.kind in (EventKind.JOB_PROGRESS, EventKind.TIMER):
             return
@@ -379,9 +228,6 @@ class Dispatcher:
                 out.replies.append(Reply.say(event.text))
             return
         out.replies.append(Reply.say(texts.idle(self.registry)))
-
-    def _workflow(self, session: Session) -> Workflow | None:
-        return self.registry.get(session.workflow)
 
     def _check_quarantine(self, session: Session, out: Outcome) -> None:
         if session.workflow is None:
@@ -397,7 +243,7 @@ class Dispatcher:
             session.workflow,
             session.state,
         )
-        _leave(session)
+        leave_workflow(session)
         out.quarantined = True
         out.replies.append(Reply.say(texts.QUARANTINED))
 
@@ -405,14 +251,6 @@ class Dispatcher:
         text = _input_text(event)
         if text:
             session.remember("user", text, self.history_limit)
-
-
-def _leave(session: Session) -> None:
-    session.workflow = None
-    session.state = None
-    session.data = {}
-    session.stack = []
-    session.menu = ""
 
 
 def _input_text(event: Event) -> str:
@@ -425,42 +263,6 @@ def _input_text(event: Event) -> str:
     if event.kind is EventKind.UPLOAD and event.upload is not None:
         return f"[file {event.upload.file_name}]"
     return ""
-
-
-def _with_token(reply: Reply, token: str) -> Reply:
-    # dataclasses.replace is generic and slow; this runs for every menu shown.
-    return Reply(
-        reply.kind,
-        reply.text,
-        reply.options,
-        reply.multi,
-        reply.selected,
-        reply.page_size,
-        token,
-        reply.path,
-        reply.file_name,
-        reply.progress_id,
-        reply.fraction,
-        reply.meta,
-    )
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _clone(value: Any) -> Any:
-    """Deep copy of session data, which must be JSON. Data a handler left that is not JSON is
-    that handler's failure (sessions hold no pickles, DESIGN.md)."""
-    kind = type(value)
-    if kind is dict:
-        return {k: _clone(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [_clone(v) for v in value]
-    if kind in _SCALARS:
-        return value
-    raise _HandlerFailed(
-        TypeError(f"session data must be JSON-serialisable, not {kind.__name__}: {value!r:.80}")
-    )
 
 
 def _snapshot(session: Session) -> dict[str, Any]:

@@ -101,13 +101,18 @@ class KeyedRunner:
         self._ensure_worker(entry.key, slot)
         return True
 
-    async def call(self, key: str, op: Callable[[], Awaitable[T]]) -> T:
-        """Run ``op`` in ``key``'s turn (after what is queued for it) and return its result."""
+    def post(self, key: str, op: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue ``op`` for ``key``'s turn now (synchronously: ``drain`` waits for it) and
+        return the future of its result."""
         slot = self._slot(key)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         slot.queue.append(_Job(next(self._clock), op=op, future=future))
         self._ensure_worker(key, slot)
-        return await future
+        return future
+
+    async def call(self, key: str, op: Callable[[], Awaitable[T]]) -> T:
+        """Run ``op`` in ``key``'s turn (after what is queued for it) and return its result."""
+        return await self.post(key, op)
 
     # waiting and stopping -------------------------------------------------------------------
     async def drain(self) -> None:
@@ -181,6 +186,9 @@ class KeyedRunner:
         assert job.op is not None and job.future is not None
         try:
             result = await job.op()
+        except asyncio.CancelledError:
+            job.future.cancel()  # nobody may wait forever for an op a stop() interrupted
+            raise
         except Exception as exc:
             if not job.future.done():
                 job.future.set_exception(exc)

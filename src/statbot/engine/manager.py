@@ -115,9 +115,9 @@ class StateManager:
             pending = await self.store.outbox_pending(limit=100_000)
             for key in sorted({item.key for item in pending}):
                 self._undelivered.add(key)
-                # Through the key's queue so old replies go out before replies to replays.
-                task = asyncio.ensure_future(self._keys.call(key, partial(self._redeliver, key)))
-                task.add_done_callback(_log_failure)
+                # Queued now, ahead of the replays: old replies go out before new ones, and
+                # drain() waits for them.
+                self._keys.post(key, partial(self._redeliver, key)).add_done_callback(_log_failure)
         after = 0
         while True:
             entries = await self.store.inbox_pending(limit=1000, after_seq=after)
