@@ -93,11 +93,24 @@ def child(reader: str, path: str) -> None:
     import pandas  # noqa: F401  (both readers need it; keep its import out of the timing)
     import pyarrow  # noqa: F401
 
-    t0 = time.perf_counter()
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    t0, c0 = time.perf_counter(), cpu()
     shape = _READERS[reader](path)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, cpu() - c0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_rss_bytes": peak_kb * 1024, "shape": shape}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "peak_rss_bytes": peak_kb * 1024,
+                "shape": shape,
+            }
+        )
+    )
 
 
 def measure(reader: str, path: Path) -> dict[str, Any]:
@@ -140,6 +153,7 @@ def main() -> None:
                 done.append(measure(reader, path))
     mb = size / 1024 / 1024
     secs = {r: statistics.median(x["seconds"] for x in v) for r, v in runs.items()}
+    cpu = {r: statistics.median(x["cpu_seconds"] for x in v) for r, v in runs.items()}
     peak = {r: max(x["peak_rss_bytes"] for x in v) for r, v in runs.items()}
     result = {
         "statbot_mb_s": round(mb / secs["statbot"], 2),
@@ -147,10 +161,13 @@ def main() -> None:
         "ratio": round(secs["pandas"] / secs["statbot"], 2),
         "statbot_peak_rss_ratio": round(peak["statbot"] / size, 3),
         "pandas_peak_rss_ratio": round(peak["pandas"] / size, 3),
+        "statbot_cpu_s": round(cpu["statbot"], 2),
+        "pandas_cpu_s": round(cpu["pandas"], 2),
         "file_mb": round(mb, 1),
         "rows": runs["statbot"][0]["shape"][0],
         "repeat": args.repeat,
         "nproc": os.cpu_count(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "cpu": cpu_model(),
     }
     print(json.dumps(result))

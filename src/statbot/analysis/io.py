@@ -189,7 +189,7 @@ class _Job:
 def _read_csv(job: _Job) -> pa.Table:
     from dataclasses import replace
 
-    from statbot.analysis._io_csv import read_delimited
+    from statbot.analysis._io_csv import read_delimited, sample_types
     from statbot.analysis._io_sniff import sniff_text
 
     sniff, found = sniff_text(job.head, complete=job.size <= len(job.head))
@@ -202,13 +202,16 @@ def _read_csv(job: _Job) -> pa.Table:
     )
     if sniff.has_nul or sniff.encoding.startswith("utf-16"):
         return read_delimited(job.source, sniff, job.limits, job.warnings)
+    pinned = sample_types(job.head, sniff) if job.size > len(job.head) else {}
     attempt: list[str] = []
-    table = read_delimited(job.source, sniff, job.limits, attempt)
+    table = read_delimited(job.source, sniff, job.limits, attempt, pinned)
     if job.scan()[1]:
         # A NUL byte past the sniffed sample: rare and hostile, so re-read with NULs removed
         # rather than scanning every file before parsing it.
         del table
-        return read_delimited(job.source, replace(sniff, has_nul=True), job.limits, job.warnings)
+        return read_delimited(
+            job.source, replace(sniff, has_nul=True), job.limits, job.warnings, pinned
+        )
     job.warnings.extend(attempt)
     if any("Windows-1252" in w for w in attempt):
         job.info["encoding"] = "cp1252"
