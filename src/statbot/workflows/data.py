@@ -184,6 +184,12 @@ async def _receive_upload(ctx: Context) -> Loaded:
     upload = ctx.event.upload
     assert upload is not None
     name = Path(upload.file_name).name or "upload"
+    if upload.size > svc.settings.max_file_mb * 2**20:  # refused before any download
+        from statbot.analysis.errors import LimitExceeded
+
+        raise LimitExceeded(
+            "max_file_mb", svc.settings.max_file_mb, upload.size / 2**20, unit="MB"
+        )
     staging = svc.staging_dir(ctx.session.user_id, ctx.event.event_id)
     try:
         path = await svc.files.fetch(upload, staging)

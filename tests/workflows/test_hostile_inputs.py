@@ -1,0 +1,231 @@
+"""Hostile inputs through the /train data step, on the real engine and real services.
+
+Every file of the analysis issue's malformed-file corpus is uploaded at the data step; each gets
+a clear reply (never the generic "something went wrong", never silence) and the conversation is
+still usable afterwards: a good CSV then loads and training can be set up. Server paths that
+escape ``STATBOT_LOCAL_PATH_ROOTS`` (``..``, a symlink out, ``/dev/zero``, a FIFO, a directory,
+a file over the size limit) and the feature turned off are refused in words, the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.analysis.test_hostile_corpus import CASES, DEFAULT, Case
+
+from statbot.analysis.limits import DataLimits
+from statbot.config import load_settings
+from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+from statbot.engine.manager import StateManager
+from statbot.engine.replies import OutboxItem, Reply, ReplyKind
+from statbot.engine.stores.memory import MemoryStore
+from statbot.engine.texts import SOMETHING_WENT_WRONG
+from statbot.workflows import default_registry
+from statbot.workflows.services import Services
+
+KEY = ConversationKey("test", 7, 7)
+GOOD_CSV = "size,colour,price\n" + "".join(
+    f"{i % 7 + 1},{('red', 'blue', 'green')[i % 3]},{(i % 7 + 1) * 2.5 + i % 2}\n"
+    for i in range(9)  # small enough for every configured limit of the corpus
+)
+
+
+@dataclass
+class Chat:
+    """A minimal scripted user of the engine: each call submits one event and drains."""
+
+    manager: StateManager
+    tmp: Path
+    replies: list[Reply] = field(default_factory=list)
+    update_id: int = 0
+
+    async def deliver(self, key: str, items: list[OutboxItem]) -> list[int]:
+        self.replies.extend(item.reply for item in items)
+        return [item.seq for item in items]
+
+    async def send(self, kind: EventKind, **fields: Any) -> list[Reply]:
+        self.update_id += 1
+        before = len(self.replies)
+        await self.manager.submit(Event.from_update(KEY, self.update_id, kind, **fields))
+        await self.manager.drain()
+        return self.replies[before:]
+
+    async def command(self, name: str) -> list[Reply]:
+        return await self.send(EventKind.COMMAND, text=name)
+
+    async def text(self, text: str) -> list[Reply]:
+        return await self.send(EventKind.TEXT, text=text)
+
+    async def upload(self, path: Path, size: int | None = None) -> list[Reply]:
+        upload = Upload(path.name, _size(path) if size is None else size, path=str(path))
+        return await self.send(EventKind.UPLOAD, upload=upload)
+
+    async def pick(self, choice: str) -> list[Reply]:
+        menu = next(r for r in reversed(self.replies) if r.kind is ReplyKind.CHOICES)
+        return await self.send(EventKind.CHOICE, choice=choice, token=menu.token)
+
+    async def state(self) -> str | None:
+        session = await self.manager.store.load(KEY)
+        return None if session is None else session.state
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+@asynccontextmanager
+async def open_chat(tmp_path: Path, **settings: Any) -> AsyncIterator[Chat]:
+    data_dir = tmp_path / "var"
+    config = load_settings(data_dir=data_dir, **settings)
+    manager = StateManager(
+        MemoryStore(), default_registry(), services=Services(settings=config, data_dir=data_dir)
+    )
+    chat = Chat(manager, tmp_path)
+    manager.set_deliverer(chat.deliver)
+    await manager.start()
+    try:
+        yield chat
+    finally:
+        await manager.stop()
+
+
+def text_of(replies: list[Reply]) -> str:
+    return "\n".join(r.text or "" for r in replies)
+
+
+def assert_clear(replies: list[Reply], what: str) -> str:
+    """A reply came, it has words, and it is not the generic failure."""
+    said = text_of(replies).strip()
+    assert said, f"{what}: no reply at all"
+    assert SOMETHING_WENT_WRONG not in said, f"{what}: generic failure: {said!r}"
+    assert "went wrong" not in said.lower(), f"{what}: {said!r}"
+    return said
+
+
+async def still_usable(chat: Chat) -> None:
+    """A good CSV loads at a fresh /train and the user can go on to pick the target."""
+    good = chat.tmp / "good.csv"
+    good.write_text(GOOD_CSV)
+    await chat.command("cancel")
+    assert "Let's train a model" in text_of(await chat.command("train"))
+    shown = assert_clear(await chat.upload(good), "good csv")
+    assert "good.csv" in shown and "9 rows" in shown and "Column types" in shown
+    assert await chat.state() == "schema"
+    target = text_of(await chat.text("looks right"))
+    assert await chat.state() == "target", target
+    features = text_of(await chat.text("price"))
+    assert await chat.state() == "features", features
+
+
+def _limits_settings(limits: DataLimits) -> dict[str, Any]:
+    return dataclasses.asdict(limits)
+
+
+async def _upload_case(chat: Chat, case: Case) -> None:
+    path = chat.tmp / "corpus" / case.name / case.file_name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(case.build())
+    await chat.command("cancel")
+    assert "Let's train a model" in text_of(await chat.command("train"))
+    said = assert_clear(await chat.upload(path), case.name)
+    state = await chat.state()
+    if state == "data":  # refused: the reply says why, and the step asks again
+        assert case.expect != "frame", f"{case.name}: refused but should load: {said!r}"
+    else:  # loaded: the user is shown what was read and asked to confirm it
+        assert state == "schema", f"{case.name}: in state {state!r}: {said!r}"
+        assert "Column types" in said, f"{case.name}: {said!r}"
+        assert not isinstance(case.expect, type), f"{case.name}: loaded, expected refusal"
+
+
+async def test_the_hostile_corpus_at_the_train_data_step(tmp_path: Path) -> None:
+    default_cases = [c for c in CASES if c.limits == DEFAULT]
+    async with open_chat(tmp_path) as chat:
+        for case in default_cases:
+            await _upload_case(chat, case)
+        await still_usable(chat)
+        # Nothing was left behind in staging but failure markers for the sweep.
+        staging = tmp_path / "var" / "staging" / str(KEY.user_id)
+        leftovers = [p.name for p in staging.iterdir()] if staging.exists() else []
+        assert all(name.endswith(".failed") for name in leftovers), leftovers
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.limits != DEFAULT], ids=lambda c: c.name)
+async def test_corpus_cases_over_configured_limits(tmp_path: Path, case: Case) -> None:
+    async with open_chat(tmp_path, **_limits_settings(case.limits)) as chat:
+        await _upload_case(chat, case)
+        assert await chat.state() == "data"
+        said = text_of(chat.replies[-3:])
+        assert "limit" in said.lower() or "at most" in said.lower(), said
+        await still_usable(chat)
+
+
+async def test_an_upload_over_the_file_size_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(20_000)))
+    async with open_chat(tmp_path, max_file_mb=0.05) as chat:
+        await chat.command("train")
+        said = assert_clear(await chat.upload(big), "oversized upload")
+        assert "limit" in said and await chat.state() == "data", said
+        # A declared size over the limit is refused as well, whatever the bytes turn out to be.
+        small = tmp_path / "small.csv"
+        small.write_text("a,b\n1,2\n")
+        said = assert_clear(await chat.upload(small, size=10 * 2**20), "declared size")
+        assert "limit" in said and await chat.state() == "data", said
+        await still_usable(chat)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "allowed"
+    (root / "folder").mkdir(parents=True)
+    (root / "ok.csv").write_text(GOOD_CSV)
+    (root / "big.csv").write_text("a,b\n" + "1,2\n" * 40_000)
+    (tmp_path / "secret.csv").write_text("password\nhunter2\n")
+    (root / "link.csv").symlink_to(tmp_path / "secret.csv")
+    os.mkfifo(root / "pipe.csv")
+    return root
+
+
+PATH_CASES = {
+    "../../etc/passwd": ("outside", "cannot find"),
+    "../secret.csv": ("outside",),
+    "/etc/passwd": ("outside",),
+    "{root}/link.csv": ("outside",),
+    "/dev/zero": ("outside",),
+    "{root}/pipe.csv": ("not a regular file",),
+    "{root}/folder": ("folder",),
+    "{root}/big.csv": ("limit",),
+    "{root}/missing.csv": ("cannot find",),
+}
+
+
+async def test_server_path_escapes_are_refused(tmp_path: Path, root: Path) -> None:
+    async with open_chat(tmp_path, local_path_roots=(root,), max_file_mb=0.1) as chat:
+        await chat.command("train")
+        for typed, expected in PATH_CASES.items():
+            said = assert_clear(await chat.text(typed.format(root=root)), typed)
+            assert any(e in said for e in expected), f"{typed}: {said!r}"
+            assert await chat.state() == "data", f"{typed}: moved on: {said!r}"
+            assert "hunter2" not in said
+        # The FIFO was never opened for reading (that would block): the test got here.
+        said = text_of(await chat.text(str(root / "ok.csv")))
+        assert "Load now" in said or "load it now" in said, said
+        shown = text_of(await chat.pick("load_now"))
+        assert "ok.csv" in shown and "Column types" in shown, shown
+        await still_usable(chat)
+
+
+async def test_server_paths_turned_off(tmp_path: Path, root: Path) -> None:
+    async with open_chat(tmp_path) as chat:
+        await chat.command("train")
+        for typed in (str(root / "ok.csv"), "../../etc/passwd", "/dev/zero"):
+            said = assert_clear(await chat.text(typed), typed)
+            assert "turned off" in said and await chat.state() == "data", said
+        await still_usable(chat)
