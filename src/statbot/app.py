@@ -181,9 +181,7 @@ class StatbotApp:
         await asyncio.to_thread(services.datasets.delete_user, user_id)
         await asyncio.to_thread(services.models.delete_user, user_id)
         for folder in ("staging", "results"):
-            await asyncio.to_thread(
-                shutil.rmtree, self.data_dir / folder / str(user_id), True
-            )
+            await asyncio.to_thread(shutil.rmtree, self.data_dir / folder / str(user_id), True)
         log.info("forgot all data of a user")
 
     # health -----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
 # The option id a channel sends when the user presses Done in a multi-select menu.
 DONE_OPTION = "__done__"
 

@@ -163,12 +163,17 @@ async def receive(ctx: Context) -> Loaded | Path | None:
     if event.kind is EventKind.UPLOAD and event.upload is not None:
         return await _receive_upload(ctx)
     text = event.text.strip()
-    if event.kind is EventKind.TEXT and text.lower() in (
-        "last",
-        "the last one",
-        "same",
-        "same data",
-    ) and ctx.memory.get("dataset"):
+    if (
+        event.kind is EventKind.TEXT
+        and text.lower()
+        in (
+            "last",
+            "the last one",
+            "same",
+            "same data",
+        )
+        and ctx.memory.get("dataset")
+    ):
         return Loaded(**{**ctx.memory["dataset"], "warnings": []})
     if event.kind is EventKind.TEXT and looks_like_path(text):
         limit = int(svc.settings.max_file_mb * 2**20)
@@ -187,9 +192,7 @@ async def _receive_upload(ctx: Context) -> Loaded:
     if upload.size > svc.settings.max_file_mb * 2**20:  # refused before any download
         from statbot.analysis.errors import LimitExceeded
 
-        raise LimitExceeded(
-            "max_file_mb", svc.settings.max_file_mb, upload.size / 2**20, unit="MB"
-        )
+        raise LimitExceeded("max_file_mb", svc.settings.max_file_mb, upload.size / 2**20, unit="MB")
     staging = svc.staging_dir(ctx.session.user_id, ctx.event.event_id)
     try:
         path = await svc.files.fetch(upload, staging)
