@@ -7,6 +7,7 @@ durably through a :class:`~statbot.engine.stores.SessionStore`.
 
 from __future__ import annotations
 
+from statbot.engine.delivery import Deliverer
 from statbot.engine.dispatch import Dispatcher, Outcome
 from statbot.engine.errors import (
     DatasetTooLargeError,
@@ -16,10 +17,10 @@ from statbot.engine.errors import (
     WorkflowDefinitionError,
 )
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
-from statbot.engine.expiry import EngineConfig
 from statbot.engine.limits import ensure_dataset_size
-from statbot.engine.manager import Deliverer, StateManager
+from statbot.engine.manager import StateManager
 from statbot.engine.migrations import Migrations
+from statbot.engine.options import EngineConfig
 from statbot.engine.replies import DONE_OPTION, Option, OutboxItem, Reply, ReplyKind
 from statbot.engine.session import SCHEMA_VERSION, Session, SessionStatus
 from statbot.engine.workflow import (

@@ -1,4 +1,4 @@
-"""Engine settings and session expiry: idle ACTIVE -> GRACE -> deleted.
+"""Session expiry and deletion: idle ACTIVE -> GRACE -> deleted; forgetting a user.
 
 Expiry is driven by what is in the store (``updated_at``, ``status``, ``grace_until``), so it
 survives restarts. Every change goes through the key's turn, like an event, and is a fenced
@@ -9,50 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey
-from statbot.engine.keyed import RETRY_DELAYS
-from statbot.engine.session import SessionStatus
+from statbot.engine.session import Session, SessionStatus
 
 if TYPE_CHECKING:
     from statbot.engine.manager import StateManager
 
 log = logging.getLogger(__name__)
 
+ForgetHook = Callable[[int], Awaitable[None]]
+SessionDeletedHook = Callable[[Session], Awaitable[None]]
+
 BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    session_timeout_minutes: float = 60.0
-    grace_period_minutes: float = 1440.0
-    max_history_messages: int = 50
-    cleanup_interval_seconds: float = 60.0
-    max_dataframe_size_mb: float = 200.0
-    max_commit_retries: int = 5  # stale-version re-applies before an event is left in the inbox
-    session_cache_size: int = 10_000  # sessions kept in memory between events (0 = always load)
-    # waits between attempts at an event whose application raised (store outage)
-    retry_delays: tuple[float, ...] = RETRY_DELAYS
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> EngineConfig:
-        """From :class:`statbot.config.Settings` (typed ``Any`` to keep this import light)."""
-        return cls(
-            session_timeout_minutes=float(settings.session_timeout_minutes),
-            grace_period_minutes=float(settings.grace_period_minutes),
-            max_history_messages=int(settings.max_history_messages),
-            cleanup_interval_seconds=float(settings.cleanup_interval_seconds),
-            max_dataframe_size_mb=float(settings.max_dataframe_size_mb),
-        )
 
 
 class Expiry:
     def __init__(self, manager: StateManager) -> None:
         self.manager = manager
+        self.forget_hooks: list[ForgetHook] = []
+        self.deleted_hooks: list[SessionDeletedHook] = []
 
     async def sweep(self, now: float) -> dict[str, int]:
         config = self.manager.config
@@ -108,5 +88,53 @@ class Expiry:
         if (session.grace_until or 0.0) > now:
             return False
         await store.delete(key)
-        await self.manager.run_deleted_hooks(session)
+        await self.run_deleted_hooks(session)
         return True
+
+    # deletion and forgetting ----------------------------------------------------------------
+    async def delete_session(self, key: ConversationKey) -> bool:
+        self.manager.forget_cached(key)
+        session = await self.manager.store.load(key)
+        if session is None:
+            return False
+        await self.manager.store.delete(key)
+        await self.run_deleted_hooks(session)
+        return True
+
+    async def forget_user(self, user_id: int) -> int:
+        """Delete every session of ``user_id``, each in its key's turn, then the hooks."""
+        count = 0
+        for key in await self.manager.store.keys_for_user(user_id):
+            if await self.manager.on_key(key, partial(self.delete_session, key)):
+                count += 1
+        await self.run_forget_hooks(user_id)
+        return count
+
+    async def forget_from_handler(self, old: Session, user_id: int) -> Session:
+        """ctx.request_forget() / a confirmed /forget, inside ``old.key``'s turn: delete the
+        user's other sessions and run the hooks now; this key continues as an empty session
+        (the caller commits it with the replies, fenced by the loaded version, so a replay
+        after a crash just does it all again)."""
+        for key in await self.manager.store.keys_for_user(user_id):
+            if key != old.key:
+                await self.delete_session(key)
+        await self.run_deleted_hooks(old)
+        await self.run_forget_hooks(user_id)
+        now = self.manager.clock()
+        return Session(key=old.key, version=old.version, created_at=now, updated_at=now)
+
+    async def run_deleted_hooks(self, session: Session) -> None:
+        """Tell the hooks a session is gone (its data files go with it)."""
+        self.manager.forget_cached(session.key, deleted=True)
+        for hook in self.deleted_hooks:
+            try:
+                await hook(session)
+            except Exception:
+                log.exception("session-deleted hook failed for %s", session.key)
+
+    async def run_forget_hooks(self, user_id: int) -> None:
+        for hook in self.forget_hooks:
+            try:
+                await hook(user_id)
+            except Exception:
+                log.exception("forget hook failed for user %d", user_id)

@@ -17,17 +17,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, TypeVar
 
 from statbot.engine.cache import SessionCache
+from statbot.engine.delivery import Deliverer, Delivery
 from statbot.engine.dispatch import Dispatcher, Outcome
 from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey, Event
-from statbot.engine.expiry import EngineConfig, Expiry
+from statbot.engine.expiry import Expiry, ForgetHook, SessionDeletedHook
 from statbot.engine.keyed import KeyedRunner
 from statbot.engine.migrations import Migrations
+from statbot.engine.options import EngineConfig
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session
 from statbot.engine.stores.base import InboxEntry, SessionStore
@@ -38,9 +40,6 @@ from statbot.errors import SessionError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Deliverer = Callable[[str, list[OutboxItem]], Awaitable[Sequence[int]]]
-ForgetHook = Callable[[int], Awaitable[None]]
-SessionDeletedHook = Callable[[Session], Awaitable[None]]
 
 __all__ = ["Deliverer", "EngineConfig", "StateManager"]
 
@@ -73,10 +72,7 @@ class StateManager:
         self._keys = KeyedRunner(self._apply_entry, retry_delays=self.config.retry_delays)
         self._cache = SessionCache(self.config.session_cache_size)
         self._expiry = Expiry(self)
-        self._deliverer: Deliverer | None = None
-        self._undelivered: set[str] = set()  # keys whose last delivery left items behind
-        self._forget_hooks: list[ForgetHook] = []
-        self._deleted_hooks: list[SessionDeletedHook] = []
+        self._delivery = Delivery(store)
         self._running = False
         self._cleanup: asyncio.Task[None] | None = None
         # applied: events committed; duplicates: already-applied events discarded;
@@ -92,13 +88,15 @@ class StateManager:
 
     # wiring ---------------------------------------------------------------------------------
     def set_deliverer(self, fn: Deliverer) -> None:
-        self._deliverer = fn
+        """The channel's send function (see :mod:`statbot.engine.delivery`); set before
+        start() so that replies left over from the last run are re-sent."""
+        self._delivery.deliverer = fn
 
     def add_forget_hook(self, fn: ForgetHook) -> None:
-        self._forget_hooks.append(fn)
+        self._expiry.forget_hooks.append(fn)
 
     def add_session_deleted_hook(self, fn: SessionDeletedHook) -> None:
-        self._deleted_hooks.append(fn)
+        self._expiry.deleted_hooks.append(fn)
 
     # lifecycle ------------------------------------------------------------------------------
     @property
@@ -111,10 +109,10 @@ class StateManager:
             return
         await self.store.open()
         self._running = True
-        if self._deliverer is not None:
+        if self._delivery.deliverer is not None:
             pending = await self.store.outbox_pending(limit=100_000)
             for key in sorted({item.key for item in pending}):
-                self._undelivered.add(key)
+                self._delivery.undelivered.add(key)
                 # Queued now, ahead of the replays: old replies go out before new ones, and
                 # drain() waits for them.
                 self._keys.post(key, partial(self._redeliver, key)).add_done_callback(_log_failure)
@@ -192,17 +190,16 @@ class StateManager:
 
     async def forget(self, user_id: int) -> int:
         """Delete every session of ``user_id`` (each in its key's turn) and run the hooks."""
-        count = 0
-        for key in await self.store.keys_for_user(user_id):
-            if await self.on_key(key, partial(self._delete_session, key)):
-                count += 1
-        await self._run_forget_hooks(user_id)
+        count = await self._expiry.forget_user(user_id)
         log.info("forgot user %d: %d session(s)", user_id, count)
         return count
 
-    def forget_cached(self, key: ConversationKey) -> None:
-        """Drop the in-memory copy of ``key``'s session (someone else is about to change it)."""
+    def forget_cached(self, key: ConversationKey, *, deleted: bool = False) -> None:
+        """Drop the in-memory copy of ``key``'s session (someone else is about to change it);
+        ``deleted``: the session and its outbox are gone, forget its delivery state too."""
         self._cache.drop(str(key))
+        if deleted:
+            self._delivery.undelivered.discard(str(key))
 
     async def on_key(self, key: ConversationKey, op: Callable[[], Awaitable[T]]) -> T:
         """Run ``op()`` in ``key``'s turn, serialised with that key's events."""
@@ -213,7 +210,7 @@ class StateManager:
         counts.update(self.counters)
         counts["busy_keys"] = len(self._keys)
         counts["cached_sessions"] = len(self._cache)
-        counts["undelivered_keys"] = len(self._undelivered)
+        counts["undelivered_keys"] = len(self._delivery.undelivered)
         return counts
 
     # applying one event ---------------------------------------------------------------------
@@ -226,14 +223,14 @@ class StateManager:
                 self._cache.put(session)
                 await self.store.inbox_discard(entry.seq)
                 self.counters["duplicates"] += 1
-                await self._deliver(entry.key, None)
+                await self._delivery.deliver(entry.key)
                 return
             expected = session.version
             outcome = await self._dispatch(session, event)
             session = outcome.session
             try:
                 if outcome.forget:
-                    session = await self._forget_from_handler(session, event.key.user_id)
+                    session = await self._expiry.forget_from_handler(session, event.key.user_id)
                 try:
                     items = await self._commit(session, outcome.replies, expected, entry)
                 except (TypeError, ValueError):
@@ -252,7 +249,7 @@ class StateManager:
                 continue
             self.counters["applied"] += 1
             self._cache.put(session)
-            await self._deliver(entry.key, items)
+            await self._delivery.deliver(entry.key, items)
             return
         self.counters["failed"] += 1
         log.error(
@@ -311,71 +308,9 @@ class StateManager:
         fresh = await self._load(event.key)
         return self.dispatcher.record_failure(fresh, event, replies)
 
-    async def _forget_from_handler(self, old: Session, user_id: int) -> Session:
-        """ctx.request_forget() / confirmed /forget: delete the user's other sessions and run
-        the hooks now; this key continues as an empty session committed with the replies,
-        fenced by the loaded version (a replay after a crash just does it all again)."""
-        for key in await self.store.keys_for_user(user_id):
-            if key != old.key:
-                await self._delete_session(key)
-        await self.run_deleted_hooks(old)
-        await self._run_forget_hooks(user_id)
-        now = self.clock()
-        return Session(key=old.key, version=old.version, created_at=now, updated_at=now)
-
     # delivery -------------------------------------------------------------------------------
     async def _redeliver(self, key: str) -> None:
-        await self._deliver(key, None)
-
-    async def _deliver(self, key: str, items: list[OutboxItem] | None) -> None:
-        """Send ``key``'s undelivered replies in order. ``items``: what was just committed
-        (enough when nothing older is pending); None: look the pending ones up."""
-        if self._deliverer is None:
-            return
-        if items is None or key in self._undelivered:
-            items = await self.store.outbox_pending(key)
-        if not items:
-            self._undelivered.discard(key)
-            return
-        try:
-            done = list(await self._deliverer(key, list(items)))
-        except Exception:
-            log.exception("delivering %d repl(ies) to %s failed; will retry", len(items), key)
-            self._undelivered.add(key)
-            return
-        if done:
-            await self.store.outbox_mark_delivered(key, done)
-        if set(done) >= {item.seq for item in items}:
-            self._undelivered.discard(key)
-        else:
-            self._undelivered.add(key)
-
-    # deletion -------------------------------------------------------------------------------
-    async def _delete_session(self, key: ConversationKey) -> bool:
-        self._cache.drop(str(key))
-        session = await self.store.load(key)
-        if session is None:
-            return False
-        await self.store.delete(key)
-        await self.run_deleted_hooks(session)
-        return True
-
-    async def run_deleted_hooks(self, session: Session) -> None:
-        """Tell the hooks a session is gone (its data files go with it)."""
-        self._undelivered.discard(str(session.key))
-        self._cache.drop(str(session.key))
-        for hook in self._deleted_hooks:
-            try:
-                await hook(session)
-            except Exception:
-                log.exception("session-deleted hook failed for %s", session.key)
-
-    async def _run_forget_hooks(self, user_id: int) -> None:
-        for hook in self._forget_hooks:
-            try:
-                await hook(user_id)
-            except Exception:
-                log.exception("forget hook failed for user %d", user_id)
+        await self._delivery.deliver(key)
 
     async def _cleanup_loop(self) -> None:
         while True:
@@ -389,7 +324,7 @@ class StateManager:
     async def retry_deliveries(self) -> int:
         """Re-send what earlier deliveries left behind (each key in its turn); returns the
         number of keys tried. Also run by the cleanup loop."""
-        keys = sorted(self._undelivered)
+        keys = sorted(self._delivery.undelivered)
         await asyncio.gather(*(self._keys.call(key, partial(self._redeliver, key)) for key in keys))
         return len(keys)
 
