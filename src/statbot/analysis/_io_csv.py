@@ -104,8 +104,10 @@ def sample_types(head: bytes, sniff: TextSniff) -> dict[str, pa.DataType]:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return {}
     counts = Counter(schema.names)
+    # Text as large_string: pandas' str dtype stores large_string, so reading it that way
+    # spares a full copy of every text column in to_pandas.
     return {
-        f.name: f.type
+        f.name: pa.large_string() if pa.types.is_string(f.type) else f.type
         for f in schema
         if counts[f.name] == 1 and not pa.types.is_null(f.type) and not pa.types.is_binary(f.type)
     }
