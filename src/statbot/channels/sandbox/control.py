@@ -22,6 +22,7 @@ with the chat's current view when their condition is not met in time.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
@@ -138,7 +139,8 @@ class Control:
             if not isinstance(part, web.FileField):
                 raise ControlError("multipart upload needs a 'file' part")
             fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-            data, name = part.file.read(), part.filename or "file"
+            data = await asyncio.to_thread(part.file.read)
+            name = part.filename or "file"
             mime: Any = part.content_type
         else:
             fields = await self._json(request)
@@ -149,7 +151,7 @@ class Control:
             name = str(fields.get("file_name") or "file")
             mime = fields.get("mime_type")
         as_photo = str(fields.get("as_photo", "")).lower() in ("1", "true")
-        injected = users.send_file(
+        injected = await users.send_file(
             self.state,
             self._bot(fields.get("bot_id")),
             self._user(fields.get("user_id")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import re
 import secrets
@@ -110,13 +111,15 @@ class FileStore:
         self._by_path: dict[str, StoredFile] = {}
         self._counter = 0
 
-    def put(self, data: bytes, file_name: str, mime_type: str | None, kind: str) -> StoredFile:
+    async def put(
+        self, data: bytes, file_name: str, mime_type: str | None, kind: str
+    ) -> StoredFile:
         """Store bytes; ``kind`` is "photos" or "documents" (the folder in ``file_path``)."""
         self._counter += 1
         safe = _SAFE_NAME.sub("_", Path(file_name).name) or "file"
         suffix = Path(safe).suffix or (".jpg" if kind == "photos" else "")
         disk = self.root / f"{self._counter:06d}_{safe}"
-        disk.write_bytes(data)
+        await asyncio.to_thread(disk.write_bytes, data)  # up to 50 MB: off the event loop
         guessed = mime_type or mimetypes.guess_type(safe)[0] or "application/octet-stream"
         size = image_size(data) if kind == "photos" else None
         stored = StoredFile(

@@ -9,7 +9,7 @@ from typing import Any
 
 from statbot.channels.sandbox.files import StoredFile, image_size
 from statbot.channels.sandbox.keyboards import check_rate, parse_reply_markup
-from statbot.channels.sandbox.markup import Entity, parse_text, utf16_len
+from statbot.channels.sandbox.markup import Entity, parse_text, trim, utf16_len
 from statbot.channels.sandbox.params import ApiError, Params, bad_request
 from statbot.channels.sandbox.state import Bot, Chat, Message, SandboxState
 from statbot.channels.sandbox.views import message_to_api, message_view
@@ -76,7 +76,7 @@ def _formatted(
     mode = call.params.str_(mode_field)
     if not mode and call.params.has(entities_field):
         entities = call.params.json_(entities_field)
-        return text.strip(), list(entities or [])
+        return trim(text, list(entities or []))
     return parse_text(text, mode)
 
 
@@ -135,7 +135,7 @@ async def send_message(call: Call) -> dict[str, Any]:
     return _deliver(call, chat, message)
 
 
-def resolve_file(call: Call, field_name: str, kind: str, value: Any = None) -> StoredFile:
+async def resolve_file(call: Call, field_name: str, kind: str, value: Any = None) -> StoredFile:
     """An InputFile: an uploaded part (by field name or attach://name) or a known file_id."""
     upload = call.params.upload(field_name) if value is None else None
     if value is None:
@@ -149,7 +149,7 @@ def resolve_file(call: Call, field_name: str, kind: str, value: Any = None) -> S
             raise ApiError(413, "Request Entity Too Large")
         if kind == "photos" and image_size(upload.data) is None:
             raise bad_request("IMAGE_PROCESS_FAILED")
-        return call.state.files.put(upload.data, upload.file_name, upload.content_type, kind)
+        return await call.state.files.put(upload.data, upload.file_name, upload.content_type, kind)
     if not value:
         singular = kind.removesuffix("s")
         raise bad_request(f"there is no {singular} in the request")
@@ -168,7 +168,7 @@ def resolve_file(call: Call, field_name: str, kind: str, value: Any = None) -> S
 async def send_photo(call: Call) -> dict[str, Any]:
     chat = call.chat()
     caption, caption_entities = _caption(call)
-    stored = resolve_file(call, "photo", "photos")
+    stored = await resolve_file(call, "photo", "photos")
     message = _new_message(
         call, chat, photo=stored, caption=caption, caption_entities=caption_entities
     )
@@ -179,7 +179,7 @@ async def send_photo(call: Call) -> dict[str, Any]:
 async def send_document(call: Call) -> dict[str, Any]:
     chat = call.chat()
     caption, caption_entities = _caption(call)
-    stored = resolve_file(call, "document", "documents")
+    stored = await resolve_file(call, "document", "documents")
     message = _new_message(
         call, chat, document=stored, caption=caption, caption_entities=caption_entities
     )
@@ -201,7 +201,7 @@ async def send_media_group(call: Call) -> list[dict[str, Any]]:
     prepared: list[tuple[StoredFile, str, str | None, list[Entity]]] = []
     for item in media:
         kind = "photos" if item["type"] == "photo" else "documents"
-        stored = resolve_file(call, "media", kind, value=item.get("media") or "")
+        stored = await resolve_file(call, "media", kind, value=item.get("media") or "")
         text = item.get("caption")
         caption, entities = parse_text(str(text), item.get("parse_mode")) if text else ("", [])
         prepared.append((stored, kind, caption or None, entities))

@@ -9,6 +9,7 @@ JSON string; aiogram does the same through aiohttp's ``FormData``; hand-written 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,7 @@ class Params:
                 for key, value in form.items():
                     if isinstance(value, web.FileField):
                         uploads[key] = Upload(
-                            data=value.file.read(),
+                            data=await asyncio.to_thread(value.file.read),
                             file_name=value.filename or key,
                             content_type=value.content_type or "application/octet-stream",
                         )

@@ -62,7 +62,7 @@ def send_text(
     return Injected(update_id, message.message_id, {})
 
 
-def send_file(
+async def send_file(
     state: SandboxState,
     bot: Bot,
     user: User,
@@ -76,7 +76,7 @@ def send_file(
     if not data:
         raise ControlError("the file is empty")
     kind = "photos" if as_photo else "documents"
-    stored = state.files.put(data, file_name, mime_type, kind)
+    stored = await state.files.put(data, file_name, mime_type, kind)
     content: dict[str, Any] = {"photo": stored} if as_photo else {"document": stored}
     if caption:
         content.update(caption=caption, caption_entities=detect_entities(caption))
