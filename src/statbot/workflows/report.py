@@ -26,6 +26,13 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def _label(model: str) -> str:
+    from statbot.analysis.ml_models import MODELS
+
+    spec = MODELS.get(model)
+    return spec.label if spec is not None else model
+
+
 def training_report(result: dict[str, Any], analyze_line: str) -> list[Reply]:
     card = result["card"]
     metrics = card.get("metrics") or {}
@@ -33,7 +40,8 @@ def training_report(result: dict[str, Any], analyze_line: str) -> list[Reply]:
     holdout = metrics.get("holdout") or {}
     primary = card.get("primary_metric", "")
     lines = [
-        f"*Model trained*: {card['model_name']} predicting *{card['target']}* ({card['task']}).",
+        f"*Model trained*: {_label(card['model_name'])} predicting *{card['target']}* "
+        f"({card['task']}).",
         f'Model id `{result["model_id"]}`, name "{result["name"]}".',
         "",
         f"Cross-validation ({card.get('cv_scheme', {}).get('folds', 5)}-fold), mean ± std:",

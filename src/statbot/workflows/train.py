@@ -266,8 +266,8 @@ async def enter_confirm(ctx: Context) -> None:
     )
     ctx.reply(
         Reply.ask(
-            f"Ready to train *{d['model']}* to predict *{d['target']}* from {shown}, with 5-fold "
-            "cross-validation and a 20% holdout.",
+            f"Ready to train *{_label(d['model'])}* to predict *{d['target']}* from {shown}, "
+            "with 5-fold cross-validation and a 20% holdout.",
             [Option(TRAIN_IT, "Train"), Option(CHANGE, "Change the model")],
         )
     )
@@ -308,6 +308,13 @@ async def on_confirm(ctx: Context) -> None:
     d["job_id"] = info.job_id
     d["analyze"] = _analyze_line(str(path), d)
     ctx.goto("training")
+
+
+def _label(model: str) -> str:
+    from statbot.analysis.ml_models import MODELS
+
+    spec = MODELS.get(model)
+    return spec.label if spec is not None else model
 
 
 def _materialise_deferred(svc: Any, user_id: int, deferred: dict[str, Any]) -> str:
