@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 NULLS = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "-", "?", "."]
 BLOCK_SIZE = 4 << 20
 STREAM_FROM = 32 << 20
+USE_THREADS = True  # pyarrow parses blocks on all cores (off only for experiments)
 STREAM_BLOCK = 8 << 20
 
 
@@ -61,6 +62,7 @@ def _options(
         "read_options": pacsv.ReadOptions(
             encoding=sniff.encoding,
             block_size=block_size,
+            use_threads=USE_THREADS,
             column_names=names,
             autogenerate_column_names=False,
         ),
