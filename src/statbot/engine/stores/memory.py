@@ -1,9 +1,11 @@
 """In-memory SessionStore for tests and throwaway runs. Same semantics as the durable ones.
 
-Sessions are kept serialised (JSON text plus the few fields the scans read) so that callers can
-never mutate stored state by holding a reference, and a session that is not JSON-serialisable
-fails here as it would in a real backend. JSON round trips are also several times faster than
-``copy.deepcopy``, which matters for the dispatch benchmark.
+Isolation: callers can never change stored state through a reference they hold. What a workflow
+can mutate — ``data`` and ``context`` — is stored as a JSON round-trip copy (which also makes a
+session that is not JSON-serialisable fail here, as it would in a real backend). The engine-owned
+lists (``history``, ``stack``, ``recent_events``, ``datasets``) are append/pop-only by contract —
+their entries are never changed in place — so copying the lists (not their entries) isolates
+them; encoding the whole history on every commit was a third of the in-memory dispatch cost.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ class MemoryStore(SessionStore):
 
     async def load(self, key: ConversationKey) -> Session | None:
         raw = self._sessions.get(str(key))
-        return Session.from_dict(json.loads(raw["body"])) if raw is not None else None
+        if raw is None:
+            return None
+        # from_dict copies the lists; data and context get fresh copies here.
+        data, context = json.loads(raw["mutable"])
+        return Session.from_dict(raw["session"] | {"data": data, "context": context})
 
     async def commit(
         self,
@@ -51,15 +57,20 @@ class MemoryStore(SessionStore):
         actual = int(current["version"]) if current is not None else 0
         if actual != expected_version:
             raise StaleVersionError(name, expected_version, actual)
-        body = json.dumps(session.to_dict() | {"version": expected_version + 1})
-        session.version = expected_version + 1
+        mutable = json.dumps([session.data, session.context])  # raises if not JSON
+        stored = session.to_dict()
+        for name_ in ("history", "stack", "recent_events", "datasets"):
+            stored[name_] = list(stored[name_])
+        stored["data"] = stored["context"] = None
+        session.version = stored["version"] = expected_version + 1
         self._sessions[name] = {
             "version": session.version,
             "status": session.status.value,
             "updated_at": session.updated_at,
             "grace_until": session.grace_until,
             "workflow": session.workflow,
-            "body": body,
+            "session": stored,
+            "mutable": mutable,
         }
         items = []
         box = self._outbox.setdefault(name, {})
