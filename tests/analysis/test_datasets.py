@@ -71,6 +71,8 @@ def test_list_info_and_sizes(tmp_path: Path, frame: pd.DataFrame) -> None:
     (info,) = store.list(5)
     assert info.ref == ref and (info.rows, info.columns) == (3, 6)
     assert info.size_bytes == store.size_bytes(ref) > 0
+    assert store.parquet_path(ref) == tmp_path / "datasets" / "5" / f"{ref.digest}.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(store.parquet_path(ref)), frame)
     assert [c["kind"] for c in info.schema["columns"]][:2] == ["numeric", "integer"]
     assert json.loads(json.dumps(ref.to_dict())) == ref.to_dict()
     assert DatasetRef.from_dict(ref.to_dict()) == ref
@@ -89,6 +91,8 @@ def test_missing_or_corrupt_sidecar(tmp_path: Path, frame: pd.DataFrame) -> None
     with pytest.raises(DatasetNotFound) as info:
         store.get(ref)
     assert "upload it again" in info.value.user_message
+    with pytest.raises(DatasetNotFound):
+        store.parquet_path(ref)
 
 
 def test_delete_and_delete_user(tmp_path: Path, frame: pd.DataFrame) -> None:

@@ -159,7 +159,7 @@ class DatasetStore:
         if not (parquet.exists() and sidecar.exists()):
             raise DatasetNotFound(
                 f"missing dataset {ref.digest}",
-                user_message="That dataset is no longer stored; please upload it again.",
+                user_message=_GONE.format(name=ref.name),
             )
         return parquet
 
