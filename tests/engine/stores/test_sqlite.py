@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +197,47 @@ async def test_a_read_never_overtakes_a_queued_write(tmp_path: Path, synchronous
         loaded = await store.load(key)
         assert [i.reply.text for i in pending] == ["hi"]
         assert loaded is not None and loaded.version == 1
+
+
+_JOURNAL_WRITER = """
+import asyncio, sys
+from statbot.engine.events import ConversationKey, Event, EventKind
+from statbot.engine.stores.sqlite import SqliteStore
+
+async def main():
+    store = SqliteStore(sys.argv[1])
+    await store.open()
+    key = ConversationKey("tg", 1, 2)
+    update = int(sys.argv[2])
+    while True:
+        update += 1
+        await store.inbox_append(Event.from_update(key, update, EventKind.TEXT))
+        print(update, flush=True)  # acknowledged: durable from here on
+
+asyncio.run(main())
+"""
+
+
+def test_acknowledged_inbox_entries_survive_sigkill(tmp_path: Path):
+    # The default synchronous=NORMAL: a process crash must not lose an acknowledged append.
+    path = tmp_path / "s.sqlite3"
+    acked: list[int] = []
+    for attempt in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _JOURNAL_WRITER, str(path), str(attempt * 1_000_000)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        for _ in range(50 + 40 * attempt):  # kill it mid-stream, at a different point each time
+            acked.append(int(proc.stdout.readline()))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+
+    async def journaled() -> list[int]:
+        async with SqliteStore(path) as store:
+            return [e.event.update_id or 0 for e in await store.inbox_pending(limit=100_000)]
+
+    found = set(asyncio.run(journaled()))
+    assert set(acked) <= found
