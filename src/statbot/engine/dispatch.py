@@ -121,7 +121,8 @@ class Dispatcher(StateRunner):
             out.replies.append(Reply.say(texts.STALE_MENU))
             await self._reprompt_or_commands(session, event, out)
         elif session.workflow is None:
-            self._idle(event, out)
+            if not await self._interpret(session, event, out):
+                self._idle(event, out)
         else:
             await self._to_state(session, event, out)
 
@@ -153,8 +154,29 @@ class Dispatcher(StateRunner):
         else:
             out.replies.append(Reply.say(texts.unknown_command(name, self.registry)))
 
+    async def _interpret(self, session: Session, event: Event, out: Outcome) -> bool:
+        """Free text (or an upload's caption) while idle, such as "train a random forest to
+        predict price": start the workflow it names with what it says as ``data["intent"]``."""
+        if event.kind not in (EventKind.TEXT, EventKind.UPLOAD) or not event.text.strip():
+            return False
+        found = self.registry.interpret(event.text)
+        if found is None:
+            return False
+        name, slots = found
+        workflow = self.registry.get(name)
+        if workflow is None:
+            return False
+        await self._start_workflow(session, workflow, event, out, intent=slots)
+        return True
+
     async def _start_workflow(
-        self, session: Session, workflow: Workflow, event: Event, out: Outcome
+        self,
+        session: Session,
+        workflow: Workflow,
+        event: Event,
+        out: Outcome,
+        *,
+        intent: dict[str, str] | None = None,
     ) -> None:
         start = workflow.state(workflow.start)
         if self._blocked(session, workflow.requires + start.requires, out):
@@ -165,6 +187,8 @@ class Dispatcher(StateRunner):
             out.replies.append(Reply.say(texts.leaving(current, workflow)))
         leave_workflow(session)
         session.workflow = workflow.name
+        if intent:
+            session.data["intent"] = dict(intent)
         await self._enter(session, workflow, start.name, event, out)
 
     async def _on_cancel(

@@ -184,10 +184,21 @@ class Context:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-class WorkflowRegistry:
-    """The workflows a bot offers, by name and by command."""
+Interpreter = Callable[[str], "tuple[str, dict[str, str]] | None"]
 
-    def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
+
+class WorkflowRegistry:
+    """The workflows a bot offers, by name and by command.
+
+    ``interpreter`` (optional) maps free text to ``(workflow name, slots)``; the engine uses it
+    when the user is idle, so "train a random forest to predict price" starts /train with
+    ``data["intent"] == {"model": "random forest", "target": "price"}``.
+    """
+
+    def __init__(
+        self, workflows: Iterable[Workflow] = (), *, interpreter: Interpreter | None = None
+    ) -> None:
+        self.interpreter = interpreter
         self._by_name: dict[str, Workflow] = {}
         self._by_command: dict[str, Workflow] = {}
         for workflow in workflows:
@@ -198,6 +209,14 @@ class WorkflowRegistry:
             raise WorkflowDefinitionError(f"workflow {workflow.name!r} registered twice")
         self._by_name[workflow.name] = workflow
         self._by_command[workflow.command] = workflow
+
+    def interpret(self, text: str) -> tuple[str, dict[str, str]] | None:
+        if self.interpreter is None:
+            return None
+        found = self.interpreter(text)
+        if found is None or found[0] not in self._by_name:
+            return None
+        return found
 
     def get(self, name: str | None) -> Workflow | None:
         return self._by_name.get(name) if name else None

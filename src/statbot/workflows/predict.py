@@ -27,7 +27,7 @@ async def enter_model(ctx: Context) -> None:
         ctx.reply("You have no models yet. Train one with /train, then come back to /predict.")
         ctx.finish()
         return
-    preset = ctx.data.pop("preset_model", None)
+    preset = (ctx.data.get("intent") or {}).pop("model", None)
     if preset and _select(ctx, cards, str(preset)):
         ctx.goto("data")
         return

@@ -15,6 +15,7 @@ from typing import Any
 from statbot.engine.events import EventKind
 from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
+from statbot.errors import StatbotError
 from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
 from statbot.workflows.report import training_report
@@ -44,7 +45,25 @@ async def on_data(ctx: Context) -> None:
         ctx.goto("schema")
 
 
+def _intent(ctx: Context) -> dict[str, str]:
+    """What a one-shot request ("train a random forest to predict price") already said."""
+    intent: dict[str, str] = ctx.data.get("intent") or {}
+    return intent
+
+
 async def enter_data(ctx: Context) -> None:
+    if ctx.reprompt:
+        D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
+        return
+    if ctx.event.kind is EventKind.UPLOAD:  # the request came as a file's caption
+        await on_data(ctx)
+        return
+    last = ctx.memory.get("dataset")
+    if _intent(ctx) and last and last.get("ref"):
+        ctx.reply(f"Using your last dataset, {D.summary_line(last)}")
+        D.remember(ctx, D.Loaded(**{**last, "warnings": []}))
+        ctx.goto("schema")
+        return
     D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
 
 
@@ -91,6 +110,10 @@ async def on_spec(ctx: Context) -> None:
 # schema --------------------------------------------------------------------------------------
 async def enter_schema(ctx: Context) -> None:
     dataset = ctx.data["dataset"]
+    if not ctx.data.get("schema_text"):
+        ctx.data["schema_text"] = await ctx.run_blocking(
+            D.preview_overrides, D.services(ctx), dataset, {}
+        )
     ctx.reply(
         Reply.ask(
             f"{D.summary_line(dataset)} Column types as I read them:\n`{ctx.data['schema_text']}`\n"
@@ -138,6 +161,15 @@ async def on_schema(ctx: Context) -> None:
 # target, features, model ---------------------------------------------------------------------
 async def enter_target(ctx: Context) -> None:
     dataset = ctx.data["dataset"]
+    wanted = _intent(ctx).get("target")
+    if wanted and not ctx.reprompt:
+        found = resolve_one(wanted, D.column_options(dataset["columns"]), "column")
+        if isinstance(found, Option):
+            ctx.data["target"] = found.id
+            ctx.reply(f"Target: *{found.id}*.")
+            ctx.goto("features")
+            return
+        ctx.reply(found.message)
     ctx.reply(
         Reply.ask(
             "Which column should the model predict (the target)?",
@@ -165,6 +197,17 @@ async def on_target(ctx: Context) -> None:
 
 async def enter_features(ctx: Context) -> None:
     columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
+    intent = _intent(ctx)
+    if intent and not ctx.reprompt:  # /back re-prompts, so the user can still change them
+        chosen = resolve_many(intent.get("features", "all"), D.column_options(columns), "column")
+        if not isinstance(chosen, NoMatch) and chosen:
+            ctx.data["features"] = [o.id for o in chosen]
+            shown = ", ".join(ctx.data["features"][:8])
+            ctx.reply(f"Features: {shown}" + (" …" if len(chosen) > 8 else "") + ".")
+            ctx.goto("model")
+            return
+        if isinstance(chosen, NoMatch):
+            ctx.reply(chosen.message)
     selected = ctx.data.setdefault("features", columns)
     ctx.reply(
         Reply.ask(
@@ -224,6 +267,20 @@ async def enter_model(ctx: Context) -> None:
             _detect_task, D.services(ctx), ctx.data["dataset"], ctx.data["target"]
         )
         ctx.data["task"] = task
+    wanted = _intent(ctx).get("model")
+    if wanted and not ctx.reprompt:
+        from statbot.analysis.ml_models import resolve_model_name
+
+        try:
+            name = resolve_model_name(wanted)
+        except StatbotError as exc:
+            ctx.reply(exc.user_message)
+        else:
+            if name in {o.id for o in _model_options(task)}:
+                ctx.data["model"] = name
+                ctx.goto("confirm")
+                return
+            ctx.reply(f"{_label(name)} does not fit a {task} problem; choose another model.")
     ctx.reply(
         Reply.ask(
             (f"This is a *{task}* problem. " if task else "") + "Which model? *auto* compares "
