@@ -148,3 +148,35 @@ async def test_on_enter_can_advance_and_final_state_without_handler_ends_flow():
     out = await dispatcher.apply(session, Event.from_update(key, 1, EventKind.COMMAND, text="w"))
     assert [r.text for r in out.replies] == ["skipping", "All done."]
     assert session.workflow is None
+
+
+async def test_back_restores_the_previous_state_with_its_data_and_cancel_clears():
+    async def keep(ctx: Context) -> None:
+        ctx.data[ctx.session.state or "?"] = ctx.event.text
+        ctx.goto({"a": "b", "b": "c"}[ctx.session.state or "a"])
+
+    flow = wf(
+        State("a", prompt="A?", on_event=keep, next=("b",)),
+        State("b", prompt="B?", on_event=keep, next=("c",)),
+        State("c", prompt="C?", on_event=_noop, final=True),
+    )
+    dispatcher = Dispatcher(WorkflowRegistry([flow]))
+    key = ConversationKey("t", 1, 1)
+    session = Session(key)
+    ids = iter(range(1, 100))
+
+    async def send(kind: EventKind, text: str) -> list[str]:
+        event = Event.from_update(key, next(ids), kind, text=text)
+        return [r.text for r in (await dispatcher.apply(session, event)).replies]
+
+    await send(EventKind.COMMAND, "w")
+    await send(EventKind.TEXT, "1")
+    await send(EventKind.TEXT, "2")
+    assert (session.state, session.data) == ("c", {"a": "1", "b": "2"})
+    assert await send(EventKind.COMMAND, "back") == ["B?"]
+    assert (session.state, session.data) == ("b", {"a": "1"})
+    assert await send(EventKind.TEXT, "3") == ["C?"]
+    assert session.data == {"a": "1", "b": "3"}
+    replies = await send(EventKind.COMMAND, "cancel")
+    assert replies == ["Cancelled *test flow*. Send a command when you want to start something."]
+    assert (session.workflow, session.state, session.data, session.stack) == (None, None, {}, [])
