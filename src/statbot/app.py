@@ -84,6 +84,7 @@ class StatbotApp:
         services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
         self.manager.add_forget_hook(self._forget_user_data)
+        self.manager.observe = self._observe
         self._services = services
         await self.channel.initialize()
         if self._want_health:
@@ -171,6 +172,13 @@ class StatbotApp:
             log.critical("the Telegram channel failed: %r — stopping", exc)
             return EXIT_FAILED
         return EXIT_OK
+
+    def _observe(self, what: str, seconds: float) -> None:
+        if what == "applied":
+            self.metrics.updates_applied.inc()
+            self.metrics.handling_seconds.observe(seconds)
+        elif what == "duplicate":
+            self.metrics.updates_duplicate.inc()
 
     async def _forget_user_data(self, user_id: int) -> None:
         """/forget: the user's jobs, datasets, models, staged uploads and results go too."""

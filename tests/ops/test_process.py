@@ -232,6 +232,8 @@ def test_health_endpoints_and_manager_cli(tmp_path: Path) -> None:
         drive(sandbox.port, lambda c: c.wait_for_bot_messages(1))
         code, metrics = http_get(port, "/metrics")
         assert code == 200 and "statbot_updates_received_total 1.0" in metrics
+        assert "statbot_updates_applied_total 1.0" in metrics
+        assert "statbot_handling_seconds_count 1.0" in metrics
         promtool = shutil.which("promtool")
         assert promtool, "promtool missing: scripts/install-system.sh installs prometheus"
         checked = subprocess.run(

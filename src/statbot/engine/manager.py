@@ -78,6 +78,9 @@ class StateManager:
         # applied: events committed; duplicates: already-applied events discarded;
         # duplicate_submits: submits refused because the same event was still pending;
         # failed: events left in the inbox after bounded stale retries.
+        # Optional observer for metrics: called with ("applied", seconds) after each commit and
+        # ("duplicate", 0.0) for each redelivered event; must be cheap and never raise.
+        self.observe: Callable[[str, float], None] | None = None
         self.counters = {
             "applied": 0,
             "duplicates": 0,
@@ -216,6 +219,7 @@ class StateManager:
     # applying one event ---------------------------------------------------------------------
     async def _apply_entry(self, entry: InboxEntry) -> None:
         event = entry.event
+        started = time.perf_counter()
         for attempt in range(self.config.max_commit_retries + 1):
             cached = self._cache.take(entry.key) if attempt == 0 else None
             session = cached if cached is not None else await self._load(event.key)
@@ -223,6 +227,8 @@ class StateManager:
                 self._cache.put(session)
                 await self.store.inbox_discard(entry.seq)
                 self.counters["duplicates"] += 1
+                if self.observe is not None:
+                    self.observe("duplicate", 0.0)
                 await self._delivery.deliver(entry.key)
                 return
             expected = session.version
@@ -248,6 +254,8 @@ class StateManager:
                 log.info("re-applying %s on fresh state: %s", event.event_id, exc)
                 continue
             self.counters["applied"] += 1
+            if self.observe is not None:
+                self.observe("applied", time.perf_counter() - started)
             self._cache.put(session)
             await self._delivery.deliver(entry.key, items)
             return
