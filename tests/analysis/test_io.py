@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import logging
 import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -276,6 +277,11 @@ def test_load_path_matches_load_bytes(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile) as info:
         load_path(tmp_path)
     assert "folder" in info.value.user_message
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(UnreadableFile) as info:
+        load_path(fifo)
+    assert "not a regular file" in info.value.user_message
 
 
 def test_safe_csv_bytes_escapes_formulas_and_keeps_precision() -> None:

@@ -118,12 +118,15 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _scan_file(path: Path) -> tuple[str, bool]:
-    """One pass over the file: its sha256 and whether it holds NUL bytes anywhere."""
+def _scan_file(path: Path, size: int) -> tuple[str, bool]:
+    """One pass over the file's first ``size`` bytes (its size when the load began): the sha256
+    and whether they hold a NUL byte anywhere."""
     digest = hashlib.sha256()
     has_nul = False
+    left = size
     with path.open("rb") as handle:
-        while chunk := handle.read(4 << 20):
+        while left > 0 and (chunk := handle.read(min(4 << 20, left))):
+            left -= len(chunk)
             digest.update(chunk)
             has_nul = has_nul or b"\x00" in chunk
     return digest.hexdigest(), has_nul
@@ -270,6 +273,12 @@ def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResu
 
     path = Path(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            # A device or FIFO (/dev/zero, a pipe) never ends: refuse before reading it.
+            raise UnreadableFile(
+                f"{path} is not a regular file",
+                user_message=f"'{path.name}' is not a regular file.",
+            )
         size = path.stat().st_size
         _check_size(size, limits)
         with path.open("rb") as handle:
@@ -283,7 +292,7 @@ def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResu
             str(exc), user_message=f"The file '{path.name}' could not be opened."
         ) from exc
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statbot-hash") as pool:
-        future = pool.submit(_scan_file, path)
+        future = pool.submit(_scan_file, path, size)
         return _load(_Job(path, head, path.name, size, future.result, limits))
 
 
