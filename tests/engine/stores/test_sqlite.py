@@ -141,14 +141,14 @@ async def test_concurrent_writes_share_one_transaction_yet_fail_alone(
         keys = [ConversationKey("tg", chat, 2) for chat in range(50)]
         await store.commit(Session(keys[0]), expected_version=0)
         commits: list[str] = []
-        assert store._conn is not None
-        conn = store._conn  # owned by the worker thread with FULL: set the callback there
+        file = store._file  # the store's connection; with FULL owned by its worker thread
+        conn = file.db()
 
         def trace(sql: str) -> None:
             if sql == "COMMIT":
                 commits.append(sql)
 
-        await store._run(conn.set_trace_callback, trace)
+        await file.run(conn.set_trace_callback, trace)
         stale = Session(keys[0], state="never")
         results = await asyncio.gather(
             *(store.commit(Session(k), expected_version=0) for k in keys[1:]),
@@ -156,7 +156,7 @@ async def test_concurrent_writes_share_one_transaction_yet_fail_alone(
             *(store.inbox_append(Event.from_update(k, 1, EventKind.TEXT)) for k in keys),
             return_exceptions=True,
         )
-        await store._run(conn.set_trace_callback, None)
+        await file.run(conn.set_trace_callback, None)
         assert len(commits) < 5  # 100 writes, a handful of transactions
         assert sum(isinstance(r, StaleVersionError) for r in results) == 1
         assert sum(isinstance(r, BaseException) for r in results) == 1

@@ -15,7 +15,7 @@ at all, and no other client sees a half-written conversation. Keys under ``prefi
     outq         set   keys with undelivered outbox items
     inbox        stream entry id "<seq>-0", fields k (key), e (event_id), d (event JSON)
     inbox:seq    string INCR counter, the global arrival order
-    inbox:ids    hash  "<key> <event_id>" -> seq, dedupe of pending entries
+    inbox:ids    hash  "<key>\\0<event_id>" -> seq, dedupe of pending entries
     ik:<key>     set   pending inbox seqs of a key (delete)
 
 Scripts touch keys they compute from the prefix, so one store lives on one Redis instance (or a
