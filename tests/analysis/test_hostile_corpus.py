@@ -23,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from statbot.analysis.errors import (
     EmptyData,
@@ -403,3 +405,64 @@ def test_hostile_path(case: Case, tmp_path: Path) -> None:
     except DataError as exc:
         outcome = exc
     _check(outcome, case)
+
+
+_SEEDS = {
+    "csv": b"id;price;city;day\n1;1,5;Lima;2024-01-05\n2;2,75;Oslo;2024-01-06\n3;;Pune;\n",
+    "json": b'[{"a": 1, "b": {"c": "x"}}, {"a": 2.5, "b": {"c": null}}]',
+    "jsonl": b'{"a": 1, "s": "x"}\n{"a": 2, "s": "=1+1"}\n',
+    "xlsx": _xlsx([["a", "b", "when"], [1, "x", dt.datetime(2024, 1, 2)], [2.5, "=y", None]]),
+    "parquet": _parquet(pa.table({"a": [1, 2, None], "s": ["x", None, "z"]})),
+}
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+@given(
+    kind=st.sampled_from(sorted(_SEEDS)),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.binary(min_size=0, max_size=8), st.integers(0, 8)),
+        max_size=6,
+    ),
+    cut=st.floats(0.05, 1.0),
+)
+def test_mutated_files_never_crash(
+    kind: str, edits: list[tuple[float, bytes, int]], cut: float
+) -> None:
+    """Seed files with bytes replaced, inserted, cut off: a frame or a DataError, nothing else."""
+    data = bytearray(_SEEDS[kind])
+    for where, insert, remove in edits:
+        at = int(where * len(data))
+        data[at : at + remove] = insert
+    data = data[: max(1, int(cut * len(data)))]
+    try:
+        result = load_bytes(bytes(data), f"fuzz.{kind}")
+    except DataError as exc:
+        assert exc.user_message.strip()
+    else:
+        assert result.frame.shape[1] > 0
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    data=st.binary(max_size=2048), ext=st.sampled_from(["csv", "tsv", "txt", "json", "", "xlsx"])
+)
+def test_random_bytes_never_crash(data: bytes, ext: str) -> None:
+    try:
+        load_bytes(data, f"random.{ext}" if ext else "random")
+    except DataError as exc:
+        assert exc.user_message.strip()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    text=st.text(alphabet=st.sampled_from(list(',;\t|"\n\r =+-@0123456789.aé\x00')), max_size=400)
+)
+def test_random_delimited_text_never_crashes(text: str) -> None:
+    try:
+        result = load_bytes(text.encode("utf-8"), "t.csv")
+    except DataError as exc:
+        assert exc.user_message.strip()
+    else:
+        assert len(set(result.frame.columns)) == result.frame.shape[1]  # names are unique
