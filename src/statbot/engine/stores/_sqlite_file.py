@@ -94,6 +94,7 @@ class StoreFile:
                 await self.run(self._close_sync)
         finally:
             self._shutdown_executor()
+            self.fail_pending()
 
     def _close_sync(self) -> None:
         conn, self.conn = self.conn, None
@@ -154,10 +155,22 @@ class StoreFile:
             while self._queue and self._executor is not None:
                 batch, self._queue = self._queue, []
                 loop = asyncio.get_running_loop()
-                outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+                try:
+                    outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+                except BaseException as exc:  # the worker is gone: nobody may wait forever
+                    self._deliver(batch, [(False, exc)] * len(batch))
+                    raise
                 self._deliver(batch, outcomes)
         finally:
             self._flushing = False
+            if self._executor is None:
+                self.fail_pending()
+
+    def fail_pending(self) -> None:
+        """Answer writes still queued after the store closed (they were not written)."""
+        batch, self._queue = self._queue, []
+        closed = SessionError("sqlite store is closed", user_message=UNAVAILABLE)
+        self._deliver(batch, [(False, closed)] * len(batch))
 
     def _apply(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> list[_Outcome]:
         """Run a batch of writes in one transaction; an outcome per write, none raised."""
@@ -171,7 +184,8 @@ class StoreFile:
                 try:
                     outcomes.append((True, batch[0][0](conn)))
                 except Exception as exc:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # an I/O error may have rolled it back already
+                        conn.execute("ROLLBACK")
                     return [(False, exc)]
             else:
                 for fn, _future in batch:
@@ -197,6 +211,8 @@ class StoreFile:
                 continue
             if ok:
                 future.set_result(value)
+            elif isinstance(value, asyncio.CancelledError):
+                future.cancel()
             elif isinstance(value, sqlite3.Error):
                 message = f"sqlite store {self.path}: {value}"
                 error = SessionError(message, user_message=UNAVAILABLE)
