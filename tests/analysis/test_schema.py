@@ -66,6 +66,18 @@ def test_kinds_missing_and_levels(frame: pd.DataFrame) -> None:
     assert next(c for c in schema.columns if c.name == "count").missing == 10
 
 
+def test_many_levels_are_text_not_categories() -> None:
+    n = 20_000
+    frame = pd.DataFrame(
+        {
+            "note": [f"w{i % 500}" for i in range(n)],  # 500 levels, 2.5% of the rows
+            "grade": [f"g{i % 150}" for i in range(n)],
+        }
+    )
+    kinds = {c.name: c.kind for c in infer_schema(frame).columns}
+    assert kinds == {"note": "text", "grade": "categorical"}
+
+
 def test_schema_is_json_roundtrip(frame: pd.DataFrame) -> None:
     schema = infer_schema(frame)
     data = json.loads(json.dumps(schema.to_dict()))

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 MAX_LEVELS = 20
+MAX_CATEGORY_LEVELS = 200
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|key|uuid|guid|code|no|number|nr)$|^id[_\s.-]", re.I)
 _BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 _SHORT = {
@@ -112,7 +113,10 @@ def _column_kind(series: pd.Series, name: str, non_null: int, unique: int) -> st
     text = series.dropna().astype("str")
     if unique <= 2 and {v.strip().lower() for v in text.unique()} <= _BOOL_WORDS:
         return "boolean"
-    if (unique <= max(MAX_LEVELS, 0.05 * non_null) and unique < non_null) or unique <= 2:
+    # Few levels relative to the rows, and never more than MAX_CATEGORY_LEVELS: 80,000 distinct
+    # notes in 3 million rows are free text, not a factor a test or a one-hot encoder can use.
+    few = unique <= max(MAX_LEVELS, min(0.05 * non_null, MAX_CATEGORY_LEVELS))
+    if (few and unique < non_null) or unique <= 2:
         return "categorical"
     if unique >= 0.95 * non_null and non_null >= 20:
         lengths = text.str.len()
