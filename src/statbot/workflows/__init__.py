@@ -12,14 +12,24 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.describe import DESCRIBE
     from statbot.workflows.predict import PREDICT
+    from statbot.workflows.stats import STATS
     from statbot.workflows.train import TRAIN
 
     return [
         TRAIN,
         PREDICT,
+        STATS,
         DESCRIBE,
     ]
 
 
+def interpret(text: str) -> tuple[str, dict[str, str]] | None:
+    """Free text → (workflow, slots), deterministically (see intents.py)."""
+    from statbot.workflows.intents import parse_intent
+
+    intent = parse_intent(text)
+    return (intent.workflow, dict(intent.slots)) if intent is not None else None
+
+
 def default_registry() -> WorkflowRegistry:
-    return WorkflowRegistry(all_workflows())
+    return WorkflowRegistry(all_workflows(), interpreter=interpret)

@@ -39,10 +39,21 @@ async def on_data(ctx: Context) -> None:
     if isinstance(got, Path):
         ctx.data["path"] = str(got)
         ctx.goto("path_mode")
-    elif got is not None:
+    elif got is not None and _enough_columns(ctx, got):
         D.remember(ctx, got)
         ctx.data["schema_text"] = got.schema_text
         ctx.goto("schema")
+
+
+def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
+    """A model needs a target and at least one column to learn from."""
+    if len(loaded.columns) >= 2:
+        return True
+    ctx.reply(
+        f"*{loaded.name}* has only one column ({', '.join(loaded.columns) or 'none'}); a model "
+        "needs a column to predict and at least one to learn from. Send a file with more columns."
+    )
+    return False
 
 
 def _intent(ctx: Context) -> dict[str, str]:
@@ -81,6 +92,8 @@ async def on_path_mode(ctx: Context) -> None:
     answer = ctx.event.choice or ctx.event.text.strip().lower()
     if answer in (LOAD_NOW, "load now", "now", "load"):
         loaded = await D.load_server_file(ctx, Path(ctx.data["path"]))
+        if not _enough_columns(ctx, loaded):
+            return
         D.remember(ctx, loaded)
         ctx.data["schema_text"] = loaded.schema_text
         ctx.goto("schema")

@@ -1,0 +1,239 @@
+"""A scripted user for the engine: drive real conversations in tests and documentation.
+
+``ChatDriver`` runs a real :class:`StateManager` (on a :class:`MemoryStore` unless given
+another store) with the bot's workflows and real services, records every reply the engine
+delivers, and can print the conversation as a readable transcript::
+
+    async with ChatDriver(tmp_path, jobs=True) as chat:
+        await chat.send("/train")
+        await chat.upload(Path("iris.csv"))
+        await chat.press("Looks right")
+        await chat.wait_for(lambda replies: any("Model trained" in r.text for r in replies))
+        print(chat.transcript())
+
+Each call submits ONE event (monotonic update ids, as a channel would) and waits until the
+engine is idle, so its return value is exactly the replies that event caused. Job-driven steps
+(training) reply later: :meth:`ChatDriver.wait_for` waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+from statbot.engine.manager import StateManager
+from statbot.engine.replies import DONE_OPTION, OutboxItem, Reply, ReplyKind
+from statbot.engine.stores.base import SessionStore
+from statbot.engine.workflow import WorkflowRegistry
+
+__all__ = ["ChatDriver", "render_reply"]
+
+DEFAULT_KEY = ConversationKey("test", 1, 1)
+
+
+class ChatDriver:
+    """One user in one chat, talking to a real engine.
+
+    ``data_dir``: the bot's data folder (datasets, models, jobs, results). ``registry``: the
+    workflows (default: the bot's). ``jobs``: run a real local job runner (subprocesses) wired
+    to the engine. ``settings``: keyword overrides for :func:`statbot.config.load_settings`.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        registry: WorkflowRegistry | None = None,
+        store: SessionStore | None = None,
+        jobs: bool = False,
+        key: ConversationKey = DEFAULT_KEY,
+        first_update_id: int = 1,
+        **settings: Any,
+    ) -> None:
+        from statbot.config import load_settings
+        from statbot.engine.stores.memory import MemoryStore
+        from statbot.workflows import default_registry
+        from statbot.workflows.services import Services
+
+        self.data_dir = Path(data_dir)
+        self.key = key
+        self.settings = load_settings(data_dir=self.data_dir, **settings)
+        self.services = Services(settings=self.settings, data_dir=self.data_dir)
+        self.manager = StateManager(
+            store if store is not None else MemoryStore(),
+            registry if registry is not None else default_registry(),
+            services=self.services,
+        )
+        self.manager.set_deliverer(self._deliver)
+        self.replies: list[Reply] = []
+        # (speaker, line) pairs in order; "user" lines are what the user did.
+        self._log: list[tuple[str, Reply | str]] = []
+        self._next_update = first_update_id
+        self._want_jobs = jobs
+        self.jobs: Any = None
+
+    # lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.manager.start()
+        if self._want_jobs:
+            from statbot.jobs.local import LocalJobRunner
+
+            self.jobs = LocalJobRunner.from_settings(
+                self.settings, emit=self.manager.submit, progress_interval_s=0.2, tick_s=0.2
+            )
+            await self.jobs.start()
+            self.services.jobs = self.jobs
+
+    async def stop(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.stop()
+            self.jobs = None
+        await self.manager.stop()
+
+    async def __aenter__(self) -> ChatDriver:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # what the user does --------------------------------------------------------------------------
+    async def send(self, text: str) -> list[Reply]:
+        """A message; ``/name args`` is a command."""
+        self._log.append(("user", text))
+        if text.startswith("/"):
+            name, _, args = text[1:].partition(" ")
+            return await self._submit(EventKind.COMMAND, text=name, args=args.strip())
+        return await self._submit(EventKind.TEXT, text=text)
+
+    async def upload(self, path: Path, file_name: str | None = None) -> list[Reply]:
+        """A file sent as a document (the channel has staged it at ``path``)."""
+        name = file_name or path.name
+        self._log.append(("user", f"[uploads {name}]"))
+        size = (await asyncio.to_thread(path.stat)).st_size
+        upload = Upload(name, size, path=str(path))
+        return await self._submit(EventKind.UPLOAD, upload=upload)
+
+    async def press(self, label: str) -> list[Reply]:
+        """Press the button of the latest menu whose label starts with ``label``
+        (case-insensitive); ``Done`` in a multi-select menu presses its Done button."""
+        menu = self.menu()
+        wanted = label.lower()
+        for option in menu.options:
+            if option.label.lower().startswith(wanted):
+                return await self.press_id(option.id, shown=option.label)
+        if menu.multi and wanted == "done":
+            return await self.press_id(DONE_OPTION, shown="Done")
+        labels = " | ".join(o.label for o in menu.options)
+        raise LookupError(f"no button starting with {label!r} in the latest menu: {labels}")
+
+    async def press_id(
+        self, option_id: str, *, token: str | None = None, shown: str | None = None
+    ) -> list[Reply]:
+        """Press the button ``option_id``; ``token`` defaults to the latest menu's (pass an old
+        one to press a stale button)."""
+        if token is None:
+            token = self.menu().token
+        self._log.append(("user", f"[presses {shown or option_id}]"))
+        return await self._submit(EventKind.CHOICE, choice=option_id, token=token)
+
+    async def wait_for(
+        self, done: Callable[[list[Reply]], bool], seconds: float = 60.0
+    ) -> list[Reply]:
+        """Wait (for job-driven replies) until ``done(all replies so far)`` holds."""
+        timeout = seconds
+        deadline = time.monotonic() + timeout
+        while True:
+            await self.manager.drain()
+            if done(self.replies):
+                return self.replies
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met in {timeout:g} s; last: {self.last_text()}")
+            await asyncio.sleep(0.05)
+
+    # what the bot did ----------------------------------------------------------------------------
+    def menu(self) -> Reply:
+        """The latest buttons the bot showed."""
+        for reply in reversed(self.replies):
+            if reply.kind is ReplyKind.CHOICES:
+                return reply
+        raise LookupError("the bot has not shown any buttons yet")
+
+    def last_text(self) -> str:
+        return self.replies[-1].text if self.replies else ""
+
+    async def state(self) -> tuple[str | None, str | None]:
+        """(workflow, state) of the conversation as stored."""
+        session = await self.manager.store.load(self.key)
+        return (None, None) if session is None else (session.workflow, session.state)
+
+    def transcript(self) -> str:
+        """The conversation as text: ``> `` user lines, then the bot's replies; a progress bar
+        updated in place shows as its latest value."""
+        lines: list[str] = []
+        progress_at: dict[str, int] = {}
+        for speaker, item in self._log:
+            if speaker == "user":
+                lines.append(f"> {item}")
+                progress_at.clear()
+                continue
+            assert isinstance(item, Reply)
+            line = render_reply(item)
+            if item.kind is ReplyKind.PROGRESS and item.progress_id in progress_at:
+                lines[progress_at[item.progress_id]] = line
+                continue
+            if item.kind is ReplyKind.PROGRESS and item.progress_id:
+                progress_at[item.progress_id] = len(lines)
+            lines.append(line)
+        return "\n".join(lines).replace(str(self.data_dir), "$STATBOT_DATA_DIR")
+
+    # internals -----------------------------------------------------------------------------------
+    async def _submit(self, kind: EventKind, **fields: Any) -> list[Reply]:
+        update_id = self._next_update
+        self._next_update += 1
+        before = len(self.replies)
+        await self.manager.submit(Event.from_update(self.key, update_id, kind, **fields))
+        await self.manager.drain()
+        return self.replies[before:]
+
+    async def _deliver(self, key: str, items: list[OutboxItem]) -> list[int]:
+        for item in items:
+            self.replies.append(item.reply)
+            self._log.append(("bot", item.reply))
+        return [item.seq for item in items]
+
+
+def render_reply(reply: Reply) -> str:
+    """One reply as transcript text."""
+    if reply.kind is ReplyKind.IMAGE:
+        return f"[image: {reply.text or reply.file_name}]"
+    if reply.kind is ReplyKind.DOCUMENT:
+        caption = f" — {reply.text}" if reply.text else ""
+        return f"[document: {reply.file_name}{caption}]"
+    if reply.kind is ReplyKind.PROGRESS:
+        return f"[progress {round((reply.fraction or 0.0) * 100)}%: {reply.text}]"
+    if reply.kind is ReplyKind.CHOICES:
+        labels = [
+            (f"[x] {o.label}" if o.id in reply.selected else f"[ ] {o.label}")
+            if reply.multi
+            else o.label
+            for o in reply.options
+        ]
+        if reply.multi:
+            labels.append("Done")
+        return f"{reply.text}\n[buttons: {' | '.join(labels)}]"
+    return reply.text

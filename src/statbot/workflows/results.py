@@ -1,0 +1,259 @@
+"""The analyses /stats and /explore run, as blocking functions (called through
+``ctx.run_blocking``), and how their results become replies.
+
+Every table goes out twice: a few lines for a phone, and the whole table as a full-precision,
+spreadsheet-safe CSV document. Charts go out as images. Files are written under
+``STATBOT_DATA_DIR/results/<user>/`` with names derived from the event id, so a replayed event
+rewrites the same files instead of leaving new ones.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from statbot.engine.replies import Reply
+from statbot.errors import DataError
+from statbot.workflows.report import fmt
+
+
+@dataclass
+class Table:
+    stem: str
+    caption: str
+    frame: Any  # pandas.DataFrame
+
+
+@dataclass
+class Chart:
+    stem: str
+    caption: str
+    png: bytes
+
+
+@dataclass
+class Analysis:
+    """What one analysis produced, before it is written and sent."""
+
+    text: str
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    analyze: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze_line(subcommand: str, source: str, **options: str) -> str:
+    """The ``statbot analyze`` command that prints the same numbers (DESIGN.md "Chat")."""
+    parts = ["statbot", "analyze", subcommand, shlex.quote(source)]
+    for name, value in options.items():
+        parts += [f"--{name}", shlex.quote(value)]
+    return " ".join([*parts, "--json"])
+
+
+def p_text(p: Any) -> str:
+    p = float(p)
+    if math.isnan(p):
+        return "p = —"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
+
+
+# the analyses ---------------------------------------------------------------------------------
+def run_describe(frame: Any, columns: list[str], source: str) -> Analysis:
+    from statbot.analysis.charts import histogram_box
+    from statbot.analysis.describe import describe
+
+    result = describe(frame, columns)
+    lines = [f"{result.rows:,} rows."]
+    for col in result.columns:
+        s = col.stats
+        missing = f", {col.missing:,} missing" if col.missing else ""
+        if col.kind == "numeric":
+            lines.append(
+                f"`{col.name}`: n {col.count:,}, mean {fmt(s['mean'])}, sd {fmt(s['std'])}, "
+                f"median {fmt(s['50%'])}, range {fmt(s['min'])} to {fmt(s['max'])}{missing}"
+            )
+        elif col.kind == "categorical":
+            top = ", ".join(f"{k} ({v})" for k, v in list(s["top"].items())[:3])
+            lines.append(
+                f"`{col.name}`: n {col.count:,}, {s['unique']} levels, top: {top}{missing}"
+            )
+        else:
+            lines.append(f"`{col.name}`: dates from {s['min']} to {s['max']}{missing}")
+    charts = []
+    numeric = [c.name for c in result.columns if c.kind == "numeric"]
+    if len(columns) <= 3:
+        charts = [
+            Chart(f"hist-{i}", f"Distribution of {name}", histogram_box(frame[name], name))
+            for i, name in enumerate(numeric)
+        ]
+    return Analysis(
+        text="\n".join(lines),
+        tables=[Table("describe", "Descriptive statistics (full precision)", result.to_frame())],
+        charts=charts,
+        analyze=analyze_line("describe", source, columns=",".join(columns)),
+        summary={"analysis": "describe", "columns": columns},
+    )
+
+
+def run_correlation(frame: Any, columns: list[str], source: str) -> Analysis:
+    import pandas as pd
+
+    from statbot.analysis.charts import correlation_heatmap
+    from statbot.analysis.describe import correlate
+
+    result = correlate(frame, "pearson", columns)
+    pairs = result.to_frame()
+    ranked = pairs.assign(strength=pairs["r"].abs()).sort_values("strength", ascending=False)
+    lines = [f"Pearson correlation of {len(result.columns)} columns; strongest pairs:"]
+    for row in ranked.head(8).itertuples():
+        lines.append(
+            f"`{row.a}` ~ `{row.b}`: r = {fmt(row.r, 3)} ({p_text(row.p_value)}, n {row.n})"
+        )
+    if len(ranked) > 8:
+        lines.append(f"… {len(ranked) - 8} more pairs in the CSV.")
+    matrix = pd.DataFrame(result.r, index=result.columns, columns=result.columns)
+    return Analysis(
+        text="\n".join(lines),
+        tables=[
+            Table("correlation", "All pairs: r, p-value, n (full precision)", pairs),
+            Table("correlation-matrix", "Correlation matrix (r)", matrix.reset_index(names="")),
+        ],
+        charts=[Chart("heatmap", "Correlation heatmap", correlation_heatmap(matrix))],
+        analyze=analyze_line("correlate", source, columns=",".join(result.columns)),
+        summary={"analysis": "correlation", "columns": list(result.columns)},
+    )
+
+
+def run_test(frame: Any, var_a: str, var_b: str | None, source: str) -> Analysis:
+    from statbot.analysis.tests import choose_and_run
+
+    result = choose_and_run(frame, var_a, var_b)
+    lines = [
+        result.sentence,
+        f"Test: *{result.test}* — {result.statistic_name} = {fmt(result.statistic)}, "
+        f"{p_text(result.p_value)}, n {result.n:,}.",
+    ]
+    if result.effect is not None:
+        e = result.effect
+        lines.append(
+            f"Effect size {e.name} = {fmt(e.value, 3)} "
+            f"(95% CI {fmt(e.ci_low, 3)} to {fmt(e.ci_high, 3)})."
+        )
+    for check in result.assumptions:
+        verdict = "ok" if check.passed else "not met"
+        lines.append(f"Assumption {check.name} ({check.test}): {verdict} — {check.detail}")
+    if result.fallback:
+        lines.append(f"Used instead: {result.fallback}")
+    options = {"a": var_a} if var_b is None else {"a": var_a, "b": var_b}
+    return Analysis(
+        text="\n".join(lines),
+        tables=[Table("test", "The test result (full precision)", result.to_frame())],
+        analyze=analyze_line("test", source, **options),
+        summary={"analysis": "test", "columns": [c for c in (var_a, var_b) if c]},
+    )
+
+
+def regression_kind(frame: Any, target: str) -> str:
+    """``ols`` for a numeric target, ``logit`` for one with exactly two values."""
+    from statbot.analysis._frame import column_kind
+
+    levels = frame[target].dropna().nunique()
+    if levels == 2:
+        return "logit"
+    if column_kind(frame[target]) == "numeric":
+        return "ols"
+    raise DataError(
+        f"{target} cannot be a regression target",
+        user_message=(
+            f"'{target}' has {levels} categories. Regression here needs a numeric target (linear "
+            "regression) or one with exactly two values (logistic regression); /train fits "
+            "classifiers for more categories."
+        ),
+    )
+
+
+def run_regression(frame: Any, target: str, features: list[str], source: str) -> Analysis:
+    kind = regression_kind(frame, target)
+    options = {"target": target, "features": ",".join(features)}
+    if kind == "logit":
+        return _logit(frame, target, features, source, options)
+    import numpy as np
+
+    from statbot.analysis.charts import residuals_qq
+    from statbot.analysis.design import build_design
+    from statbot.analysis.regression import ols
+
+    result = ols(frame, target, features)
+    x, y, _, _ = build_design(frame, target, features)
+    coef = np.asarray(result.coefficients)
+    fitted = coef[0] + x @ coef[1:]
+    lines = [
+        f"Linear regression (OLS) of *{target}*: n {result.n:,}, R² = {fmt(result.r_squared, 3)}, "
+        f"adjusted R² = {fmt(result.adj_r_squared, 3)}, F {p_text(result.f_p_value)}.",
+        "Coefficients (estimate, p):",
+    ]
+    for term, value, p in zip(result.terms, result.coefficients, result.p_values, strict=True):
+        lines.append(f"  `{term}`: {fmt(value)} ({p_text(p)})")
+    lines += [f"Note: {w}" for w in result.warnings[:5]]
+    return Analysis(
+        text="\n".join(lines),
+        tables=[Table("ols", "Coefficients with standard errors and CIs", result.to_frame())],
+        charts=[Chart("residuals", "Residuals and Q-Q plot", residuals_qq(fitted, y - fitted))],
+        analyze=analyze_line("ols", source, **options),
+        summary={"analysis": "regression", "model": "ols", "target": target},
+    )
+
+
+def _logit(
+    frame: Any, target: str, features: list[str], source: str, options: dict[str, str]
+) -> Analysis:
+    from statbot.analysis.logistic import logit
+
+    result = logit(frame, target, features)
+    lines = [
+        f"Logistic regression of *{target}* = {result.event}: n {result.n:,}, "
+        f"McFadden pseudo-R² = {fmt(result.pseudo_r_squared, 3)}, "
+        f"likelihood-ratio {p_text(result.lr_p_value)}.",
+        "Odds ratios (p):",
+    ]
+    for term, ratio, p in zip(result.terms, result.odds_ratios, result.p_values, strict=True):
+        lines.append(f"  `{term}`: {fmt(ratio)} ({p_text(p)})")
+    if result.separation:
+        lines.append(f"Note: {result.separation}")
+    lines += [f"Note: {w}" for w in result.warnings[:5]]
+    return Analysis(
+        text="\n".join(lines),
+        tables=[Table("logit", "Coefficients and odds ratios", result.to_frame())],
+        analyze=analyze_line("logit", source, **options),
+        summary={"analysis": "regression", "model": "logit", "target": target},
+    )
+
+
+# writing and sending ----------------------------------------------------------------------------
+def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> list[Reply]:
+    """Write the tables (CSV) and charts (PNG) atomically; the replies that send them."""
+    from statbot.analysis.io import safe_csv_bytes
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    replies = [Reply.say(analysis.text)]
+    stem = Path(dataset).stem or "data"
+    for chart in analysis.charts:
+        path = out_dir / f"{prefix}-{chart.stem}.png"
+        _write(path, chart.png)
+        replies.append(Reply.image(str(path), chart.caption, file_name=f"{chart.stem}.png"))
+    for table in analysis.tables:
+        path = out_dir / f"{prefix}-{table.stem}.csv"
+        _write(path, safe_csv_bytes(table.frame))
+        replies.append(Reply.document(str(path), f"{table.stem}-{stem}.csv", table.caption))
+    if analysis.analyze:
+        replies.append(Reply.say(f"Reproduce with:\n`{analysis.analyze}`"))
+    return replies
+
+
+def _write(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)

@@ -1,0 +1,410 @@
+"""/stats: data → analysis (describe, correlation, test, regression) → variables → result →
+another analysis or done.
+
+The test is chosen from the variables' types by :func:`statbot.analysis.tests.choose_and_run`
+(assumptions checked, fallback used and said); regression is OLS for a numeric target and
+logistic for a target with two values. Results are short text, every table as a CSV document,
+charts as images, and the ``statbot analyze`` line that reproduces them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import DONE_OPTION, Option, Reply
+from statbot.engine.workflow import Context, State, Workflow
+from statbot.workflows import data as D
+from statbot.workflows import results as R
+from statbot.workflows.choose import NoMatch, norm, resolve_many, resolve_one
+
+ANALYSES = (
+    Option("describe", "Describe"),
+    Option("correlation", "Correlation"),
+    Option("test", "Test"),
+    Option("regression", "Regression"),
+)
+SYNONYMS = {
+    "summary": "describe",
+    "summarise": "describe",
+    "summarize": "describe",
+    "correlate": "correlation",
+    "corr": "correlation",
+    "hypothesis test": "test",
+    "t test": "test",
+    "compare": "test",
+    "ols": "regression",
+    "linear regression": "regression",
+    "logistic regression": "regression",
+    "logit": "regression",
+    "regress": "regression",
+}
+NONE_ID = "__none__"
+AGAIN, FINISH = "again", "finish"
+NUMERIC_KINDS = frozenset({"numeric", "integer"})
+ANALYSIS_IDS = frozenset(o.id for o in ANALYSES)
+FIRST_STEP = {"describe": "columns", "correlation": "columns", "test": "var_a"}
+
+
+# data ---------------------------------------------------------------------------------------------
+async def enter_data(ctx: Context) -> None:
+    D.ask_for_data(ctx, "Let's look at your data. " + D.ASK_DATA)
+
+
+async def on_data(ctx: Context) -> None:
+    got = await D.receive(ctx)
+    if got is None:
+        return
+    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
+    D.remember(ctx, loaded)
+    ctx.reply(D.summary_line(ctx.data["dataset"]))
+    ctx.goto("analysis")
+
+
+# analysis -----------------------------------------------------------------------------------------
+async def enter_analysis(ctx: Context) -> None:
+    preset = ctx.data.pop("preset_analysis", None)
+    if preset in ANALYSIS_IDS:
+        ctx.data["analysis"] = preset
+        ctx.goto(FIRST_STEP.get(preset, "target"))
+        return
+    ctx.reply(Reply.ask("Which analysis?", ANALYSES))
+
+
+async def on_analysis(ctx: Context) -> None:
+    event = ctx.event
+    if event.kind is EventKind.CHOICE:
+        picked: str | None = event.choice if event.choice in ANALYSIS_IDS else None
+    else:
+        typed = norm(event.text).rstrip("?")
+        picked = SYNONYMS.get(typed)
+        if picked is None:
+            found = resolve_one(event.text, ANALYSES, "analysis")
+            if isinstance(found, NoMatch):
+                ctx.reply(found.message)
+                return
+            picked = found.id
+    if picked is None:
+        ctx.reply("Please choose one of the analyses.")
+        return
+    ctx.data["analysis"] = picked
+    ctx.goto(FIRST_STEP.get(picked, "target"))
+
+
+# columns (describe, correlation) ----------------------------------------------------------------
+def _column_choices(ctx: Context) -> list[Option]:
+    dataset = ctx.data["dataset"]
+    kinds = dataset.get("kinds") or {}
+    columns = dataset["columns"]
+    if ctx.data["analysis"] == "correlation":
+        columns = [c for c in columns if kinds.get(c) in NUMERIC_KINDS]
+    return D.column_options(columns, kinds)
+
+
+async def enter_columns(ctx: Context) -> None:
+    options = _column_choices(ctx)
+    if ctx.data["analysis"] == "correlation" and len(options) < 2:
+        ctx.reply("Correlation needs at least two numeric columns; this data has fewer.")
+        ctx.goto("analysis")
+        return
+    ctx.data.setdefault("selected", [o.id for o in options][:12])
+    ctx.reply(_columns_menu(ctx, options, "Which columns? Untick what to leave out, then Done."))
+
+
+def _columns_menu(ctx: Context, options: list[Option], text: str) -> Reply:
+    return Reply.ask(
+        text + " Or type `all`, `all except a, b`, or a list.",
+        options,
+        multi=True,
+        selected=tuple(ctx.data.get("selected") or ()),
+    )
+
+
+async def on_columns(ctx: Context) -> None:
+    options = _column_choices(ctx)
+    selected = await _multi_select(ctx, options)
+    if selected is None:
+        return
+    need = 2 if ctx.data["analysis"] == "correlation" else 1
+    if len(selected) < need:
+        ctx.reply(f"Choose at least {need} column{'s' if need > 1 else ''}.")
+        return
+    await _run(ctx, ctx.data["analysis"], {"columns": selected})
+
+
+async def _multi_select(ctx: Context, options: list[Option]) -> list[str] | None:
+    """A toggle, Done, or a typed list. The chosen ids, or None when the menu stays open."""
+    event = ctx.event
+    ids = [o.id for o in options]
+    selected = list(ctx.data.get("selected") or [])
+    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
+        if event.choice in selected:
+            selected.remove(event.choice)
+        elif event.choice in ids:
+            selected.append(event.choice)
+        ctx.data["selected"] = [c for c in ids if c in selected]
+        ctx.reply(_columns_menu(ctx, options, f"{len(selected)} of {len(ids)} selected."))
+        return None
+    if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
+        chosen = resolve_many(event.text, options, "column")
+        if isinstance(chosen, NoMatch):
+            ctx.reply(chosen.message)
+            return None
+        selected = [o.id for o in chosen]
+    return [c for c in ids if c in selected]
+
+
+# test: variable A then B -------------------------------------------------------------------------
+async def enter_var_a(ctx: Context) -> None:
+    dataset = ctx.data["dataset"]
+    ctx.reply(
+        Reply.ask(
+            "Test: which variable first (a numeric measurement, or a group)?",
+            D.column_options(dataset["columns"], dataset.get("kinds")),
+        )
+    )
+
+
+async def on_var_a(ctx: Context) -> None:
+    picked = _pick(ctx, D.column_options(ctx.data["dataset"]["columns"]))
+    if picked is not None:
+        ctx.data["var_a"] = picked
+        ctx.goto("var_b")
+
+
+def _var_b_options(ctx: Context) -> list[Option]:
+    dataset = ctx.data["dataset"]
+    others = [c for c in dataset["columns"] if c != ctx.data["var_a"]]
+    return [
+        Option(NONE_ID, "none (one-sample test)"),
+        *D.column_options(others, dataset.get("kinds")),
+    ]
+
+
+async def enter_var_b(ctx: Context) -> None:
+    ctx.reply(
+        Reply.ask(
+            f"Compare *{ctx.data['var_a']}* with which variable? (A group column compares the "
+            "groups; *none* tests the mean against 0.)",
+            _var_b_options(ctx),
+        )
+    )
+
+
+async def on_var_b(ctx: Context) -> None:
+    picked = _pick(ctx, _var_b_options(ctx))
+    if picked is None:
+        return
+    await _run(ctx, "test", {"a": ctx.data["var_a"], "b": None if picked == NONE_ID else picked})
+
+
+# regression: target then features ---------------------------------------------------------------
+async def enter_target(ctx: Context) -> None:
+    dataset = ctx.data["dataset"]
+    ctx.reply(
+        Reply.ask(
+            "Regression: which column should be explained (the target)? A number gives linear "
+            "regression, a yes/no column logistic regression.",
+            D.column_options(dataset["columns"], dataset.get("kinds")),
+        )
+    )
+
+
+async def on_target(ctx: Context) -> None:
+    picked = _pick(ctx, D.column_options(ctx.data["dataset"]["columns"]))
+    if picked is None:
+        return
+    svc = D.services(ctx)
+    frame = await ctx.run_blocking(D.read_frame, svc, ctx.data["dataset"]["ref"])
+    await ctx.run_blocking(R.regression_kind, frame, picked)  # says why a target cannot work
+    ctx.data["target"] = picked
+    ctx.data["selected"] = [c for c in ctx.data["dataset"]["columns"] if c != picked]
+    ctx.goto("features")
+
+
+def _feature_options(ctx: Context) -> list[Option]:
+    dataset = ctx.data["dataset"]
+    others = [c for c in dataset["columns"] if c != ctx.data["target"]]
+    return D.column_options(others, dataset.get("kinds"))
+
+
+async def enter_features(ctx: Context) -> None:
+    ctx.reply(
+        _columns_menu(
+            ctx, _feature_options(ctx), f"Explain *{ctx.data['target']}* with which columns?"
+        )
+    )
+
+
+async def on_features(ctx: Context) -> None:
+    selected = await _multi_select(ctx, _feature_options(ctx))
+    if selected is None:
+        return
+    if not selected:
+        ctx.reply("Choose at least one column to explain it with.")
+        return
+    await _run(ctx, "regression", {"target": ctx.data["target"], "features": selected})
+
+
+# running and the result --------------------------------------------------------------------------
+async def _run(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
+    svc = D.services(ctx)
+    dataset = ctx.data["dataset"]
+    out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
+    prefix = f"{analysis}-{ctx.event.event_id}"
+    replies, summary = await ctx.run_blocking(
+        compute,
+        svc,
+        dataset=dataset,
+        analysis=analysis,
+        params=params,
+        out_dir=out_dir,
+        prefix=prefix,
+    )
+    ctx.reply(*replies)
+    ctx.memory["result"] = {**summary, "dataset": dataset["name"]}
+    ctx.goto("more")
+
+
+def compute(
+    svc: Any,
+    *,
+    dataset: dict[str, Any],
+    analysis: str,
+    params: dict[str, Any],
+    out_dir: Path,
+    prefix: str,
+) -> tuple[list[Reply], dict[str, Any]]:
+    """Read the dataset, run the analysis, write its files (blocking)."""
+    frame = D.read_frame(svc, dataset["ref"])
+    source = str(dataset["name"])
+    if analysis == "describe":
+        result = R.run_describe(frame, params["columns"], source)
+    elif analysis == "correlation":
+        result = R.run_correlation(frame, params["columns"], source)
+    elif analysis == "test":
+        result = R.run_test(frame, params["a"], params["b"], source)
+    else:
+        result = R.run_regression(frame, params["target"], params["features"], source)
+    return R.publish(result, out_dir, prefix, source), result.summary
+
+
+async def enter_more(ctx: Context) -> None:
+    ctx.reply(
+        Reply.ask(
+            "Anything else on this data?",
+            [Option(AGAIN, "Another analysis"), Option(FINISH, "Done")],
+        )
+    )
+
+
+async def on_more(ctx: Context) -> None:
+    answer = ctx.event.choice or norm(ctx.event.text)
+    if answer in (AGAIN, "another", "another analysis", "again", "yes"):
+        for key in ("analysis", "selected", "var_a", "target"):
+            ctx.data.pop(key, None)
+        ctx.goto("analysis")
+    elif answer in (FINISH, "done", "no", "finish", "thanks"):
+        ctx.reply("Done. /stats again any time; /train builds a model from this data.")
+        ctx.finish()
+    else:
+        picked = SYNONYMS.get(answer) or next(
+            (o.id for o in ANALYSES if norm(o.label) == answer), None
+        )
+        if picked is None:
+            ctx.reply("Press *Another analysis* or *Done*.")
+            return
+        for key in ("selected", "var_a", "target"):
+            ctx.data.pop(key, None)
+        ctx.data["preset_analysis"] = picked
+        ctx.goto("analysis")
+
+
+def _pick(ctx: Context, options: list[Option]) -> str | None:
+    event = ctx.event
+    if event.kind is EventKind.CHOICE:
+        if event.choice in {o.id for o in options}:
+            return event.choice
+        ctx.reply("Please choose one of the buttons above.")
+        return None
+    text = norm(event.text)
+    if text in ("none", "nothing", "no") and any(o.id == NONE_ID for o in options):
+        return NONE_ID
+    found = resolve_one(event.text, options, "column")
+    if isinstance(found, NoMatch):
+        ctx.reply(found.message)
+        return None
+    return found.id
+
+
+_DATA_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
+COLUMNS_HELP = "Tick columns and press Done, or type `all`, `all except a, b`, or a list."
+
+STATS = Workflow(
+    name="stats",
+    command="stats",
+    description="statistics: describe, correlation, tests, regression",
+    start="data",
+    states=(
+        State(
+            "data",
+            on_enter=enter_data,
+            on_event=on_data,
+            next=("analysis",),
+            accepts=_DATA_KINDS,
+            help="Upload a data file (or type a server path), or use the last dataset.",
+        ),
+        State(
+            "analysis",
+            on_enter=enter_analysis,
+            on_event=on_analysis,
+            next=("columns", "var_a", "target"),
+            help="*Describe* summarises columns; *Correlation* relates numeric columns; *Test* "
+            "compares a variable with another (the test is picked from their types); "
+            "*Regression* explains one column with others.",
+        ),
+        State(
+            "columns",
+            on_enter=enter_columns,
+            on_event=on_columns,
+            next=("more", "analysis"),
+            help=COLUMNS_HELP,
+        ),
+        State(
+            "var_a",
+            on_enter=enter_var_a,
+            on_event=on_var_a,
+            next=("var_b",),
+            help="Pick the first variable: a measurement (number) or a grouping column.",
+        ),
+        State(
+            "var_b",
+            on_enter=enter_var_b,
+            on_event=on_var_b,
+            next=("more",),
+            help="Pick the second variable, or *none* for a one-sample test against 0.",
+        ),
+        State(
+            "target",
+            on_enter=enter_target,
+            on_event=on_target,
+            next=("features",),
+            help="The column to explain: numeric (linear regression) or two-valued (logistic).",
+        ),
+        State(
+            "features",
+            on_enter=enter_features,
+            on_event=on_features,
+            next=("more",),
+            help=COLUMNS_HELP,
+        ),
+        State(
+            "more",
+            on_enter=enter_more,
+            on_event=on_more,
+            next=("analysis",),
+            help="*Another analysis* on the same data, or *Done*.",
+        ),
+    ),
+)

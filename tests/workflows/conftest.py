@@ -1,0 +1,42 @@
+"""Shared data and a chat for the workflow conversation tests (ChatDriver on the real engine)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from statbot.engine.testing import ChatDriver
+
+
+def iris_frame():  # type: ignore[no-untyped-def]
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    frame["species"] = frame["species"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    return frame
+
+
+@pytest.fixture
+def iris_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "iris.csv"
+    iris_frame().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def diabetes_csv(tmp_path: Path) -> Path:
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame.head(120)
+    path = tmp_path / "diabetes.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[ChatDriver]:
+    async with ChatDriver(tmp_path / "var") as driver:
+        yield driver

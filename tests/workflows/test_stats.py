@@ -1,0 +1,172 @@
+"""/stats through the ChatDriver on the real engine: every analysis, its CSV documents, charts
+and the `statbot analyze` line (run and compared), and the mistakes users make."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from statbot.engine.replies import Reply, ReplyKind
+from statbot.engine.testing import ChatDriver
+
+NUMERIC = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+
+
+def said(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def of_kind(replies: list[Reply], kind: ReplyKind) -> list[Reply]:
+    return [r for r in replies if r.kind is kind]
+
+
+def run_line(replies: list[Reply], cwd: Path) -> dict[str, Any]:
+    match = re.search(r"`(statbot analyze [^`]+)`", said(replies))
+    assert match is not None, said(replies)
+    argv = shlex.split(match.group(1))
+    binary = Path(sys.executable).with_name(argv[0])
+    out = subprocess.run(
+        [str(binary), *argv[1:]], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def png(reply: Reply) -> bool:
+    return Path(reply.path or "").read_bytes()[:4] == b"\x89PNG"
+
+
+async def start(chat: ChatDriver, path: Path) -> None:
+    assert "Let's look at your data" in said(await chat.send("/stats"))
+    assert "150 rows × 5 columns" in said(await chat.upload(path))
+    assert chat.menu().text == "Which analysis?"
+
+
+async def test_describe_sends_text_chart_csv_and_the_cli_line(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    await start(chat, iris_csv)
+    await chat.press("Describe")
+    replies = await chat.send("sepal_length, species")
+    text = said(replies)
+    assert "`sepal_length`: n 150, mean 5.843" in text
+    assert "`species`: n 150, 3 levels" in text
+    images = of_kind(replies, ReplyKind.IMAGE)
+    assert len(images) == 1 and png(images[0])
+    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    table = pd.read_csv(doc.path or "")
+    assert list(table["column"]) == ["sepal_length", "species"]
+    cli = run_line(replies, iris_csv.parent)
+    assert table.loc[0, "mean"] == cli["sepal_length"]["mean"]  # full precision in the CSV
+    assert Path(doc.path or "").parent == chat.data_dir / "results" / str(chat.key.user_id)
+    assert "Another analysis" in [o.label for o in chat.menu().options]
+    assert "Done." in said(await chat.press("Done"))
+    assert await chat.state() == (None, None)
+
+
+async def test_correlation_heatmap_matrix_and_pairs(chat: ChatDriver, iris_csv: Path) -> None:
+    await start(chat, iris_csv)
+    await chat.send("correlation")  # typed instead of pressed
+    labels = [o.label for o in chat.menu().options]
+    assert labels == [f"{c} (numeric)" for c in NUMERIC]
+    assert "at least 2 columns" in said(await chat.send("petal_width"))
+    replies = await chat.press("Done")
+    assert "Choose at least 2" not in said(replies)
+    assert "`petal_length` ~ `petal_width`: r = 0.963" in said(replies)
+    assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["Correlation heatmap"]
+    pairs, matrix = (pd.read_csv(d.path or "") for d in of_kind(replies, ReplyKind.DOCUMENT))
+    assert len(pairs) == 6 and matrix.shape == (4, 5)
+    cli = run_line(replies, iris_csv.parent)
+    row = pairs[(pairs.a == "petal_length") & (pairs.b == "petal_width")].iloc[0]
+    assert row["r"] == cli["r"]["petal_length"]["petal_width"]
+
+
+async def test_tests_are_chosen_from_types_and_fallbacks_said(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    await start(chat, iris_csv)
+    await chat.press("Test")
+    await chat.send("sepal_length")
+    replies = await chat.send("species")
+    text = said(replies)
+    assert "Kruskal-Wallis" in text and "Used instead" in text and "equal variances" in text
+    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    assert pd.read_csv(doc.path or "").loc[0, "test"] == "Kruskal-Wallis test"
+    assert "`statbot analyze test iris.csv --a sepal_length --b species --json`" in text
+    await chat.press("Another")
+    await chat.press("Test")
+    await chat.send("petal_width")
+    one = said(await chat.send("none"))
+    assert "one-sample" not in one and "than 0" in one and "--a petal_width --json" in one
+    session = await chat.manager.store.load(chat.key)
+    assert session is not None and session.context["result"]["analysis"] == "test"
+
+
+async def test_regression_ols_residuals_and_logistic(chat: ChatDriver, iris_csv: Path) -> None:
+    await start(chat, iris_csv)
+    await chat.press("Regression")
+    refused = said(await chat.send("species"))
+    assert "'species' has 3 categories" in refused and "logistic" in refused
+    await chat.send("petal_length")
+    replies = await chat.send("sepal_length, sepal_width")
+    assert "Linear regression (OLS) of *petal_length*" in said(replies)
+    assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["Residuals and Q-Q plot"]
+    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    cli = run_line(replies, iris_csv.parent)
+    table = pd.read_csv(doc.path or "")
+    assert cli["r_squared"] == pytest.approx(0.868, abs=1e-3)
+    assert len(table) == 3
+    # a binary target: logistic regression
+    binary = iris_csv.parent / "two.csv"
+    frame = pd.read_csv(iris_csv)
+    frame["big"] = (frame["petal_length"] > 4.2).map({True: "yes", False: "no"})
+    frame.to_csv(binary, index=False)
+    await chat.send("/stats")
+    await chat.upload(binary)
+    await chat.press("Regression")
+    await chat.send("big")
+    replies = await chat.send("sepal_width")
+    assert "Logistic regression of *big* = yes" in said(replies)
+    assert "statbot analyze logit two.csv --target big --features sepal_width" in said(replies)
+
+
+async def test_mistakes_stale_buttons_back_and_cancel(chat: ChatDriver, iris_csv: Path) -> None:
+    await chat.send("/stats")
+    assert "I need a data file" in said(await chat.send("what?"))
+    await chat.upload(iris_csv)
+    old = chat.menu().token
+    assert "Did you mean 'Describe'" in said(await chat.send("descrbe"))
+    await chat.press("Test")
+    stale = said(await chat.press_id("describe", token=old))
+    assert "This menu is out of date" in stale and "which variable first" in stale
+    assert "Did you mean 'sepal_width'" in said(await chat.send("sepal_wdth"))
+    assert "Which analysis?" in said(await chat.send("/back"))
+    await chat.press("Describe")
+    assert "Tick columns" in said(await chat.send("/help"))
+    assert "cancel" in said(await chat.send("/cancel")).lower()
+    assert await chat.state() == (None, None)
+    # the last dataset is offered the next time
+    await chat.send("/stats")
+    assert "150 rows" in said(await chat.press("Use iris.csv"))
+
+
+async def test_one_column_file(chat: ChatDriver, tmp_path: Path) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text("x\n" + "".join(f"{i * 1.5}\n" for i in range(10)))
+    await chat.send("/stats")
+    await chat.upload(one)
+    refused = said(await chat.press("Correlation"))
+    assert "at least two numeric columns" in refused and "Which analysis?" in refused
+    await chat.press("Describe")
+    assert [o.label for o in chat.menu().options] == ["x (numeric)"]
+    described = said(await chat.press("Done"))
+    assert "`x`: n 10, mean 6.75" in described

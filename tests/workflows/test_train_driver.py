@@ -1,0 +1,93 @@
+"""/train end to end through the ChatDriver, with a real local job runner (subprocesses)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from statbot.engine.replies import Reply, ReplyKind
+from statbot.engine.testing import ChatDriver
+
+
+def said(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def is_png(reply: Reply) -> bool:
+    return Path(reply.path or "").read_bytes()[:4] == b"\x89PNG"
+
+
+def trained(replies: list[Reply]) -> bool:
+    return any("Model trained" in r.text or "training failed" in r.text for r in replies)
+
+
+@pytest.fixture
+async def jobs_chat(tmp_path: Path) -> AsyncIterator[ChatDriver]:
+    async with ChatDriver(tmp_path / "var", jobs=True) as driver:
+        yield driver
+
+
+async def test_train_iris_happy_path(jobs_chat: ChatDriver, iris_csv: Path) -> None:
+    chat = jobs_chat
+    assert "Let's train a model" in said(await chat.send("/train"))
+    shown = said(await chat.upload(iris_csv))
+    assert "*iris.csv*: 150 rows × 5 columns" in shown and "Column types" in shown
+    assert "Which column should the model predict" in said(await chat.press("Looks right"))
+    assert "Which columns should it learn from" in said(await chat.send("species"))
+    assert "*multiclass* problem" in said(await chat.press("Done"))
+    assert "Ready to train" in said(await chat.send("random forest"))
+    await chat.press("Train")
+    replies = await chat.wait_for(trained, seconds=120)
+    report = said(replies)
+    assert "Model trained" in report and "predicting *species*" in report
+    assert "statbot analyze train" in report
+    images = [r for r in replies if r.kind is ReplyKind.IMAGE]
+    assert images and all(is_png(r) for r in images)
+    models = chat.services.models.list(chat.key.user_id)
+    assert len(models) == 1 and models[0].target == "species"
+    assert await chat.state() == (None, None) or (await chat.state())[0] is None
+    text = chat.transcript()
+    assert "> /train" in text and "[uploads iris.csv]" in text and "[image:" in text
+
+
+async def test_train_mistakes_are_explained(jobs_chat: ChatDriver, iris_csv: Path) -> None:
+    chat = jobs_chat
+    await chat.send("/train")
+    assert "I need a data file" in said(await chat.send("hello"))
+    await chat.upload(iris_csv)
+    old_token = chat.menu().token
+    await chat.press("Looks right")
+    # a stale button from the schema step
+    stale = said(await chat.press_id("ok", token=old_token))
+    assert "This menu is out of date" in stale and "predict" in stale
+    assert "Did you mean 'species'" in said(await chat.send("specis"))
+    await chat.send("species")
+    # /back returns to the target step
+    assert "Which column should the model predict" in said(await chat.send("/back"))
+    await chat.send("species")
+    await chat.send("all except petal_width")
+    assert "does not fit" in said(await chat.send("linear regression"))
+    assert "Ready to train" in said(await chat.send("logistic"))
+    assert "Press *Train*" in said(await chat.send("maybe"))
+    assert "cancelled" in said(await chat.send("/cancel")).lower()
+    assert await chat.state() == (None, None) or (await chat.state())[0] is None
+
+
+async def test_one_column_file_and_one_class_target(jobs_chat: ChatDriver, tmp_path: Path) -> None:
+    chat = jobs_chat
+    one = tmp_path / "one.csv"
+    one.write_text("x\n" + "".join(f"{i}\n" for i in range(20)))
+    await chat.send("/train")
+    refused = said(await chat.upload(one))
+    assert "*one.csv* has only one column (x)" in refused
+    assert await chat.state() == ("train", "data")
+    flat = tmp_path / "flat.csv"
+    flat.write_text("a,b,label\n" + "".join(f"{i},{i * 2 % 7},yes\n" for i in range(30)))
+    await chat.upload(flat)
+    await chat.press("Looks right")
+    await chat.send("label")
+    text = said(await chat.press("Done"))
+    assert "'label' has only one value ('yes')" in text
+    assert await chat.state() == ("train", "features")
