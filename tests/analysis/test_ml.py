@@ -192,3 +192,12 @@ def test_seed_makes_training_reproducible() -> None:
     assert first.cv["accuracy"]["folds"] == again.cv["accuracy"]["folds"]
     assert first.data_hash == again.data_hash == other.data_hash
     assert first.cv["log_loss"]["folds"] != other.cv["log_loss"]["folds"]
+
+
+def test_empty_feature_columns_are_left_out_with_a_warning() -> None:
+    frame = _mixed(80, "regression").assign(blank=np.nan)
+    result = train(frame, "y", model="linear", cv=3)
+    assert "blank" not in [spec.name for spec in result.features]
+    assert "Column 'blank' had no values and was left out." in result.warnings
+    with pytest.raises(ModelError, match="all features empty"):
+        train(frame, "y", features=["blank"], model="linear", cv=3)

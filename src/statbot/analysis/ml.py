@@ -13,12 +13,9 @@ metrics are an honest estimate of how the saved model does on new rows.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,6 +39,15 @@ from statbot.analysis.ml_pipeline import (
     prepare_features,
     prepare_target,
 )
+from statbot.analysis.ml_result import (
+    FeatureImportance,
+    LeaderboardEntry,
+    Progress,
+    ProgressClock,
+    TrainResult,
+    data_hash,
+    permutation_importances,
+)
 from statbot.errors import ModelError
 
 __all__ = [
@@ -55,83 +61,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 HOLDOUT_FRACTION = 0.2
 MIN_ROWS = 10
-# Permutation importance runs on at most this many holdout rows, n_repeats times per column:
-# enough for a stable ranking, small enough to stay inside the training-overhead budget.
-IMPORTANCE_MAX_ROWS = 2000
-IMPORTANCE_REPEATS = 5
 DEFAULT_TIME_BUDGET_S = 120.0
 SMALL_DATA_ROWS = 20_000
-
-
-@dataclass(frozen=True)
-class LeaderboardEntry:
-    model: str
-    metric: str
-    mean: float | None
-    std: float | None
-    fit_seconds: float
-    status: str = "ok"  # "ok", or why the model was not (fully) evaluated
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "metric": self.metric,
-            "mean": self.mean,
-            "std": self.std,
-            "fit_seconds": self.fit_seconds,
-            "status": self.status,
-        }
-
-
-@dataclass(frozen=True)
-class FeatureImportance:
-    feature: str
-    mean: float
-    std: float
-
-
-@dataclass
-class TrainResult:
-    """Everything a chat reply, a chart, the CLI and the model card need from one training run."""
-
-    task: Task
-    model_name: str
-    estimator: Any  # sklearn Pipeline fitted on the training part (not the holdout)
-    target: str
-    features: list[FeatureSpec]
-    classes: list[str]
-    primary_metric: str
-    cv: dict[str, dict[str, Any]]  # metric -> {"folds": [...], "mean": m, "std": s}
-    holdout: dict[str, float]
-    leaderboard: list[LeaderboardEntry]
-    importances: list[FeatureImportance]
-    cv_scheme: dict[str, Any]
-    seed: int
-    data_hash: str
-    n_rows: int
-    n_train: int
-    n_holdout: int
-    fit_seconds: float
-    holdout_true: np.ndarray[Any, Any] = field(repr=False)
-    holdout_pred: np.ndarray[Any, Any] = field(repr=False)
-    holdout_proba: np.ndarray[Any, Any] | None = field(default=None, repr=False)
-    warnings: list[str] = field(default_factory=list)
-
-    def cv_summary(self) -> dict[str, Any]:
-        """The primary metric's CV result: metric name, mean, std and per-fold values."""
-        primary = self.cv[self.primary_metric]
-        return {"metric": self.primary_metric, **primary}
-
-
-def data_hash(frame: pd.DataFrame) -> str:
-    """A content hash of the rows and columns used (sha256 over pandas' row hashes)."""
-    digest = hashlib.sha256()
-    digest.update("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _splitter(task: Task, cv: int, seed: int) -> KFold | StratifiedKFold:
@@ -173,26 +106,6 @@ def _check_class_counts(y: np.ndarray[Any, Any], cv: int) -> None:
         )
 
 
-class _Clock:
-    """Maps work units to a monotone 0..1 fraction for the progress callback."""
-
-    def __init__(self, progress: Progress | None, total_units: int) -> None:
-        self._progress = progress
-        self._total = max(total_units, 1)
-        self._done = 0
-        self._last = 0.0
-
-    def tick(self, message: str, units: int = 1) -> None:
-        self._done = min(self._done + units, self._total)
-        self.report(self._done / self._total, message)
-
-    def report(self, fraction: float, message: str) -> None:
-        fraction = max(self._last, min(fraction, 1.0))
-        self._last = fraction
-        if self._progress is not None:
-            self._progress(fraction, message)
-
-
 def _cross_validate(
     *,
     name: str,
@@ -202,7 +115,7 @@ def _cross_validate(
     y: np.ndarray[Any, Any],
     splits: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
     seed: int,
-    clock: _Clock,
+    clock: ProgressClock,
     deadline: float | None,
 ) -> tuple[list[dict[str, float]], float, bool]:
     """Fold metrics, total fit seconds, and whether the deadline cut the run short."""
@@ -289,6 +202,18 @@ def _train(
     dropped = len(frame) - len(labelled)
     if dropped:
         notes.append(f"{dropped} rows without a value in '{target}' were left out.")
+    empty = [c for c in features if labelled[c].isna().all()]
+    if empty:
+        features = [c for c in features if c not in empty]
+        notes.append(
+            f"Column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} "
+            f"had no values and {'were' if len(empty) > 1 else 'was'} left out."
+        )
+        if not features:
+            raise ModelError(
+                "all features empty", user_message="None of the chosen columns has any values."
+            )
+        labelled = labelled[[*features, target]]
     task = detect_task(labelled[target])
     requested = resolve_model_name(model)
     if requested != "auto":
@@ -318,7 +243,7 @@ def _train(
 
     candidates = [requested] if requested != "auto" else _auto_candidates(task, len(x_train))
     # units: cv folds per candidate, the final fit, the importance pass
-    clock = _Clock(progress, len(candidates) * cv + 2)
+    clock = ProgressClock(progress, len(candidates) * cv + 2)
     clock.report(0.0, f"{task} task, {len(x)} rows, {len(features)} features")
     deadline = time.monotonic() + time_budget_s if requested == "auto" else None
     board: list[LeaderboardEntry] = []
@@ -356,9 +281,7 @@ def _train(
     pipeline.fit(x_train, y_train)
     clock.tick(f"{MODELS[best].label}: fitted on {len(x_train)} rows")
     holdout, hold_pred, hold_proba = evaluate(task, pipeline, x_hold, y_hold)
-    importances = _importances(
-        pipeline, task=task, x_hold=x_hold, y_hold=y_hold, metric=metric, seed=seed
-    )
+    importances = permutation_importances(pipeline, x_hold, y_hold, metric=metric, seed=seed)
     clock.tick("feature importance done")
     clock.report(1.0, "done")
     classes = [str(c) for c in pipeline.classes_] if task != "regression" else []
@@ -400,34 +323,3 @@ def _auto_candidates(task: Task, n_rows: int) -> list[str]:
     if n_rows > SVM_AUTO_MAX_ROWS and "svm" in names:
         names.remove("svm")
     return names
-
-
-def _importances(
-    pipeline: Any,
-    *,
-    task: Task,
-    x_hold: pd.DataFrame,
-    y_hold: np.ndarray[Any, Any],
-    metric: str,
-    seed: int,
-) -> list[FeatureImportance]:
-    from sklearn.inspection import permutation_importance
-
-    if len(x_hold) > IMPORTANCE_MAX_ROWS:
-        rows = np.random.default_rng(seed).choice(len(x_hold), IMPORTANCE_MAX_ROWS, replace=False)
-        x_hold, y_hold = x_hold.iloc[np.sort(rows)], y_hold[np.sort(rows)]
-    found = permutation_importance(
-        pipeline,
-        x_hold,
-        y_hold,
-        scoring=metric,
-        n_repeats=IMPORTANCE_REPEATS,
-        random_state=seed,
-    )
-    items = [
-        FeatureImportance(str(name), float(mean), float(std))
-        for name, mean, std in zip(
-            x_hold.columns, found.importances_mean, found.importances_std, strict=True
-        )
-    ]
-    return sorted(items, key=lambda item: item.mean, reverse=True)

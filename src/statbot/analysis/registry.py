@@ -23,77 +23,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.model_card import ModelCard, check_versions
+from statbot.analysis.registry_types import TRUSTED_TYPES
 from statbot.errors import ModelError
 
 if TYPE_CHECKING:
     from statbot.analysis.ml import TrainResult
 
+__all__ = [
+    "TRUSTED_TYPES",
+    "ModelRegistry",
+    "check_model_bytes",
+    "load_estimator",
+    "load_model_file",
+    "new_model_id",
+    "read_card",
+    "save_model_files",
+    "schema_types",
+]
+
 log = logging.getLogger(__name__)
 
-# Every type a statbot model file may name, collected by dumping each model statbot can train
-# (all tasks, all feature kinds, small and >10k-row data) and walking the skops schema;
-# tests/analysis/test_registry.py recomputes it. Plain builtins a schema may hold are included.
-TRUSTED_TYPES: tuple[str, ...] = (
-    "builtins.bool",
-    "builtins.dict",
-    "builtins.float",
-    "builtins.int",
-    "builtins.list",
-    "builtins.slice",
-    "builtins.str",
-    "builtins.tuple",
-    "numpy.dtype",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "numpy.random._generator.Generator",
-    "numpy.uint64",
-    "sklearn._loss._loss.CyHalfBinomialLoss",
-    "sklearn._loss._loss.CyHalfMultinomialLoss",
-    "sklearn._loss._loss.CyHalfSquaredError",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.ensemble._forest.ExtraTreesClassifier",
-    "sklearn.ensemble._forest.ExtraTreesRegressor",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.linear_model._base.LinearRegression",
-    "sklearn.linear_model._coordinate_descent.Lasso",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.neighbors._classification.KNeighborsClassifier",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._regression.KNeighborsRegressor",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.svm._classes.SVC",
-    "sklearn.svm._classes.SVR",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._classes.ExtraTreeClassifier",
-    "sklearn.tree._classes.ExtraTreeRegressor",
-    "sklearn.tree._tree.Tree",
-    "statbot.analysis.ml_pipeline.boolean_features",
-    "statbot.analysis.ml_pipeline.datetime_features",
-)
 _TRUSTED = frozenset(TRUSTED_TYPES)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PICKLE_PROTOCOL = re.compile(rb"^\x80[\x02-\x05]")

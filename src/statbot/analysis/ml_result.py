@@ -1,0 +1,138 @@
+"""Result types of a training run (re-exported by statbot.analysis.ml)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from statbot.analysis.ml_pipeline import FeatureSpec, Task
+
+Progress = Callable[[float, str], None]
+# Permutation importance runs on at most this many holdout rows, n_repeats times per column:
+# enough for a stable ranking, small enough to stay inside the training-overhead budget.
+IMPORTANCE_MAX_ROWS = 2000
+IMPORTANCE_REPEATS = 5
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    model: str
+    metric: str
+    mean: float | None
+    std: float | None
+    fit_seconds: float
+    status: str = "ok"  # "ok", or why the model was not (fully) evaluated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "metric": self.metric,
+            "mean": self.mean,
+            "std": self.std,
+            "fit_seconds": self.fit_seconds,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class FeatureImportance:
+    feature: str
+    mean: float
+    std: float
+
+
+@dataclass
+class TrainResult:
+    """Everything a chat reply, a chart, the CLI and the model card need from one training run."""
+
+    task: Task
+    model_name: str
+    estimator: Any  # sklearn Pipeline fitted on the training part (not the holdout)
+    target: str
+    features: list[FeatureSpec]
+    classes: list[str]
+    primary_metric: str
+    cv: dict[str, dict[str, Any]]  # metric -> {"folds": [...], "mean": m, "std": s}
+    holdout: dict[str, float]
+    leaderboard: list[LeaderboardEntry]
+    importances: list[FeatureImportance]
+    cv_scheme: dict[str, Any]
+    seed: int
+    data_hash: str
+    n_rows: int
+    n_train: int
+    n_holdout: int
+    fit_seconds: float
+    holdout_true: np.ndarray[Any, Any] = field(repr=False)
+    holdout_pred: np.ndarray[Any, Any] = field(repr=False)
+    holdout_proba: np.ndarray[Any, Any] | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    def cv_summary(self) -> dict[str, Any]:
+        """The primary metric's CV result: metric name, mean, std and per-fold values."""
+        primary = self.cv[self.primary_metric]
+        return {"metric": self.primary_metric, **primary}
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """A content hash of the rows and columns used (sha256 over pandas' row hashes)."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+class ProgressClock:
+    """Maps work units to a monotone 0..1 fraction for the progress callback."""
+
+    def __init__(self, progress: Progress | None, total_units: int) -> None:
+        self._progress = progress
+        self._total = max(total_units, 1)
+        self._done = 0
+        self._last = 0.0
+
+    def tick(self, message: str, units: int = 1) -> None:
+        self._done = min(self._done + units, self._total)
+        self.report(self._done / self._total, message)
+
+    def report(self, fraction: float, message: str) -> None:
+        fraction = max(self._last, min(fraction, 1.0))
+        self._last = fraction
+        if self._progress is not None:
+            self._progress(fraction, message)
+
+
+def permutation_importances(
+    pipeline: Any,
+    x_hold: pd.DataFrame,
+    y_hold: np.ndarray[Any, Any],
+    *,
+    metric: str,
+    seed: int,
+) -> list[FeatureImportance]:
+    """Drop in ``metric`` when each input column is shuffled (any model, raw columns)."""
+    from sklearn.inspection import permutation_importance
+
+    if len(x_hold) > IMPORTANCE_MAX_ROWS:
+        rows = np.random.default_rng(seed).choice(len(x_hold), IMPORTANCE_MAX_ROWS, replace=False)
+        x_hold, y_hold = x_hold.iloc[np.sort(rows)], y_hold[np.sort(rows)]
+    found = permutation_importance(
+        pipeline,
+        x_hold,
+        y_hold,
+        scoring=metric,
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=seed,
+    )
+    items = [
+        FeatureImportance(str(name), float(mean), float(std))
+        for name, mean, std in zip(
+            x_hold.columns, found.importances_mean, found.importances_std, strict=True
+        )
+    ]
+    return sorted(items, key=lambda item: item.mean, reverse=True)
