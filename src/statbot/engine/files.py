@@ -8,11 +8,33 @@ too-large file is answered there, in words) rather than in the ingress, which mu
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from pathlib import Path
 from typing import Protocol
 
 from statbot.engine.events import Upload
+
+MAX_NAME_BYTES = 120
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_file_name(name: str, default: str = "upload") -> str:
+    """The last part of an untrusted file name, safe to create inside a staging folder.
+
+    Directory parts (``/`` or ``\\``) are dropped, control characters (NUL, newlines) replaced,
+    ``.``/``..``/empty become ``default``, and a name too long for the file system is shortened
+    keeping its extension (the loader reads the format from it).
+    """
+    base = _CONTROL.sub("_", re.split(r"[/\\]", name)[-1]).strip()
+    if base in ("", ".", ".."):
+        return default
+    if len(base.encode()) <= MAX_NAME_BYTES:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    suffix = f".{ext}" if dot and stem and len(ext.encode()) <= 16 else ""
+    keep = (stem if suffix else base).encode()[: MAX_NAME_BYTES - len(suffix.encode())]
+    return keep.decode(errors="ignore").rstrip() + suffix or default
 
 
 class FileSource(Protocol):
@@ -32,6 +54,6 @@ class LocalFiles:
 
 def _copy(source: Path, dest_dir: Path, file_name: str) -> Path:
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / Path(file_name).name
+    target = dest_dir / safe_file_name(file_name)
     shutil.copyfile(source, target)
     return target

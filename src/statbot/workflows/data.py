@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from statbot.engine.events import EventKind
+from statbot.engine.files import safe_file_name
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
@@ -188,7 +189,7 @@ async def _receive_upload(ctx: Context) -> Loaded:
     svc = services(ctx)
     upload = ctx.event.upload
     assert upload is not None
-    name = Path(upload.file_name).name or "upload"
+    name = safe_file_name(upload.file_name)
     if upload.size > svc.settings.max_file_mb * 2**20:  # refused before any download
         from statbot.analysis.errors import LimitExceeded
 

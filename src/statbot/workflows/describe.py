@@ -20,6 +20,7 @@ from typing import Any
 
 from statbot.analysis.limits import DataLimits
 from statbot.engine.events import EventKind
+from statbot.engine.files import safe_file_name
 from statbot.engine.limits import ensure_dataset_size
 from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
@@ -159,7 +160,7 @@ async def _locate(ctx: Context) -> tuple[Path, str] | None:
     limits = _limits(services)
     if event.kind is EventKind.UPLOAD and event.upload is not None:
         upload = event.upload
-        name = Path(upload.file_name).name or "upload"
+        name = safe_file_name(upload.file_name)
         if upload.size > limits.max_file_bytes:
             raise DataError(
                 "upload too large",

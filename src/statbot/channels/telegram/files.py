@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from statbot.engine.events import Upload
+from statbot.engine.files import safe_file_name
 from statbot.errors import ChannelError
 
 
@@ -57,7 +58,7 @@ class TelegramFiles:
                 f"getFile failed: {exc}",
                 user_message="Telegram did not hand me the file just now; please send it again.",
             ) from exc
-        target = dest_dir / (Path(upload.file_name).name or "upload")
+        target = dest_dir / safe_file_name(upload.file_name)
         dest_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one mkdir, cheap
         try:
             await file.download_to_drive(target)
