@@ -352,3 +352,17 @@ def test_nul_past_the_sample_is_removed_everywhere(tmp_path: Path) -> None:
         assert result.frame["n"].iloc[-1] == 7 and result.frame["n"].dtype == "int64"
         assert result.frame["s"].iloc[-1] == "xy"
         assert any("NUL" in w for w in result.warnings)
+
+
+def test_json_lines_arrow_and_python_paths_agree() -> None:
+    data = (
+        b'{"a":1,"b":{"c":2.5,"d":{"e":1}},"l":[1,2],"s":"x","t":"2024-01-05"}\n'
+        b'{"a":2,"b":{"c":null,"d":{"e":3}},"l":[],"s":"=1","t":"2024-01-06"}\n'
+    )
+    arrow = load_bytes(data, "x.jsonl")  # pyarrow's JSON reader
+    python = load_bytes(data, "x.json")  # json.loads per line
+    pd.testing.assert_frame_equal(arrow.frame, python.frame, check_dtype=False)
+    assert arrow.frame["b.d"].tolist() == ['{"e": 1}', '{"e": 3}']
+    assert pd.api.types.is_datetime64_any_dtype(arrow.frame["t"])
+    mixed = load_bytes(b'{"a":1}\n{"a":"x"}\n', "m.jsonl")  # pyarrow refuses; Python reads it
+    assert mixed.frame["a"].tolist() == ["1", "x"]

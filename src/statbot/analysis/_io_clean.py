@@ -9,6 +9,7 @@ formula-looking cells are reported (they are escaped on export by ``safe_csv_byt
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,17 @@ def _is_text(arr: pa.ChunkedArray) -> bool:
     return bool(pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type))
 
 
+def _as_text(value: Any) -> str | None:
+    """Nested values as JSON (the same text the JSON reader gives them), bytes as UTF-8."""
+    if value is None:
+        return None
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
 def _flatten_types(table: pa.Table, warnings: list[str]) -> pa.Table:
     """Nested or binary columns become text so every column is a plain scalar type."""
     for i, field in enumerate(table.schema):
@@ -107,15 +119,15 @@ def _flatten_types(table: pa.Table, warnings: list[str]) -> pa.Table:
             elif pa.types.is_null(t):
                 col = pa.chunked_array([pa.nulls(table.num_rows, pa.float64())])
             else:
-                col = pa.chunked_array(
-                    [
-                        pa.array(
-                            [None if v is None else str(v) for v in table.column(i).to_pylist()],
-                            pa.string(),
-                        )
-                    ]
+                values = [_as_text(v) for v in table.column(i).to_pylist()]
+                col = pa.chunked_array([pa.array(values, pa.string())])
+                what = (
+                    "nested"
+                    if pa.types.is_nested(t)
+                    else "time"
+                    if pa.types.is_time(t) or pa.types.is_duration(t)
+                    else "binary"
                 )
-                what = "nested" if pa.types.is_nested(t) else "binary"
                 warnings.append(f"Column '{field.name}' holds {what} values; kept as text.")
             table = table.set_column(i, field.name, col)
     return table

@@ -78,6 +78,23 @@ def _records(items: list[Any], limits: DataLimits) -> tuple[list[str], list[list
     return keys, [[row.get(k) for row in rows] for k in keys]
 
 
+def _read_lines_arrow(data: bytes) -> pa.Table | None:
+    """JSON Lines through pyarrow: typed columns without a Python object per value (a 200 MB
+    file would need gigabytes as Python dicts). Nested objects are flattened one level, like
+    the Python path; None when pyarrow cannot read it (mixed types…), and the Python path runs."""
+    import pyarrow.json as pajson
+
+    try:
+        table = pajson.read_json(pa.BufferReader(data))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    names = table.schema.names
+    flat = table.flatten()
+    if len(set(flat.schema.names)) != len(flat.schema.names) or len(set(names)) != len(names):
+        return None  # "a.b" as a key and as a nested path: leave it to the Python path
+    return flat
+
+
 def read_json(data: bytes, limits: DataLimits, warnings: list[str], *, lines: bool) -> pa.Table:
     """Parse ``data`` (UTF-8, BOM tolerated) into a raw table."""
     try:
@@ -86,6 +103,10 @@ def read_json(data: bytes, limits: DataLimits, warnings: list[str], *, lines: bo
         raise _bad("The JSON file is not UTF-8 text.", str(exc)) from exc
     if not text.strip():
         raise EmptyData("json: empty", user_message="The file is empty: it has no rows or columns.")
+    if lines:
+        table = _read_lines_arrow(data)
+        if table is not None:
+            return table
     value, _ = _parse(text, lines)
     if isinstance(value, dict):
         arrays = [v for v in value.values() if isinstance(v, list)]
