@@ -33,7 +33,7 @@ __all__ = ["LoadResult", "load_bytes", "load_path", "safe_csv_bytes"]
 
 log = logging.getLogger(__name__)
 
-_TEXT_EXT = {".csv", ".tsv", ".txt", ".tab", ".dat", ".psv", ".text", ""}
+_DELIMITED_EXT = {".csv", ".tsv", ".tab", ".psv"}  # never sniffed as JSON
 _JSON_EXT = {".json"}
 _JSONL_EXT = {".jsonl", ".ndjson", ".jsonlines"}
 _EXCEL_EXT = {".xlsx", ".xlsm"}
@@ -109,7 +109,7 @@ def detect_format(head: bytes, file_name: str) -> str:
     if ext in _JSON_EXT:
         return "json"
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if ext not in (".csv", ".tsv") and start in (b"[", b"{"):
+    if ext not in _DELIMITED_EXT and start in (b"[", b"{"):
         return "json"
     return "csv"
 
