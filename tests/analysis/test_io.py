@@ -366,3 +366,18 @@ def test_json_lines_arrow_and_python_paths_agree() -> None:
     assert pd.api.types.is_datetime64_any_dtype(arrow.frame["t"])
     mixed = load_bytes(b'{"a":1}\n{"a":"x"}\n', "m.jsonl")  # pyarrow refuses; Python reads it
     assert mixed.frame["a"].tolist() == ["1", "x"]
+
+
+def test_importing_the_loader_stays_light() -> None:
+    """Workflows import these modules at start; pandas and pyarrow load only on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import statbot.analysis, statbot.analysis.io, statbot.analysis.schema\n"
+        "import statbot.analysis.datasets, statbot.analysis.limits, statbot.analysis.errors\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy', 'openpyxl') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
