@@ -51,6 +51,7 @@ def spawn(tmp_path: Path) -> pexpect.spawn:
         timeout=30,
         dimensions=(50, 200),
     )
+    child.logfile_read = sys.stdout  # pytest shows the whole terminal session on a failure
     child.expect_exact("/quit (or Ctrl-D) leaves.")
     child.expect_exact(PROMPT)
     return child
@@ -143,7 +144,7 @@ def test_a_second_chat_of_the_same_user_is_refused(tmp_path: Path) -> None:
             timeout=60,
             check=False,
         )
-        assert second.returncode == 1
+        assert second.returncode == 1, second.stderr
         assert "another chat" in second.stderr and "already open" in second.stderr
         say(child, "/help", "/describe")  # the first one is unaffected
         child.sendline("/quit")
