@@ -1,0 +1,42 @@
+"""One-shot requests pre-fill /train and ask only what is missing (issue #4 "Context")."""
+
+from __future__ import annotations
+
+from statbot.channels.sandbox.client import SandboxClient
+from tests.channels.telegram.conftest import BotInSandbox
+from tests.channels.telegram.test_train_predict import do, iris_csv, wait_for_text
+
+
+async def test_caption_request_prefills_the_whole_training(bot: BotInSandbox) -> None:
+    client: SandboxClient = bot.client
+    chat = await do(
+        client,
+        client.upload(iris_csv(), "iris.csv", caption="train a random forest to predict species"),
+    )
+    texts = [m.text or "" for m in chat.bot_messages]
+    assert any("Column types" in t for t in texts), texts
+    from tests.channels.telegram.test_train_predict import press_label
+
+    chat = await do(client, press_label(client, chat, "Looks right"))
+    last = chat.bot_messages[-1].text or ""
+    # target, features and model came from the request: straight to the confirmation
+    assert last.lower().startswith("ready to train random forest to predict species"), last
+    await press_label(client, chat, "Train")
+    chat = await wait_for_text(client, "Model trained")
+
+    # "now predict with it" resolves to the model just trained
+    chat = await do(client, client.send("now predict with it"))
+    assert "Send the new data" in (chat.bot_messages[-1].text or "")
+
+
+async def test_unknown_target_in_request_asks_with_a_suggestion(bot: BotInSandbox) -> None:
+    client = bot.client
+    chat = await do(
+        client, client.upload(iris_csv(), "iris.csv", caption="train a model to predict specis")
+    )
+    from tests.channels.telegram.test_train_predict import press_label
+
+    chat = await do(client, press_label(client, chat, "Looks right"))
+    texts = [m.text or "" for m in chat.bot_messages[-2:]]
+    assert any("Did you mean 'species'" in t for t in texts), texts
+    assert "predict (the target)" in texts[-1]
