@@ -575,3 +575,27 @@ async def test_session_cache_is_bounded_and_a_foreign_write_is_fenced(store, reg
     session = await store.load(key)
     assert session.context["other"] == 1 and session.data["seen"] == ["hi"]
     assert (await m.stats())["stale_retries"] == 1
+
+
+async def test_submit_in_flight_during_a_timed_out_stop_stays_journaled(registry):
+    gate = asyncio.Event()
+
+    class SlowAppend(MemoryStore):
+        async def inbox_append(self, event):
+            seq = await super().inbox_append(event)
+            await gate.wait()
+            return seq
+
+    store = SlowAppend()
+    m = StateManager(store, registry)
+    await m.start()
+    pending = asyncio.create_task(m.submit(cmd(A, 1, "count")))
+    await asyncio.sleep(0.01)
+    await m.stop(timeout=0.01)  # the append is still in flight
+    gate.set()
+    assert await pending is True  # journaled: it will be applied after a restart
+    assert [e.event_id for e in await store.inbox_pending()] == ["u1"]
+    m2 = StateManager(store, registry)
+    async with m2:
+        await m2.drain()
+    assert (await store.load(A)).workflow == "counter"

@@ -75,7 +75,9 @@ class KeyedRunner:
 
     def end_append(self, key: str, ticket: int, entry: InboxEntry | None) -> None:
         """The append of ``ticket`` returned (``entry``) or failed / was a duplicate (None)."""
-        slot = self._slots[key]
+        slot = self._slots.get(key)
+        if slot is None or ticket not in slot.inflight:
+            return  # cancel() ran meanwhile (a stop timed out): the entry waits for a restart
         slot.inflight.discard(ticket)
         slot.wake.set()
         if entry is not None:
