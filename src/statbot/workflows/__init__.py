@@ -11,6 +11,8 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.describe import DESCRIBE
+    from statbot.workflows.explore import EXPLORE
+    from statbot.workflows.models import MODELS
     from statbot.workflows.predict import PREDICT
     from statbot.workflows.stats import STATS
     from statbot.workflows.train import TRAIN
@@ -19,6 +21,8 @@ def all_workflows() -> list[Workflow]:
         TRAIN,
         PREDICT,
         STATS,
+        EXPLORE,
+        MODELS,
         DESCRIBE,
     ]
 

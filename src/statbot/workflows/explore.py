@@ -1,0 +1,205 @@
+"""/explore: data → overview (shape, columns and types, the first rows, missing values) → pick
+columns → their distributions (histogram and box plot for numbers, top levels for categories).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import DONE_OPTION, Reply
+from statbot.engine.workflow import Context, State, Workflow
+from statbot.workflows import data as D
+from statbot.workflows.choose import NoMatch, norm, resolve_many
+
+HEAD_ROWS = 5
+CELL_CHARS = 10
+LINE_CHARS = 44  # a phone shows about this many monospace characters
+TOP_LEVELS = 8
+
+
+# blocking helpers -------------------------------------------------------------------------------
+def overview(svc: Any, ref: dict[str, Any]) -> str:
+    from statbot.analysis.describe import missing_report
+    from statbot.analysis.schema import infer_schema, render_schema
+
+    frame = D.read_frame(svc, ref)
+    missing = missing_report(frame)
+    gaps = [(c, m) for c, m in missing.missing_by_column.items() if m]
+    if gaps:
+        lines = [
+            f"Missing values: {missing.rows - missing.complete_rows:,} of {missing.rows:,} rows "
+            "have a gap."
+        ]
+        lines += [f"  {c}: {m:,} ({m / missing.rows:.0%})" for c, m in gaps[:15]]
+        if len(gaps) > 15:
+            lines.append(f"  … and {len(gaps) - 15} more columns")
+        missing_text = "\n".join(lines)
+    else:
+        missing_text = "No missing values."
+    return (
+        f"Columns and types:\n`{render_schema(infer_schema(frame))}`\n"
+        f"First rows:\n`{head_table(frame)}`\n{missing_text}"
+    )
+
+
+def head_table(frame: Any, rows: int = HEAD_ROWS) -> str:
+    """The first rows as a fixed-width table narrow enough for a phone."""
+
+    def cell(value: Any) -> str:
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        text = "" if missing else str(value)
+        return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+    head = frame.head(rows)
+    columns: list[list[str]] = []
+    width = 0
+    for name in head.columns:
+        cells = [cell(name), *(cell(v) for v in head[name].tolist())]
+        col_width = max(len(c) for c in cells)
+        if columns and width + col_width + 1 > LINE_CHARS:
+            break
+        width += col_width + 1
+        columns.append([c.ljust(col_width) for c in cells])
+    lines = [" ".join(parts).rstrip() for parts in zip(*columns, strict=True)]
+    hidden = len(head.columns) - len(columns)
+    if hidden:
+        lines.append(f"… {hidden} more column{'s' if hidden > 1 else ''} not shown")
+    return "\n".join(lines)
+
+
+def distributions(
+    svc: Any, ref: dict[str, Any], columns: list[str], out_dir: Path, prefix: str
+) -> list[Reply]:
+    """A histogram with a box plot per numeric column; top levels per other column."""
+    from statbot.analysis._frame import column_kind
+    from statbot.analysis.charts import histogram_box
+
+    frame = D.read_frame(svc, ref)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    replies: list[Reply] = []
+    for i, name in enumerate(columns):
+        series = frame[name]
+        if column_kind(series) == "numeric" and series.notna().any():
+            path = out_dir / f"{prefix}-{i}.png"
+            partial = path.with_name(path.name + ".part")
+            partial.write_bytes(histogram_box(series, name))
+            partial.replace(path)
+            replies.append(Reply.image(str(path), f"Distribution of {name}", f"{name}.png"))
+            continue
+        counts = series.dropna().astype(str).value_counts()
+        lines = [f"*{name}*: {counts.size:,} distinct values in {int(counts.sum()):,} rows."]
+        lines += [f"  {level}: {n:,}" for level, n in counts.head(TOP_LEVELS).items()]
+        if counts.size > TOP_LEVELS:
+            lines.append(f"  … {counts.size - TOP_LEVELS:,} more")
+        replies.append(Reply.say("\n".join(lines)))
+    return replies
+
+
+# steps --------------------------------------------------------------------------------------------
+async def enter_data(ctx: Context) -> None:
+    D.ask_for_data(ctx, "Let's explore your data. " + D.ASK_DATA)
+
+
+async def on_data(ctx: Context) -> None:
+    got = await D.receive(ctx)
+    if got is None:
+        return
+    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
+    D.remember(ctx, loaded)
+    text = await ctx.run_blocking(overview, D.services(ctx), loaded.ref)
+    ctx.reply(f"{D.summary_line(ctx.data['dataset'])}\n{text}")
+    ctx.data["selected"] = []
+    ctx.goto("columns")
+
+
+def _menu(ctx: Context, text: str) -> Reply:
+    dataset = ctx.data["dataset"]
+    return Reply.ask(
+        text,
+        D.column_options(dataset["columns"], dataset.get("kinds")),
+        multi=True,
+        selected=tuple(ctx.data.get("selected") or ()),
+    )
+
+
+async def enter_columns(ctx: Context) -> None:
+    ctx.reply(
+        _menu(
+            ctx,
+            "Which columns should I show the distribution of? Tick them and press Done, or type "
+            "`all`, `all except a, b`, or a list.",
+        )
+    )
+
+
+async def on_columns(ctx: Context) -> None:
+    event = ctx.event
+    columns = list(ctx.data["dataset"]["columns"])
+    selected = list(ctx.data.get("selected") or [])
+    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
+        if event.choice in selected:
+            selected.remove(event.choice)
+        elif event.choice in columns:
+            selected.append(event.choice)
+        ctx.data["selected"] = [c for c in columns if c in selected]
+        ctx.reply(_menu(ctx, f"{len(selected)} of {len(columns)} selected."))
+        return
+    if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
+        chosen = resolve_many(event.text, D.column_options(columns), "column")
+        if isinstance(chosen, NoMatch):
+            ctx.reply(chosen.message)
+            return
+        selected = [o.id for o in chosen]
+    if not selected:
+        ctx.reply('Tick at least one column first (or type "all").')
+        return
+    svc = D.services(ctx)
+    out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
+    chosen_columns = [c for c in columns if c in selected][:12]
+    replies = await ctx.run_blocking(
+        distributions,
+        svc,
+        ctx.data["dataset"]["ref"],
+        chosen_columns,
+        out_dir,
+        f"explore-{ctx.event.event_id}",
+    )
+    ctx.reply(*replies)
+    if len(selected) > len(chosen_columns):
+        ctx.reply(f"I showed the first {len(chosen_columns)}; /explore again for the rest.")
+    ctx.memory["result"] = {"analysis": "explore", "columns": chosen_columns}
+    ctx.goto("done")
+
+
+EXPLORE = Workflow(
+    name="explore",
+    command="explore",
+    description="a first look at a dataset: columns, types, missing values, distributions",
+    start="data",
+    states=(
+        State(
+            "data",
+            on_enter=enter_data,
+            on_event=on_data,
+            next=("columns",),
+            accepts=frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD}),
+            help="Upload a data file (or type a server path), or use the last dataset.",
+        ),
+        State(
+            "columns",
+            on_enter=enter_columns,
+            on_event=on_columns,
+            next=("done",),
+            help="Tick the columns to plot and press Done; or type `all`, `all except a, b`, "
+            "or a list.",
+        ),
+        State(
+            "done",
+            prompt="/stats for statistics and tests on this data, /train to build a model.",
+            final=True,
+        ),
+    ),
+)
