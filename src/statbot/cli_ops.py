@@ -148,11 +148,13 @@ def doctor() -> None:
         report(free > 1.0, "disk", f"{free:.1f} GiB free under {data_dir}")
     except OSError as exc:
         report(False, "disk", str(exc))
-    problems += asyncio.run(_doctor_async(settings, report))
+    # report() counts failures itself: `problems += asyncio.run(...)` would add to the value
+    # read before the checks ran and lose every failure they reported.
+    asyncio.run(_doctor_async(settings, report))
     raise typer.Exit(0 if problems == 0 else 1)
 
 
-async def _doctor_async(settings: Settings, report: Report) -> int:
+async def _doctor_async(settings: Settings, report: Report) -> None:
     from statbot.engine.stores import open_store
 
     try:
@@ -169,10 +171,11 @@ async def _doctor_async(settings: Settings, report: Report) -> int:
         report(False, "session store", f"{type(exc).__name__}: {exc}")
     if not settings.token:
         report(True, "telegram", "no token: local sandbox mode")
-        return 0
+        return
     from telegram.error import TelegramError
 
     from statbot.channels.telegram.channel import build_bot
+    from statbot.logs import RedactingFilter
 
     bot = build_bot(settings)
     try:
@@ -180,8 +183,9 @@ async def _doctor_async(settings: Settings, report: Report) -> int:
             me = await bot.get_me()
         report(True, "telegram", f"token valid for @{me.username} at {settings.telegram_api_url}")
     except TelegramError as exc:
-        report(False, "telegram", f"getMe failed: {exc}")
-    return 0
+        # PTB's InvalidToken quotes the token in clear; the terminal is no place for it either.
+        detail = RedactingFilter((settings.token,)).redact(str(exc))
+        report(False, "telegram", f"getMe failed: {detail}")
 
 
 if __name__ == "__main__":  # pragma: no cover
