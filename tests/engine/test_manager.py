@@ -599,3 +599,18 @@ async def test_submit_in_flight_during_a_timed_out_stop_stays_journaled(registry
     async with m2:
         await m2.drain()
     assert (await store.load(A)).workflow == "counter"
+
+
+async def test_cleanup_loop_picks_up_entries_left_behind(registry, outbox):
+    store = FlakyStore(failures=3)
+    config = EngineConfig(retry_delays=(0.0,), cleanup_interval_seconds=0.02)
+    m = StateManager(store, registry, config=config)
+    m.set_deliverer(outbox)
+    async with m:
+        await m.submit(cmd(A, 1, "count"))
+        for _ in range(300):
+            if outbox.sent[str(A)]:
+                break
+            await asyncio.sleep(0.01)
+    assert outbox.sent[str(A)] == ["Say things."]
+    assert await store.inbox_pending() == []

@@ -119,14 +119,7 @@ class StateManager:
                 # Queued now, ahead of the replays: old replies go out before new ones, and
                 # drain() waits for them.
                 self._keys.post(key, partial(self._redeliver, key)).add_done_callback(_log_failure)
-        after = 0
-        while True:
-            entries = await self.store.inbox_pending(limit=1000, after_seq=after)
-            for entry in entries:
-                self._keys.schedule(entry)
-            if len(entries) < 1000:
-                break
-            after = entries[-1].seq
+        await self._replay_inbox()
         self._cleanup = asyncio.create_task(self._cleanup_loop(), name="statbot-cleanup")
         log.info("engine started on %s store; %d key(s) busy", self.store.name, len(self._keys))
 
@@ -320,14 +313,30 @@ class StateManager:
     async def _redeliver(self, key: str) -> None:
         await self._delivery.deliver(key)
 
+    async def _replay_inbox(self) -> int:
+        """Schedule every inbox entry not already queued here; returns how many were new."""
+        scheduled = 0
+        after = 0
+        while True:
+            entries = await self.store.inbox_pending(limit=1000, after_seq=after)
+            scheduled += sum(1 for entry in entries if self._keys.schedule(entry))
+            if len(entries) < 1000:
+                return scheduled
+            after = entries[-1].seq
+
     async def _cleanup_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.cleanup_interval_seconds)
             try:
                 await self.sweep()
                 await self.retry_deliveries()
+                # Entries left behind (a store outage outlasted the retries, or a submit was
+                # cancelled after its append landed) are picked up again; dedupe makes a
+                # second scheduling harmless.
+                if replayed := await self._replay_inbox():
+                    log.warning("re-scheduled %d inbox entr(ies) left behind", replayed)
             except Exception:
-                log.exception("expiry sweep failed; will retry")
+                log.exception("cleanup pass failed; will retry")
 
     async def retry_deliveries(self) -> int:
         """Re-send what earlier deliveries left behind (each key in its turn); returns the
