@@ -49,6 +49,19 @@ FIRST_STEP = {"describe": "columns", "correlation": "columns", "test": "var_a"}
 
 # data ---------------------------------------------------------------------------------------------
 async def enter_data(ctx: Context) -> None:
+    intent = ctx.data.get("intent") or {}
+    if intent.get("analysis") in ANALYSIS_IDS and not ctx.reprompt:
+        # "describe it", "what about correlation?": the analysis is chosen already
+        ctx.data["preset_analysis"] = intent["analysis"]
+    if ctx.event.kind is EventKind.UPLOAD and not ctx.reprompt:  # the request was a caption
+        await on_data(ctx)
+        return
+    last = ctx.memory.get("dataset")
+    if intent and last and last.get("ref") and not ctx.reprompt:
+        ctx.reply(f"Using your last dataset, {D.summary_line(last)}")
+        D.remember(ctx, D.Loaded(**{**last, "warnings": []}))
+        ctx.goto("analysis")
+        return
     D.ask_for_data(ctx, "Let's look at your data. " + D.ASK_DATA)
 
 

@@ -40,3 +40,22 @@ async def test_unknown_target_in_request_asks_with_a_suggestion(bot: BotInSandbo
     texts = [m.text or "" for m in chat.bot_messages[-2:]]
     assert any("Did you mean 'species'" in t for t in texts), texts
     assert "predict (the target)" in texts[-1]
+
+
+async def test_describe_it_and_what_about_correlation_use_the_last_dataset(
+    bot: BotInSandbox,
+) -> None:
+    from tests.channels.telegram.test_train_predict import press_label
+
+    client = bot.client
+    chat = await do(client, client.send("/stats"))
+    chat = await do(client, client.upload(iris_csv(), "iris.csv"))
+    chat = await do(client, client.send("/cancel"))
+    await client.send("what about correlation?")
+    await wait_for_text(client, "Using your last dataset", within=30)
+    chat = await client.wait_idle(1000, within=30)
+    texts = [m.text or "" for m in chat.bot_messages[-3:]]
+    assert any("Using your last dataset" in t for t in texts), texts
+    assert "Which analysis?" not in texts[-1], "the analysis came from the request"
+    assert chat.bot_messages[-1].buttons, texts
+    del press_label
