@@ -4,11 +4,22 @@ The promises it keeps (DESIGN.md): an event is durable in the store's inbox befo
 returns (the channel acknowledges Telegram only then); each applied event is ONE atomic,
 versioned commit of session + replies + applied id + inbox consumption; a duplicate is never
 applied twice and its pending replies are re-sent; per key, events apply in inbox order;
-different keys run concurrently.
+different keys run concurrently (one task per busy key, gone when its queue empties).
 
-Delivery: after a commit the manager calls the deliverer (``set_deliverer``) with that key's
-undelivered replies in order and marks delivered the seqs it returns. What it did not return
-stays in the outbox and is re-sent on the next event of that key and on the next start.
+Applying one entry: take the key's session from a bounded cache (or load it, migrating an old
+schema) → dedupe (already applied: drop the entry, re-send pending replies) → dispatch → one
+fenced ``store.commit``. A StaleVersionError (someone else committed: another replica, a sweep)
+re-applies on a fresh load, a bounded number of times. A failing handler never moves the
+session: the stored one is reloaded and only the input and an apology are recorded.
+
+Delivery (:mod:`statbot.engine.delivery`): after the commit the deliverer set with
+``set_deliverer`` gets that key's undelivered replies in order and returns the seqs it sent;
+they are marked delivered. Anything else stays in the outbox and is offered again on the key's
+next event, by the cleanup loop, and on the next start (delivery is at least once).
+
+``drain()`` returns when the engine is idle: everything submitted so far is committed and its
+delivery attempted once. The cleanup loop (every ``cleanup_interval_seconds``) runs the expiry
+sweep, re-sends failed deliveries and re-schedules inbox entries left behind.
 """
 
 from __future__ import annotations
