@@ -9,6 +9,7 @@ a file over the size limit) and the feature turned off are refused in words, the
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 from collections.abc import AsyncIterator
@@ -267,3 +268,63 @@ async def test_hostile_upload_file_names(tmp_path: Path, name: str) -> None:
 def _strays(tmp_path: Path) -> list[Path]:
     outside = [p for p in tmp_path.rglob("*evil*") if "var" not in p.relative_to(tmp_path).parts]
     return outside + [p for p in (Path("/etc/evil.csv"),) if p.exists()]
+
+
+def _train_a_model(data_dir: Path, user_id: int) -> None:
+    """A small saved model, trained in-process, so /predict has something to choose."""
+    import io
+
+    import pandas as pd
+
+    from statbot.analysis.ml import train
+    from statbot.analysis.registry import ModelRegistry
+
+    frame = pd.read_csv(io.StringIO(GOOD_CSV * 1))
+    frame = pd.concat([frame] * 4, ignore_index=True)
+    result = train(frame, "price", ["size", "colour"], model="random_forest", cv=2)
+    ModelRegistry(data_dir).save(user_id, result, "price model")
+
+
+OTHER_STEPS: dict[str, list[str]] = {
+    "stats": [],
+    "explore": [],
+    "describe": [],
+    "predict": ["latest"],  # the model step comes before the data step
+}
+
+
+@pytest.mark.parametrize("command", list(OTHER_STEPS))
+async def test_the_corpus_at_the_other_data_steps(tmp_path: Path, command: str) -> None:
+    """The same files at the data step of every other workflow: a clear reply each time."""
+    if command == "predict":
+        await asyncio.to_thread(_train_a_model, tmp_path / "var", KEY.user_id)
+    cases = [c for c in CASES if c.limits == DEFAULT]
+    if command == "predict":  # refusals take /train's path; of the tables that load (each
+        # then meets the model's card, ~0.5 s for the model load), every third
+        cases = [c for c in cases if not isinstance(c.expect, type)][::3]
+    async with open_chat(tmp_path) as chat:
+        for case in cases:
+            path = chat.tmp / "corpus" / case.name / case.file_name
+            await asyncio.to_thread(_write, path, case.build())
+            await chat.command("cancel")
+            await chat.command(command)
+            for answer in OTHER_STEPS[command]:
+                await chat.text(answer)
+            waiting = await chat.state()
+            assert waiting is not None, f"{command}: not at a data step"
+            said = assert_clear(await chat.upload(path), f"{command}/{case.name}")
+            if isinstance(case.expect, type):  # the loader refuses it: so must the workflow
+                assert await chat.state() == waiting, f"{command}/{case.name}: {said!r}"
+        await chat.command("cancel")
+        await chat.command(command)
+        for answer in OTHER_STEPS[command]:
+            await chat.text(answer)
+        good = tmp_path / "good.csv"
+        await asyncio.to_thread(good.write_text, GOOD_CSV)
+        said = assert_clear(await chat.upload(good), f"{command}/good")
+        assert "9 rows" in said or "9 predictions" in said, said
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
