@@ -1,0 +1,69 @@
+"""/predict through the ChatDriver: choose a model (button, typed name, `latest`), send data,
+get the rows back with predictions; mismatches with the model's card explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from statbot.engine.replies import Reply, ReplyKind
+from statbot.engine.testing import ChatDriver
+
+
+def said(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def save_iris_model(chat: ChatDriver, iris_csv: Path, name: str = "iris model") -> str:
+    """A real model in the user's registry, trained in-process (small, fast)."""
+    from statbot.analysis.ml import train
+
+    frame = pd.read_csv(iris_csv)
+    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    result = train(frame, "species", features, model="logistic", cv=3)
+    card = chat.services.models.save(chat.key.user_id, result, name, idempotency_key=name)
+    return str(card.model_id)
+
+
+def read_csv(reply: Reply) -> pd.DataFrame:
+    return pd.read_csv(reply.path or "")
+
+
+async def test_no_models_yet(chat: ChatDriver) -> None:
+    assert "You have no models yet" in said(await chat.send("/predict"))
+    assert await chat.state() == (None, None)
+
+
+async def test_predict_latest_on_new_rows(chat: ChatDriver, iris_csv: Path) -> None:
+    save_iris_model(chat, iris_csv)
+    await chat.send("/predict")
+    assert chat.menu().options[0].label == "latest: iris model"
+    asked = said(await chat.press("latest"))
+    assert "Model *iris model* predicts *species*" in asked
+    new_rows = iris_csv.parent / "new.csv"
+    pd.read_csv(iris_csv).drop(columns=["species"]).iloc[::10].to_csv(new_rows, index=False)
+    replies = await chat.upload(new_rows)
+    assert "15 predictions of *species*" in said(replies)
+    [doc] = [r for r in replies if r.kind is ReplyKind.DOCUMENT]
+    assert doc.file_name == "predictions_new.csv"
+    out = read_csv(doc)
+    assert len(out) == 15 and any(c.startswith("prediction") for c in out.columns)
+    assert await chat.state() == (None, None)
+
+
+async def test_mismatches_typos_and_stale_buttons(chat: ChatDriver, iris_csv: Path) -> None:
+    save_iris_model(chat, iris_csv)
+    await chat.send("/predict")
+    token = chat.menu().token
+    assert "Did you mean 'iris model'" in said(await chat.send("iris modle"))
+    await chat.send("iris model")
+    stale = said(await chat.press_id("latest", token=token))
+    assert "This menu is out of date" in stale and "Send the new data" in stale
+    missing = iris_csv.parent / "missing.csv"
+    pd.read_csv(iris_csv).drop(columns=["species", "petal_width"]).to_csv(missing, index=False)
+    explained = said(await chat.upload(missing))
+    assert "petal_width" in explained
+    assert await chat.state() == ("predict", "data")  # still waiting for usable data
+    assert "Which model should predict" in said(await chat.send("/back"))
+    assert "cancel" in said(await chat.send("/cancel")).lower()
