@@ -102,3 +102,16 @@ async def test_journal_failure_is_not_acknowledged(
     server, _, _ = setup
     server.ingress.journal = FailingJournal()
     assert await post(server, json.dumps(update(2)).encode()) == 500
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(
+    setup: tuple[WebhookServer, MemoryStore, Metrics],
+) -> None:
+    # A body larger than one socket read (long text plus entities can reach hundreds of KB)
+    # must be read to its end, not parsed from its first chunk and refused as "not JSON".
+    server, store, metrics = setup
+    body = json.dumps(update(7, "a" * 600_000)).encode()
+    assert await post(server, body) == 200
+    pending = await store.inbox_pending()
+    assert [e.event_id for e in pending] == ["u7"]
+    assert metrics.webhook_rejections.labels(reason="json")._value.get() == 0

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
@@ -225,7 +225,7 @@ class WebhookServer:
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
             return self._reject("size", 413)
         try:
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+            body = await _read_capped(request.content, MAX_WEBHOOK_BODY + 1)
         except ConnectionError:
             return web.Response(status=400)
         if len(body) > MAX_WEBHOOK_BODY:
@@ -242,3 +242,20 @@ class WebhookServer:
             log.exception("could not journal a webhook update; Telegram will retry it")
             return web.Response(status=500)
         return web.Response(status=200)
+
+
+async def _read_capped(stream: StreamReader, limit: int) -> bytes:
+    """Read to the end of the body or ``limit`` bytes, whichever comes first.
+
+    ``StreamReader.read(n)`` returns what is buffered (one socket read), not ``n`` bytes: a body
+    that arrives in several pieces would otherwise be parsed from its first piece only.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await stream.read(limit - size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
