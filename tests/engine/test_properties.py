@@ -264,3 +264,79 @@ def test_exactly_once_in_order_sqlite(
 
 
 _files = itertools.count()
+
+
+# --- the dispatcher under arbitrary input ------------------------------------------------------
+
+_USER_INPUT = st.one_of(
+    st.tuples(
+        st.just("cmd"),
+        st.sampled_from(
+            ["survey", "review", "count", "start", "help", "cancel", "back", "forget", "nope"]
+        ),
+    ),
+    st.tuples(
+        st.just("text"),
+        st.sampled_from(["Ada", "red", "blue", "yes", "no", "boom", "bad-goto", "", "forget me"]),
+    ),
+    st.tuples(
+        st.just("choice"),
+        st.sampled_from(
+            ["red", "blue", "yes", "no", "__continue__", "__start_over__", "__forget_no__", "zzz"]
+        ),
+    ),
+    st.tuples(st.just("stale"), st.sampled_from(["red", "yes"])),
+    st.tuples(st.just("grace"), st.just("")),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_USER_INPUT, max_size=30))
+def test_dispatcher_keeps_a_consistent_session_whatever_the_user_does(registry, inputs):
+    """Fuzz the survey/counter/review workflows of conftest.py with commands, answers, current
+    and stale button presses and expiry: no crash, always an answer, a coherent session."""
+    import json
+
+    from statbot.engine import Dispatcher, ReplyKind, SessionStatus
+
+    dispatcher = Dispatcher(registry, history_limit=20)
+    key = ConversationKey("fuzz", 1, 1)
+    session = Session(key)
+
+    async def run() -> None:
+        for update_id, (kind, value) in enumerate(inputs, start=1):
+            if kind == "grace":
+                session.status = SessionStatus.GRACE
+                continue
+            before = (session.workflow, session.state, json.dumps(session.data), session.menu)
+            if kind == "cmd":
+                event = Event.from_update(key, update_id, EventKind.COMMAND, text=value)
+            elif kind == "text":
+                event = Event.from_update(key, update_id, EventKind.TEXT, text=value)
+            else:
+                token = session.menu if kind == "choice" else "stale!"
+                event = Event.from_update(
+                    key, update_id, EventKind.CHOICE, choice=value, token=token
+                )
+            was_grace = session.status is SessionStatus.GRACE
+            out = await dispatcher.apply(session, event)
+            assert out.replies, (kind, value)  # the user always hears back
+            for reply in out.replies:
+                if reply.kind is ReplyKind.CHOICES:
+                    assert reply.token
+            if kind == "stale" and not was_grace:
+                assert out.replies[0].text == "This menu is out of date."
+                assert (session.workflow, session.state, json.dumps(session.data)) == before[:3]
+            if kind == "choice" and out.replies[0].text == "This menu is out of date.":
+                assert not session.menu or was_grace  # only when there was no valid menu
+            workflow = registry.get(session.workflow)
+            if session.workflow is None:
+                assert (session.state, session.data, session.stack) == (None, {}, [])
+            else:
+                assert workflow is not None and session.state in workflow.by_name
+                assert session.stack and session.stack[-1]["state"] == session.state
+                assert session.menu
+            assert len(session.history) <= 20
+            json.dumps(session.to_dict())  # always storable
+
+    asyncio.run(run())
