@@ -381,3 +381,20 @@ def test_importing_the_loader_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("threads", [True, False])
+def test_same_frame_with_and_without_threads(
+    threads: bool, monkeypatch: pytest.MonkeyPatch, streaming: None
+) -> None:
+    from statbot.analysis import _io_csv
+
+    data = b"n,s,d\n" + b"".join(
+        b"%d,v%d,2024-02-%02d\n" % (i, i % 7, 1 + i % 28) for i in range(30_000)
+    )
+    monkeypatch.setattr(_io_csv, "USE_THREADS", None)
+    auto = load_bytes(data, "t.csv").frame
+    monkeypatch.setattr(_io_csv, "USE_THREADS", threads)
+    forced = load_bytes(data, "t.csv").frame
+    pd.testing.assert_frame_equal(auto, forced)
+    assert forced.shape == (30_000, 3) and forced["n"].sum() == sum(range(30_000))
