@@ -19,6 +19,7 @@ from statbot.engine.session import Session, SessionStatus
 from statbot.engine.stores.sqlite import (
     GRACE_SQL,
     IDLE_SQL,
+    MIGRATIONS,
     SCHEMA_VERSION,
     USER_SQL,
     WAL_SIZE_LIMIT,
@@ -43,9 +44,29 @@ async def test_schema_is_versioned_and_the_scans_are_index_range_scans(tmp_path:
     idle = plan(path, IDLE_SQL, (1.0, 10))
     grace = plan(path, GRACE_SQL, (1.0, 10))
     user = plan(path, USER_SQL, (2,))
-    assert "USING INDEX sessions_idle" in idle and "SCAN" not in idle
-    assert "USING INDEX sessions_grace" in grace and "SCAN" not in grace
+    assert "USING COVERING INDEX sessions_idle" in idle and "SCAN" not in idle
+    assert "USING COVERING INDEX sessions_grace" in grace and "SCAN" not in grace
     assert "USING INDEX sessions_user" in user
+
+
+async def test_a_version_1_file_is_migrated_in_place(tmp_path: Path):
+    path = tmp_path / "s.sqlite3"
+    with sqlite3.connect(path) as conn:  # a file written by the first release of the schema
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO sessions (key, user_id, version, status, updated_at, body)"
+            " VALUES ('tg:1:2', 2, 3, 'active', 5.0, ?)",
+            ('{"key":"tg:1:2","state":"pick","schema_version":1}',),
+        )
+        conn.execute("PRAGMA user_version=1")
+    async with SqliteStore(path) as store:
+        loaded = await store.load(ConversationKey("tg", 1, 2))
+        assert loaded is not None and (loaded.state, loaded.version) == ("pick", 3)
+        assert await store.idle_since(6.0) == [ConversationKey("tg", 1, 2)]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert "COVERING INDEX sessions_idle" in plan(path, IDLE_SQL, (1.0, 10))
 
 
 async def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path):

@@ -38,13 +38,22 @@ from statbot.engine.stores._sqlite_file import StoreFile
 from statbot.engine.stores._sqlite_schema import (
     GRACE_SQL,
     IDLE_SQL,
+    MIGRATIONS,
     SCHEMA_VERSION,
     USER_SQL,
 )
 from statbot.engine.stores._sqlite_wal import WAL_SIZE_LIMIT
 from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
 
-__all__ = ["GRACE_SQL", "IDLE_SQL", "SCHEMA_VERSION", "USER_SQL", "WAL_SIZE_LIMIT", "SqliteStore"]
+__all__ = [
+    "GRACE_SQL",
+    "IDLE_SQL",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "USER_SQL",
+    "WAL_SIZE_LIMIT",
+    "SqliteStore",
+]
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
