@@ -58,3 +58,17 @@ def test_special_files_and_limits(root: Path) -> None:
 def test_looks_like_path() -> None:
     assert looks_like_path("/srv/data/a.csv") and looks_like_path("data/a.csv")
     assert not looks_like_path("train a random forest")
+
+
+def test_unknown_home_is_refused_in_words(root: Path) -> None:
+    # "~nosuchuser/..." makes Path.expanduser raise RuntimeError; the user gets a sentence.
+    assert "cannot find" in refused("~nosuchuser-statbot/data.csv", [root])
+
+
+def test_outside_the_roots_does_not_say_whether_a_file_exists(root: Path, tmp_path: Path) -> None:
+    # Answering "cannot find" for missing files and "outside" for existing ones would let a
+    # user probe which files exist anywhere on the server.
+    present = refused(str(tmp_path / "secret.csv"), [root])
+    missing = refused(str(tmp_path / "no-such-file.csv"), [root])
+    assert "folders I may read" in present
+    assert "folders I may read" in missing and "cannot find" not in missing

@@ -36,21 +36,26 @@ def resolve_server_path(text: str, roots: Sequence[Path], max_bytes: int) -> Pat
     if "\x00" in raw:
         raise PathRefused("NUL in path", user_message="That is not a valid file path.")
     resolved_roots = [Path(r).resolve() for r in roots]
-    candidate = Path(raw).expanduser()
-    if not candidate.is_absolute():
-        candidate = resolved_roots[0] / candidate
+    not_found = PathRefused(
+        f"no such file {raw!r}", user_message=f"I cannot find '{raw}' on the server."
+    )
     try:
+        candidate = Path(raw).expanduser()  # RuntimeError for "~nosuchuser/..."
+        if not candidate.is_absolute():
+            candidate = resolved_roots[0] / candidate
+        # Containment first, on the path as far as it resolves: whether a file exists outside
+        # the roots is none of the user's business ("cannot find" vs "outside" would tell).
+        if not _inside(candidate.resolve(strict=False), resolved_roots):
+            allowed = ", ".join(str(r) for r in resolved_roots)
+            raise PathRefused(
+                f"outside roots: {candidate}",
+                user_message=f"'{raw}' is outside the folders I may read ({allowed}).",
+            )
         real = candidate.resolve(strict=True)
     except (OSError, RuntimeError):
-        raise PathRefused(
-            f"no such file {raw!r}", user_message=f"I cannot find '{raw}' on the server."
-        ) from None
-    if not any(real == root or root in real.parents for root in resolved_roots):
-        allowed = ", ".join(str(r) for r in resolved_roots)
-        raise PathRefused(
-            f"outside roots: {real}",
-            user_message=f"'{raw}' is outside the folders I may read ({allowed}).",
-        )
+        raise not_found from None
+    if not _inside(real, resolved_roots):  # the file was swapped for a link in between
+        raise not_found
     info = real.stat()
     if stat.S_ISDIR(info.st_mode):
         raise PathRefused(
@@ -69,3 +74,7 @@ def resolve_server_path(text: str, roots: Sequence[Path], max_bytes: int) -> Pat
             f"{max_bytes / 2**20:.0f} MB.",
         )
     return real
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
