@@ -328,3 +328,59 @@ async def test_the_corpus_at_the_other_data_steps(tmp_path: Path, command: str) 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+HOSTILE_TEXTS = [
+    " ",
+    "\x00\x01\x02",
+    "💥" * 60,
+    "x" * 5000,
+    "'; DROP TABLE sessions; --",
+    "{{7*7}} ${jndi:ldap://x} %s%n",
+    "<b>bold</b> *star* _under_ `tick`",
+    "-1",
+    "999999",
+    "NaN",
+    "all except",
+    ",,,",
+    "\u202eevil\u202c",
+]
+TRAIN_STEPS = [  # (state, what moves the conversation on from it)
+    ("schema", "looks right"),
+    ("target", "price"),
+    ("features", "all"),
+    ("model", "random forest"),
+]
+
+
+async def _hostile_at(chat: Chat, state: str) -> None:
+    for text in HOSTILE_TEXTS:
+        said = assert_clear(await chat.text(text), f"{state}: {text[:20]!r}")
+        assert await chat.state() == state, f"{state}: {text[:20]!r} moved it: {said!r}"
+    said = assert_clear(await chat.pick("no-such-option"), f"{state}: forged choice")
+    assert await chat.state() == state, said
+    stale = await chat.send(EventKind.CHOICE, choice="ok", token="stale-token")
+    assert "out of date" in assert_clear(stale, f"{state}: stale press")
+    assert await chat.state() == state
+    other = chat.tmp / "other.csv"
+    await asyncio.to_thread(other.write_text, "q,r\n1,2\n")
+    said = assert_clear(await chat.upload(other), f"{state}: upload")
+    assert await chat.state() == state, said
+
+
+async def test_hostile_typing_at_every_train_step(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV)
+    async with open_chat(tmp_path) as chat:
+        await chat.command("train")
+        for text in HOSTILE_TEXTS:
+            said = assert_clear(await chat.text(text), f"data: {text[:20]!r}")
+            assert await chat.state() == "data", said
+        await chat.upload(good)
+        for state, answer in TRAIN_STEPS:
+            assert await chat.state() == state
+            await _hostile_at(chat, state)
+            await chat.text(answer)
+        assert await chat.state() == "confirm"
+        assert "Ready to train *random forest* to predict *price*" in text_of(chat.replies[-1:])
+        await _hostile_at(chat, "confirm")  # nothing starts a job but the Train button

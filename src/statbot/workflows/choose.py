@@ -42,11 +42,12 @@ def resolve_one(text: str, options: Sequence[Option], noun: str = "option") -> O
     wanted = norm(text)
     if not wanted:
         return NoMatch(f"Please choose a {noun}.")
-    if wanted.isdigit():
-        index = int(wanted) - 1
+    number = text.strip().strip("'\"`")
+    if re.fullmatch(r"[+-]?[0-9]+", number):  # before norm(), which reads "-1" as "1"
+        index = int(number) - 1
         if 0 <= index < len(options):
             return options[index]
-        return NoMatch(f"There is no {noun} number {wanted}; choose 1–{len(options)}.")
+        return NoMatch(f"There is no {noun} number {number}; choose 1–{len(options)}.")
     for option in options:
         if wanted in (norm(option.id), norm(option.label)):
             return option

@@ -137,7 +137,7 @@ async def enter_schema(ctx: Context) -> None:
 
 
 async def on_schema(ctx: Context) -> None:
-    if ctx.event.kind is EventKind.CHOICE or ctx.event.text.strip().lower() in (
+    if ctx.event.choice == OK or ctx.event.text.strip().lower() in (
         "ok",
         "yes",
         "looks right",
