@@ -84,6 +84,7 @@ class StatbotApp:
         services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
         self.manager.add_forget_hook(self._forget_user_data)
+        self.manager.add_session_deleted_hook(self._session_deleted)
         self.manager.observe = self._observe
         self._services = services
         await self.channel.initialize()
@@ -172,6 +173,22 @@ class StatbotApp:
             log.critical("the Telegram channel failed: %r — stopping", exc)
             return EXIT_FAILED
         return EXIT_OK
+
+    async def _session_deleted(self, session: Any) -> None:
+        """An expired session's data goes with it (DESIGN promise 4), unless another of the
+        user's conversations still uses the same dataset."""
+        from statbot.analysis.datasets import DatasetRef
+
+        assert self.store is not None
+        in_use: set[str] = set()
+        for key in await self.store.keys_for_user(session.key.user_id):
+            other = await self.store.load(key)
+            if other is not None and key != session.key:
+                in_use.update(other.datasets)
+        for digest in session.datasets:
+            if digest not in in_use:
+                ref = DatasetRef(user_id=session.key.user_id, digest=digest, name="")
+                await asyncio.to_thread(self._services.datasets.delete, ref)
 
     def _observe(self, what: str, seconds: float) -> None:
         if what == "applied":
