@@ -70,6 +70,7 @@ class ChatDriver:
             services=self.services,
         )
         self.manager.set_deliverer(self._deliver)
+        self.manager.add_forget_hook(self._forget_user_data)
         self.replies: list[Reply] = []
         # (speaker, line) pairs in order; "user" lines are what the user did.
         self._log: list[tuple[str, Reply | str]] = []
@@ -181,12 +182,16 @@ class ChatDriver:
         session = await self.manager.store.load(self.key)
         return (None, None) if session is None else (session.workflow, session.state)
 
-    def transcript(self) -> str:
-        """The conversation as text: ``> `` user lines, then the bot's replies; a progress bar
-        updated in place shows as its latest value."""
+    def mark(self) -> int:
+        """A position in the conversation, for :meth:`transcript` ``since``."""
+        return len(self._log)
+
+    def transcript(self, since: int = 0) -> str:
+        """The conversation (from ``since``, a :meth:`mark`) as text: ``> `` user lines, then
+        the bot's replies; a progress bar updated in place shows as its latest value."""
         lines: list[str] = []
         progress_at: dict[str, int] = {}
-        for speaker, item in self._log:
+        for speaker, item in self._log[since:]:
             if speaker == "user":
                 lines.append(f"> {item}")
                 progress_at.clear()
@@ -209,6 +214,17 @@ class ChatDriver:
         await self.manager.submit(Event.from_update(self.key, update_id, kind, **fields))
         await self.manager.drain()
         return self.replies[before:]
+
+    async def _forget_user_data(self, user_id: int) -> None:
+        """/forget: as the app does, the user's jobs, datasets, models and files go too."""
+        import shutil
+
+        if self.jobs is not None:
+            await self.jobs.delete_user(user_id)
+        await asyncio.to_thread(self.services.datasets.delete_user, user_id)
+        await asyncio.to_thread(self.services.models.delete_user, user_id)
+        for folder in ("staging", "results"):
+            await asyncio.to_thread(shutil.rmtree, self.data_dir / folder / str(user_id), True)
 
     async def _deliver(self, key: str, items: list[OutboxItem]) -> list[int]:
         for item in items:

@@ -1,0 +1,169 @@
+"""Write the real conversations into docs/USER_GUIDE.md.
+
+Runs each workflow through :class:`statbot.engine.testing.ChatDriver` — the real engine, real
+workflows, a real local job runner training in a subprocess — on scikit-learn's bundled iris
+data, and puts each transcript between its markers in the guide::
+
+    <!-- transcript:train -->
+    ...generated...
+    <!-- /transcript:train -->
+
+Usage: ``.venv/bin/python scripts/user_guide.py [--output docs/USER_GUIDE.md]``. Text outside the
+markers is kept as written. Ids, dates and library versions come from the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from statbot.engine.replies import Reply
+from statbot.engine.testing import ChatDriver
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "USER_GUIDE.md"
+SECTIONS = ("start", "train", "predict", "stats", "explore", "models", "back", "cancel", "forget")
+_BLOCK = re.compile(r"(<!-- transcript:(\w+) -->\n).*?(<!-- /transcript:\2 -->)", re.S)
+
+
+def _trained(replies: list[Reply]) -> bool:
+    return any("Model trained" in r.text or "training failed" in r.text for r in replies)
+
+
+def _write_data(folder: Path) -> tuple[Path, Path]:
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    frame["species"] = frame["species"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    iris, new = folder / "iris.csv", folder / "new_flowers.csv"
+    frame.to_csv(iris, index=False)
+    frame.drop(columns=["species"]).iloc[::30].to_csv(new, index=False)
+    return iris, new
+
+
+async def conversations(work: Path) -> dict[str, str]:
+    """Every section's transcript, from one user's conversation in order."""
+    iris, new = _write_data(work)
+    out: dict[str, str] = {}
+    async with ChatDriver(work / "data", jobs=True) as chat:
+
+        async def section(name: str, steps: Callable[[], Awaitable[object]]) -> None:
+            mark = chat.mark()
+            await steps()
+            out[name] = chat.transcript(mark)
+
+        async def start() -> None:
+            await chat.send("/start")
+            await chat.send("/help")
+
+        async def train() -> None:
+            await chat.send("/train")
+            await chat.upload(iris)
+            await chat.press("Looks right")
+            await chat.send("specis")
+            await chat.send("species")
+            await chat.press("Done")
+            await chat.send("random forest")
+            await chat.press("Train")
+            await chat.wait_for(_trained, 180)
+
+        async def predict() -> None:
+            await chat.send("/predict")
+            await chat.press("latest")
+            await chat.upload(new)
+
+        async def stats() -> None:
+            await chat.send("/stats")
+            await chat.upload(iris)
+            await chat.press("Correlation")
+            await chat.press("Done")
+            await chat.press("Another analysis")
+            await chat.press("Test")
+            await chat.send("petal_length")
+            await chat.send("species")
+            await chat.press("Another analysis")
+            await chat.send("regression")
+            await chat.send("petal_width")
+            await chat.send("petal_length")
+            await chat.press("Done")
+
+        async def explore() -> None:
+            await chat.send("/explore")
+            await chat.press("Use iris.csv")
+            await chat.send("sepal_width, species")
+
+        async def models() -> None:
+            await chat.send("/models")
+            await chat.send("1")
+            await chat.press("Rename")
+            await chat.send("iris species")
+            await chat.press("Download")
+            await chat.press("Back to list")
+            await chat.send("/cancel")
+
+        async def back() -> None:
+            await chat.send("/stats")
+            await chat.press("Use iris.csv")
+            await chat.press("Test")
+            await chat.send("/back")
+            await chat.send("/help")
+
+        async def cancel() -> None:
+            await chat.send("/cancel")
+            await chat.send("/cancel")
+
+        async def forget() -> None:
+            await chat.send("/forget")
+            await chat.press("No, keep it")
+            await chat.send("/forget")
+            await chat.press("Yes, delete everything")
+            await chat.send("/models")
+
+        for name, steps in (
+            ("start", start),
+            ("train", train),
+            ("predict", predict),
+            ("stats", stats),
+            ("explore", explore),
+            ("models", models),
+            ("back", back),
+            ("cancel", cancel),
+            ("forget", forget),
+        ):
+            await section(name, steps)
+    return out
+
+
+def fill(template: str, transcripts: dict[str, str]) -> str:
+    """Replace each marked block's body with its transcript (as a text code block)."""
+    missing = [name for name in SECTIONS if f"<!-- transcript:{name} -->" not in template]
+    if missing:
+        raise SystemExit(f"the guide has no markers for: {', '.join(missing)}")
+
+    def body(match: re.Match[str]) -> str:
+        text = transcripts[match.group(2)].replace("```", "'''")
+        return f"{match.group(1)}```text\n{text}\n```\n{match.group(3)}"
+
+    return _BLOCK.sub(body, template)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=GUIDE, help="the guide to update")
+    args = parser.parse_args(argv)
+    template = args.output.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="statbot-guide-") as work:
+        transcripts = asyncio.run(conversations(Path(work)))
+    args.output.write_text(fill(template, transcripts), encoding="utf-8")
+    sys.stdout.write(f"wrote {len(transcripts)} transcripts into {args.output}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
