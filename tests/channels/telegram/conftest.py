@@ -18,15 +18,15 @@ from statbot.config import Settings, load_settings
 
 
 def bot_settings(api_url: str, data_dir: Path, **extra: Any) -> Settings:
-    return load_settings(
-        telegram_token=DEFAULT_TOKEN,
-        telegram_api_url=api_url,
-        data_dir=data_dir,
-        health_port=0,
-        session_store="sqlite",
-        job_concurrency=1,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "telegram_token": DEFAULT_TOKEN,
+        "telegram_api_url": api_url,
+        "data_dir": data_dir,
+        "health_port": 0,
+        "session_store": "sqlite",
+        "job_concurrency": 1,
+    }
+    return load_settings(**{**values, **extra})
 
 
 @dataclass
