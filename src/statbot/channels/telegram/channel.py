@@ -100,6 +100,11 @@ class TelegramChannel:
                 log.warning("setMyCommands failed: %s", exc)
         self._initialized = True
         log.info("connected to the Bot API as @%s", self.bot.username)
+        if not self.settings.allowed_users:
+            log.warning(
+                "STATBOT_ALLOWED_USERS is empty: @%s answers every Telegram user",
+                self.bot.username,
+            )
 
     async def start(self) -> None:
         """Start taking updates (webhook if STATBOT_WEBHOOK_URL is set, else polling)."""
