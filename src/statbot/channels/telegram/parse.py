@@ -34,11 +34,17 @@ class Callback:
 def _int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return value
+    return value if -(2**63) <= value < 2**63 else None  # what SQLite can store
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud83d" of a cut emoji): not storable
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def _dict(value: Any) -> dict[str, Any] | None:
