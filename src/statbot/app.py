@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from statbot.config import Settings
-from statbot.engine.stores import SessionStore, open_store
+from statbot.engine.stores import SessionStore, open_store_for
 from statbot.ops.health import HealthServer
 from statbot.ops.lock import InstanceLock
 from statbot.ops.metrics import Metrics
@@ -68,9 +68,7 @@ class StatbotApp:
             self.lock = InstanceLock.for_token(self.data_dir, s.token)
         if self.lock is not None and not self.lock.held:
             self.lock.acquire()  # raises InstanceLockedError before the first getUpdates
-        self.store = open_store(
-            s.session_store, sqlite_path=str(s.sqlite_path), synchronous=s.sqlite_synchronous
-        )
+        self.store = open_store_for(s)
         await self.store.open()
         registry = default_registry()
         services = Services(settings=s, data_dir=self.data_dir)

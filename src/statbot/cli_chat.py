@@ -76,18 +76,14 @@ async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir
     on the next start), close the store."""
     from statbot.channels.console.channel import ConsoleChannel, stdin_lines
     from statbot.engine.manager import EngineConfig, StateManager
-    from statbot.engine.stores import open_store
+    from statbot.engine.stores import open_store_for
     from statbot.errors import JobError
     from statbot.jobs.local import LocalJobRunner
     from statbot.workflows import default_registry
     from statbot.workflows.services import Services
 
     data_dir = Path(settings.data_dir)
-    store = open_store(
-        settings.session_store,
-        sqlite_path=str(settings.sqlite_path),
-        synchronous=settings.sqlite_synchronous,
-    )
+    store = open_store_for(settings)
     await store.open()
     user_id = console_user_id()
     channel = ConsoleChannel(

@@ -155,14 +155,10 @@ def doctor() -> None:
 
 
 async def _doctor_async(settings: Settings, report: Report) -> None:
-    from statbot.engine.stores import open_store
+    from statbot.engine.stores import open_store_for
 
     try:
-        store = open_store(
-            settings.session_store,
-            sqlite_path=str(settings.sqlite_path),
-            synchronous=settings.sqlite_synchronous,
-        )
+        store = open_store_for(settings)
         await store.open()
         counts = await store.counts()
         await store.close()

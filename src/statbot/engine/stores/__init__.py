@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
 
-__all__ = ["InboxEntry", "SessionStore", "StoreCounts", "open_store"]
+if TYPE_CHECKING:
+    from statbot.config import Settings
+
+__all__ = ["InboxEntry", "SessionStore", "StoreCounts", "open_store", "open_store_for"]
 
 
 def open_store(
@@ -31,3 +36,15 @@ def open_store(
 
     redis_store: SessionStore = RedisStore(spec, session_ttl_seconds=session_ttl_seconds)
     return redis_store
+
+
+def open_store_for(settings: Settings) -> SessionStore:
+    """The store the settings name, configured the one way the bot, ``statbot chat`` and
+    ``statbot doctor`` all need it (SQLite file and durability; Redis TTL = session timeout +
+    grace period)."""
+    return open_store(
+        settings.session_store,
+        sqlite_path=str(settings.sqlite_path),
+        synchronous=settings.sqlite_synchronous,
+        session_ttl_seconds=(settings.session_timeout_minutes + settings.grace_period_minutes) * 60,
+    )
