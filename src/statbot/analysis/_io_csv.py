@@ -81,6 +81,7 @@ def _options(
             encoding=sniff.encoding,
             block_size=block_size,
             use_threads=_use_threads(),
+            skip_rows=sniff.skip_rows,
             column_names=names,
             autogenerate_column_names=False,
         ),
@@ -174,6 +175,8 @@ def _read(
 def _lenient(data: bytes, sniff: TextSniff, warnings: list[str]) -> tuple[pa.Table, _Ragged]:
     """Re-read through Python's csv module: pad short rows, give extra fields their own columns."""
     text = data.decode(sniff.encoding, errors="replace").lstrip("\ufeff").replace("\x00", "")
+    if sniff.skip_rows:
+        text = "".join(text.splitlines(keepends=True)[sniff.skip_rows :])
     rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff.delimiter) if r]
     if not rows:
         return pa.table({}), _Ragged()
@@ -195,7 +198,7 @@ def _lenient(data: bytes, sniff: TextSniff, warnings: list[str]) -> tuple[pa.Tab
             f"The header names {named} columns but rows have up to {width} fields; "
             "the extra columns were named column_N."
         )
-    normal = replace(sniff, encoding="utf-8", delimiter=",", newlines_in_values=True)
+    normal = replace(sniff, encoding="utf-8", delimiter=",", newlines_in_values=True, skip_rows=0)
     return _read(out.getvalue().encode("utf-8"), normal, None)
 
 

@@ -43,6 +43,7 @@ class TextSniff:
     columns: int  # fields in the first row
     newlines_in_values: bool
     has_nul: bool
+    skip_rows: int = 0  # raw lines (blank ones included) above the header: a title, notes
 
 
 def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
@@ -141,6 +142,8 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
         return "text"
 
     first, body = rows[0], rows[1:]
+    if not any(c.strip() for c in first):
+        return True  # a header row of blank names
     typed = 0
     for j, head in enumerate(first):
         kinds = Counter(kind(r[j]) for r in body if j < len(r))
@@ -151,9 +154,30 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
         if major == "text" or count < 0.9 * sum(kinds.values()):
             continue
         typed += 1
-        if kind(head) != major:
+        if kind(head) not in (major, "empty"):  # an empty head cell proves nothing
             return True
     return typed == 0
+
+
+def _preamble(rows: list[list[str]]) -> int:
+    """How many leading rows are a title/notes: fewer fields than the table that follows,
+    which is at least two rows of one consistent width ≥ 2. 0 when there is no such block."""
+    width, hits = Counter(len(r) for r in rows).most_common(1)[0]
+
+    def note(row: list[str]) -> bool:
+        if len(row) < width:
+            return True
+        # "Sales report;;" — a spreadsheet's title row: one text cell, the rest empty
+        filled = [c.strip() for c in row if c.strip()]
+        return width >= 3 and len(filled) == 1 and not _NUMBER["."].match(filled[0])
+
+    lead = 0
+    while lead < min(len(rows), 10) and note(rows[lead]):
+        lead += 1
+    rest = rows[lead:]
+    if not lead or width < 2 or len(rest) < 2 or hits < 0.8 * len(rest):
+        return 0
+    return lead
 
 
 def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
@@ -171,10 +195,11 @@ def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
     if codec in ("cp1252", "latin-1"):
         warnings.append(f"The file is not UTF-8; it was read as {codec.replace('cp', 'Windows-')}.")
     text = text.lstrip("\ufeff").replace("\x00", "")
-    lines = text.splitlines(keepends=True)
-    if not complete and len(lines) > 1:
-        lines = lines[:-1]  # the last line of a partial sample may be cut
-    lines = [ln for ln in lines[:SAMPLE_LINES] if ln.strip()]
+    raw = text.splitlines(keepends=True)
+    if not complete and len(raw) > 1:
+        raw = raw[:-1]  # the last line of a partial sample may be cut
+    numbered = [(i, ln) for i, ln in enumerate(raw[:SAMPLE_LINES]) if ln.strip()]
+    lines = [ln for _, ln in numbered]
     if not lines:
         raise EmptyData("no lines", user_message="The file is empty: it has no rows or columns.")
     delimiter = _pick_delimiter(lines)
@@ -185,9 +210,15 @@ def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
         # the cell-size limit decide what becomes of the file.
         rows = [line.rstrip("\r\n").split(delimiter) for line in lines]
     rows = [r for r in rows if r]
+    newlines = any("\n" in cell or "\r" in cell for row in rows for cell in row)
+    skip = 0
+    if not newlines and len(rows) == len(numbered):
+        lead = _preamble(rows)
+        if lead:
+            skip, rows = numbered[lead][0], rows[lead:]
+            warnings.append(f"Skipped {lead} line(s) above the table (a title or notes).")
     decimal = _pick_decimal(rows, delimiter)
     header = _has_header(rows, decimal)
-    newlines = any("\n" in cell or "\r" in cell for row in rows for cell in row)
     sniff = TextSniff(
         encoding=codec,
         delimiter=delimiter,
@@ -196,5 +227,6 @@ def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
         columns=len(rows[0]) if rows else 0,
         newlines_in_values=newlines,
         has_nul=has_nul,
+        skip_rows=skip,
     )
     return sniff, warnings
