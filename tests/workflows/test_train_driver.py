@@ -9,6 +9,7 @@ import pytest
 
 from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.testing import ChatDriver
+from statbot.jobs import JobStatus
 
 
 def said(replies: list[Reply]) -> str:
@@ -91,3 +92,25 @@ async def test_one_column_file_and_one_class_target(jobs_chat: ChatDriver, tmp_p
     text = said(await chat.press("Done"))
     assert "'label' has only one value ('yes')" in text
     assert await chat.state() == ("train", "features")
+
+
+async def test_cancel_during_training_stops_the_job(jobs_chat: ChatDriver, iris_csv: Path) -> None:
+    chat = jobs_chat
+    await chat.send("/train")
+    await chat.upload(iris_csv)
+    await chat.press("Looks right")
+    await chat.send("species")
+    await chat.press("Done")
+    await chat.send("auto")
+    await chat.press("Train")
+    assert await chat.state() == ("train", "training")
+    assert "The model is training" in said(await chat.send("are you done?"))
+    session = await chat.manager.store.load(chat.key)
+    assert session is not None
+    job_id = session.data["job_id"]
+    cancelled = said(await chat.send("/cancel"))
+    assert "I stopped the training job." in cancelled
+    assert await chat.state() == (None, None)
+    info = await chat.jobs.status(job_id)
+    assert info is not None and info.status is JobStatus.CANCELLED
+    assert chat.services.models.list(chat.key.user_id) == []
