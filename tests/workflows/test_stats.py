@@ -170,3 +170,17 @@ async def test_one_column_file(chat: ChatDriver, tmp_path: Path) -> None:
     assert [o.label for o in chat.menu().options] == ["x (numeric)"]
     described = said(await chat.press("Done"))
     assert "`x`: n 10, mean 6.75" in described
+
+
+async def test_wrong_kinds_of_input_are_explained(chat: ChatDriver, iris_csv: Path) -> None:
+    await start(chat, iris_csv)
+    # a file where a button was expected: the step says what it needs and asks again
+    again = said(await chat.upload(iris_csv))
+    assert "Which analysis?" in again
+    await chat.press("Test")
+    await chat.send("species")
+    refused = said(await chat.send("none"))  # a one-sample test of a category cannot run
+    assert '"species" is not numeric' in refused
+    assert await chat.state() == ("stats", "var_b")
+    assert "Anything else" in said(await chat.send("sepal_width"))
+    assert "Press *Another analysis* or *Done*" in said(await chat.send("hmm"))
