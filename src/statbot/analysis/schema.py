@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from statbot.analysis._frame import closest
 from statbot.analysis._schema_cast import ALLOWED, canonical_type, cast_column
 from statbot.analysis.errors import SchemaMismatch, SchemaSpecError
 
@@ -163,9 +164,7 @@ def render_schema(schema: Schema, *, width: int = 14, max_columns: int = 40) -> 
 
 
 def _unknown_column(name: str, present: list[str]) -> str:
-    hint = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
-    lowered = [p for p in present if p.lower() == name.lower()]
-    guess = lowered[0] if lowered else (hint[0] if hint else None)
+    guess = closest(name, present)
     return f"Column '{name}' is missing" + (f" (did you mean '{guess}'?)." if guess else ".")
 
 
