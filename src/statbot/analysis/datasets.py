@@ -15,16 +15,14 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
-import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from statbot.analysis._atomic import write_atomic
 from statbot.analysis.errors import DatasetNotFound
 from statbot.errors import DataError
 
@@ -78,23 +76,6 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class DatasetStore:
     """Per-user Parquet datasets under ``data_dir/datasets``."""
 
@@ -140,7 +121,7 @@ class DatasetStore:
                 "duplicate column names", user_message="Column names must be unique to store data."
             )
         table = _to_arrow(frame, columns)
-        _write_atomic(parquet, lambda tmp: _write_parquet(table, tmp))
+        write_atomic(parquet, lambda tmp: _write_parquet(table, tmp))
         meta = {
             "ref": ref.to_dict(),
             "rows": int(frame.shape[0]),
@@ -149,7 +130,7 @@ class DatasetStore:
             "schema": infer_schema(frame).to_dict(),
         }
         text = json.dumps(meta)
-        _write_atomic(sidecar, lambda tmp: _write_text(tmp, text))
+        write_atomic(sidecar, lambda tmp: _write_text(tmp, text))
         log.info("stored dataset %s for user %s (%d rows)", digest[:12], user_id, len(frame))
         return ref
 

@@ -13,15 +13,14 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 import uuid
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from statbot.analysis._atomic import write_bytes_atomic
 from statbot.analysis.model_card import ModelCard, check_versions
 from statbot.analysis.registry_types import TRUSTED_TYPES
 from statbot.errors import ModelError
@@ -140,19 +139,6 @@ def load_estimator(data: bytes) -> Any:
     return estimator
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def new_model_id(idempotency_key: str | None = None, scope: str = "") -> str:
     """A fresh id, or one derived from ``idempotency_key`` so a retried job reuses it."""
     if idempotency_key is None:
@@ -177,8 +163,8 @@ def save_model_files(
     card = ModelCard.from_result(result, model_id=model_id, name=name)
     card.model_sha256 = hashlib.sha256(data).hexdigest()
     card.user_id = user_id
-    _write_atomic(directory / f"{model_id}.skops", data)
-    _write_atomic(directory / f"{model_id}.json", card.to_json().encode())
+    write_bytes_atomic(directory / f"{model_id}.skops", data)
+    write_bytes_atomic(directory / f"{model_id}.json", card.to_json().encode())
     log.info("saved model %s (%s, %s)", model_id, card.model_name, card.task)
     return card
 
@@ -279,7 +265,9 @@ class ModelRegistry:
     def rename(self, user_id: int | str, model_id: str, name: str) -> ModelCard:
         card = self.get_card(user_id, model_id)
         card.name = name.strip() or card.name
-        _write_atomic(self.path_of(user_id, model_id).with_suffix(".json"), card.to_json().encode())
+        write_bytes_atomic(
+            self.path_of(user_id, model_id).with_suffix(".json"), card.to_json().encode()
+        )
         return card
 
     def delete(self, user_id: int | str, model_id: str) -> bool:
