@@ -5,6 +5,7 @@ with a duplicated delivery."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -21,6 +22,7 @@ from statbot.channels.sandbox.state import FIRST_USER_ID
 from statbot.channels.telegram.ingress import REFUSAL
 from statbot.channels.telegram.parse import CHANNEL
 from statbot.engine.events import ConversationKey
+from statbot.engine.replies import Option, OutboxItem, Reply
 from statbot.engine.session import Session
 from statbot.engine.texts import STALE_MENU
 from tests.channels.telegram.conftest import BotInSandbox, bot_settings
@@ -208,3 +210,22 @@ async def test_webhook_mode_applies_a_duplicated_update_once(
         session = await session_of(app, ALICE)
         assert session is not None and session.state == "target"
         assert statuses and all(s == 200 for s in statuses) and len(statuses) % 2 == 0
+
+
+async def test_long_replies_arrive_whole(bot: BotInSandbox) -> None:
+    """Replies over Telegram's 4096 UTF-16 units (astral emoji count twice) are split, never
+    refused and dropped; a long menu text arrives whole, its buttons under the last part."""
+    client = bot.client
+    await do(client, client.send("/start"))
+    key = str(ConversationKey(CHANNEL, ALICE, ALICE))
+    words = [f"🌡️{i:04d}" for i in range(900)]  # 900 × 7 code points, 8 UTF-16 units each
+    menu = dataclasses.replace(Reply.ask(" ".join(words), [Option("go", "Go on")]), token="t1")
+    replies = [Reply.say(" ".join(words)), menu]
+    items = [OutboxItem(key, n, f"e{n}", r) for n, r in enumerate(replies, start=1)]
+    done = await bot.app.channel.deliver(key, items)
+    assert list(done) == [1, 2]
+    chat = await client.wait_idle(500, within=15)
+    shown = " ".join(texts_of(chat))
+    missing = [w for w in words if w not in shown]
+    assert missing == [] and shown.count(words[-1]) == 2, f"{len(missing)} words lost"
+    assert chat.bot_messages[-1].buttons, "the menu's buttons come with its last part"

@@ -42,24 +42,42 @@ def to_plain(text: str) -> str:
     return _MARKUP.sub(lambda m: m.group(1) or m.group(2), text)
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an astral emoji counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def fit_utf16(text: str, limit: int) -> tuple[str, str]:
+    """Split ``text`` into its longest prefix of at most ``limit`` UTF-16 units and the rest."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index], text[index:]
+    return text, ""
+
+
 def split_text(text: str, limit: int = MAX_TEXT - 96) -> list[str]:
-    """Split long text on line boundaries so each part fits one message."""
-    if len(text) <= limit:
+    """Split long text on line boundaries so each part fits one message (``limit`` in UTF-16
+    units, as Telegram measures)."""
+    if utf16_len(text) <= limit:
         return [text]
     parts: list[str] = []
-    current = ""
+    current, used = "", 0
     for raw_line in text.splitlines(keepends=True):
         line = raw_line
-        while len(line) > limit:
+        while utf16_len(line) > limit:
             if current:
                 parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
+                current, used = "", 0
+            head, line = fit_utf16(line, limit)
+            parts.append(head)
+        size = utf16_len(line)
+        if used + size > limit:
             parts.append(current)
-            current = ""
+            current, used = "", 0
         current += line
+        used += size
     if current:
         parts.append(current)
     return parts

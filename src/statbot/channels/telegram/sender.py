@@ -29,6 +29,7 @@ from statbot.channels.telegram.limits import RateLimiter
 from statbot.channels.telegram.menus import MenuTable
 from statbot.channels.telegram.render import (
     MAX_CAPTION,
+    fit_utf16,
     keyboard,
     progress_text,
     split_text,
@@ -150,7 +151,8 @@ class TelegramSender:
             await self._send_file(chat_id, reply)
 
     async def _send_choices(self, chat_id: int, reply: Reply) -> None:
-        text = to_html(split_text(reply.text)[0] or "Choose:")
+        *before, last = split_text(reply.text) or [""]
+        text = to_html(last or "Choose:")
         existing = self.menus.menu_with_token(chat_id, reply.token) if reply.multi else None
         if existing is not None:
             # A multi-select toggle: same menu, new ticks → edit the message in place.
@@ -164,6 +166,8 @@ class TelegramSender:
             )
             self.menus.put_menu(chat_id, existing.message_id, reply, page)
             return
+        for part in before:  # a long question: all of it, the buttons under its last part
+            await self.bot.send_message(chat_id, to_html(part), parse_mode=ParseMode.HTML)
         message = await self.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
         )
@@ -190,7 +194,7 @@ class TelegramSender:
 
     async def _send_file(self, chat_id: int, reply: Reply) -> None:
         path = Path(reply.path or "")
-        caption = to_html(reply.text[:MAX_CAPTION]) if reply.text else None
+        caption = to_html(fit_utf16(reply.text, MAX_CAPTION)[0]) if reply.text else None
         data = await asyncio.to_thread(_read_or_none, path)
         if data is None:
             await self.bot.send_message(
