@@ -106,6 +106,9 @@ class StatbotApp:
             await self.initialize()
         if self._state != "initialized":
             return
+        # From here a failure (health port taken, webhook refused) must still stop what did
+        # start: stop() handles "starting", and each part's stop is a no-op if it never ran.
+        self._state = "starting"
         await self.manager.start()  # replays the inbox, re-sends the outbox
         await self.jobs.start()  # re-runs jobs that were running when we died
         await self.channel.start()
@@ -116,7 +119,7 @@ class StatbotApp:
         log.info("statbot running in %s mode", self.mode_label)
 
     async def stop(self) -> None:
-        if self._state != "running":
+        if self._state not in ("running", "starting"):
             return
         grace = self.settings.shutdown_grace_seconds
         if self._sweeper is not None:
@@ -256,6 +259,7 @@ async def run_app(
     settings: Settings, *, mode_label: str | None = None, lock: InstanceLock | None = None
 ) -> int:
     """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code."""
+    from statbot.errors import StatbotError
     from statbot.ops.lock import InstanceLockedError
     from statbot.ops.signals import install_stop_signals
 
@@ -268,6 +272,11 @@ async def run_app(
         log.error("%s", exc)
         await app.shutdown()
         return EXIT_LOCKED
+    except StatbotError as exc:  # a rejected token, webhook without a secret, store down: words
+        log.critical("statbot cannot start: %s", exc)
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+        return EXIT_FAILED
     except BaseException:
         with contextlib.suppress(Exception):
             await app.shutdown()

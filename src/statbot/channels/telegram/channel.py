@@ -117,6 +117,13 @@ class TelegramChannel:
                 if self.settings.webhook_secret
                 else None
             )
+            if not secret:
+                # Without a secret the endpoint would journal whatever anyone posts to it as a
+                # user's message (any user id, any chat): refuse to start instead.
+                raise ChannelError(
+                    "webhook mode needs STATBOT_WEBHOOK_SECRET (Telegram sends it in "
+                    "X-Telegram-Bot-Api-Secret-Token; requests without it are refused)"
+                )
             self.webhook = WebhookServer(
                 self.ingress,
                 secret=secret,
