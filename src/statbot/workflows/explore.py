@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from statbot.engine.events import EventKind
-from statbot.engine.replies import DONE_OPTION, Reply
+from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
-from statbot.workflows.choose import NoMatch, norm, resolve_many
+from statbot.workflows import menus as M
 
 HEAD_ROWS = 5
 CELL_CHARS = 10
@@ -115,50 +115,26 @@ async def on_data(ctx: Context) -> None:
     ctx.goto("columns")
 
 
-def _menu(ctx: Context, text: str) -> Reply:
+def _options(ctx: Context) -> list[Option]:
     dataset = ctx.data["dataset"]
-    return Reply.ask(
-        text,
-        D.column_options(dataset["columns"], dataset.get("kinds")),
-        multi=True,
-        selected=tuple(ctx.data.get("selected") or ()),
-    )
+    return D.column_options(dataset["columns"], dataset.get("kinds"))
 
 
 async def enter_columns(ctx: Context) -> None:
-    ctx.reply(
-        _menu(
-            ctx,
-            "Which columns should I show the distribution of? Tick them and press Done, or type "
-            "`all`, `all except a, b`, or a list.",
-        )
-    )
+    text = "Which columns should I show the distribution of? Tick them and press Done."
+    ctx.reply(M.multi_menu(ctx, _options(ctx), text))
 
 
 async def on_columns(ctx: Context) -> None:
-    event = ctx.event
-    columns = list(ctx.data["dataset"]["columns"])
-    selected = list(ctx.data.get("selected") or [])
-    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
-        if event.choice in selected:
-            selected.remove(event.choice)
-        elif event.choice in columns:
-            selected.append(event.choice)
-        ctx.data["selected"] = [c for c in columns if c in selected]
-        ctx.reply(_menu(ctx, f"{len(selected)} of {len(columns)} selected."))
+    selected = await M.multi_select(ctx, _options(ctx))
+    if selected is None:
         return
-    if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
-        chosen = resolve_many(event.text, D.column_options(columns), "column")
-        if isinstance(chosen, NoMatch):
-            ctx.reply(chosen.message)
-            return
-        selected = [o.id for o in chosen]
     if not selected:
         ctx.reply('Tick at least one column first (or type "all").')
         return
     svc = D.services(ctx)
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
-    chosen_columns = [c for c in columns if c in selected][:12]
+    chosen_columns = selected[:12]
     replies = await ctx.run_blocking(
         distributions,
         svc,

@@ -232,6 +232,32 @@ def _logit(
     )
 
 
+def compute(
+    svc: Any,
+    *,
+    dataset: dict[str, Any],
+    analysis: str,
+    params: dict[str, Any],
+    out_dir: Path,
+    prefix: str,
+) -> tuple[list[Reply], dict[str, Any]]:
+    """Read the dataset, run the analysis, write its files (blocking): the replies and a
+    summary for the session's context."""
+    from statbot.workflows.data import read_frame
+
+    frame = read_frame(svc, dataset["ref"])
+    source = str(dataset["name"])
+    if analysis == "describe":
+        result = run_describe(frame, params["columns"], source)
+    elif analysis == "correlation":
+        result = run_correlation(frame, params["columns"], source)
+    elif analysis == "test":
+        result = run_test(frame, params["a"], params["b"], source)
+    else:
+        result = run_regression(frame, params["target"], params["features"], source)
+    return publish(result, out_dir, prefix, source), result.summary
+
+
 # writing and sending ----------------------------------------------------------------------------
 def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> list[Reply]:
     """Write the tables (CSV) and charts (PNG) atomically; the replies that send them."""

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from statbot.engine.events import EventKind
-from statbot.engine.replies import DONE_OPTION, Option, Reply
+from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
+from statbot.workflows import menus as M
 from statbot.workflows import results as R
-from statbot.workflows.choose import NoMatch, norm, resolve_many, resolve_one
+from statbot.workflows.choose import NoMatch, norm, resolve_one
 
 ANALYSES = (
     Option("describe", "Describe"),
@@ -122,21 +123,12 @@ async def enter_columns(ctx: Context) -> None:
         ctx.goto("analysis")
         return
     ctx.data.setdefault("selected", [o.id for o in options][:12])
-    ctx.reply(_columns_menu(ctx, options, "Which columns? Untick what to leave out, then Done."))
-
-
-def _columns_menu(ctx: Context, options: list[Option], text: str) -> Reply:
-    return Reply.ask(
-        text + " Or type `all`, `all except a, b`, or a list.",
-        options,
-        multi=True,
-        selected=tuple(ctx.data.get("selected") or ()),
-    )
+    ctx.reply(M.multi_menu(ctx, options, "Which columns? Untick what to leave out, then Done."))
 
 
 async def on_columns(ctx: Context) -> None:
     options = _column_choices(ctx)
-    selected = await _multi_select(ctx, options)
+    selected = await M.multi_select(ctx, options)
     if selected is None:
         return
     need = 2 if ctx.data["analysis"] == "correlation" else 1
@@ -144,28 +136,6 @@ async def on_columns(ctx: Context) -> None:
         ctx.reply(f"Choose at least {need} column{'s' if need > 1 else ''}.")
         return
     await _run(ctx, ctx.data["analysis"], {"columns": selected})
-
-
-async def _multi_select(ctx: Context, options: list[Option]) -> list[str] | None:
-    """A toggle, Done, or a typed list. The chosen ids, or None when the menu stays open."""
-    event = ctx.event
-    ids = [o.id for o in options]
-    selected = list(ctx.data.get("selected") or [])
-    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
-        if event.choice in selected:
-            selected.remove(event.choice)
-        elif event.choice in ids:
-            selected.append(event.choice)
-        ctx.data["selected"] = [c for c in ids if c in selected]
-        ctx.reply(_columns_menu(ctx, options, f"{len(selected)} of {len(ids)} selected."))
-        return None
-    if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
-        chosen = resolve_many(event.text, options, "column")
-        if isinstance(chosen, NoMatch):
-            ctx.reply(chosen.message)
-            return None
-        selected = [o.id for o in chosen]
-    return [c for c in ids if c in selected]
 
 
 # test: variable A then B -------------------------------------------------------------------------
@@ -180,7 +150,7 @@ async def enter_var_a(ctx: Context) -> None:
 
 
 async def on_var_a(ctx: Context) -> None:
-    picked = _pick(ctx, D.column_options(ctx.data["dataset"]["columns"]))
+    picked = M.pick_one(ctx, D.column_options(ctx.data["dataset"]["columns"]))
     if picked is not None:
         ctx.data["var_a"] = picked
         ctx.goto("var_b")
@@ -206,7 +176,7 @@ async def enter_var_b(ctx: Context) -> None:
 
 
 async def on_var_b(ctx: Context) -> None:
-    picked = _pick(ctx, _var_b_options(ctx))
+    picked = M.pick_one(ctx, _var_b_options(ctx), none_id=NONE_ID)
     if picked is None:
         return
     await _run(ctx, "test", {"a": ctx.data["var_a"], "b": None if picked == NONE_ID else picked})
@@ -225,7 +195,7 @@ async def enter_target(ctx: Context) -> None:
 
 
 async def on_target(ctx: Context) -> None:
-    picked = _pick(ctx, D.column_options(ctx.data["dataset"]["columns"]))
+    picked = M.pick_one(ctx, D.column_options(ctx.data["dataset"]["columns"]))
     if picked is None:
         return
     svc = D.services(ctx)
@@ -244,14 +214,14 @@ def _feature_options(ctx: Context) -> list[Option]:
 
 async def enter_features(ctx: Context) -> None:
     ctx.reply(
-        _columns_menu(
+        M.multi_menu(
             ctx, _feature_options(ctx), f"Explain *{ctx.data['target']}* with which columns?"
         )
     )
 
 
 async def on_features(ctx: Context) -> None:
-    selected = await _multi_select(ctx, _feature_options(ctx))
+    selected = await M.multi_select(ctx, _feature_options(ctx))
     if selected is None:
         return
     if not selected:
@@ -267,7 +237,7 @@ async def _run(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     prefix = f"{analysis}-{ctx.event.event_id}"
     replies, summary = await ctx.run_blocking(
-        compute,
+        R.compute,
         svc,
         dataset=dataset,
         analysis=analysis,
@@ -278,29 +248,6 @@ async def _run(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
     ctx.reply(*replies)
     ctx.memory["result"] = {**summary, "dataset": dataset["name"]}
     ctx.goto("more")
-
-
-def compute(
-    svc: Any,
-    *,
-    dataset: dict[str, Any],
-    analysis: str,
-    params: dict[str, Any],
-    out_dir: Path,
-    prefix: str,
-) -> tuple[list[Reply], dict[str, Any]]:
-    """Read the dataset, run the analysis, write its files (blocking)."""
-    frame = D.read_frame(svc, dataset["ref"])
-    source = str(dataset["name"])
-    if analysis == "describe":
-        result = R.run_describe(frame, params["columns"], source)
-    elif analysis == "correlation":
-        result = R.run_correlation(frame, params["columns"], source)
-    elif analysis == "test":
-        result = R.run_test(frame, params["a"], params["b"], source)
-    else:
-        result = R.run_regression(frame, params["target"], params["features"], source)
-    return R.publish(result, out_dir, prefix, source), result.summary
 
 
 async def enter_more(ctx: Context) -> None:
@@ -332,23 +279,6 @@ async def on_more(ctx: Context) -> None:
             ctx.data.pop(key, None)
         ctx.data["preset_analysis"] = picked
         ctx.goto("analysis")
-
-
-def _pick(ctx: Context, options: list[Option]) -> str | None:
-    event = ctx.event
-    if event.kind is EventKind.CHOICE:
-        if event.choice in {o.id for o in options}:
-            return event.choice
-        ctx.reply("Please choose one of the buttons above.")
-        return None
-    text = norm(event.text)
-    if text in ("none", "nothing", "no") and any(o.id == NONE_ID for o in options):
-        return NONE_ID
-    found = resolve_one(event.text, options, "column")
-    if isinstance(found, NoMatch):
-        ctx.reply(found.message)
-        return None
-    return found.id
 
 
 _DATA_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
