@@ -111,3 +111,22 @@ async def test_wait_for_times_out_with_the_last_reply(driver: ChatDriver) -> Non
     with pytest.raises(TimeoutError, match="not met"):
         await driver.wait_for(lambda replies: False, seconds=0.2)
     assert render_reply(Reply.say("plain")) == "plain"
+
+
+async def test_a_given_store_carries_the_conversation_across_drivers(tmp_path: Path) -> None:
+    from statbot.engine.stores import open_store
+
+    registry = WorkflowRegistry([PICK])
+    store = open_store("sqlite", sqlite_path=str(tmp_path / "sessions.sqlite3"))
+    try:
+        async with ChatDriver(tmp_path, registry=registry, store=store) as first:
+            await first.send("/pick")
+            await first.press("red")
+        # a second process on the same store: the ticked box is still there
+        async with ChatDriver(
+            tmp_path, registry=registry, store=store, first_update_id=10
+        ) as second:
+            replies = await second.send("done")
+            assert "you chose r" in [r.text for r in replies]
+    finally:
+        await store.close()
