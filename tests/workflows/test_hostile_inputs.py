@@ -384,3 +384,55 @@ async def test_hostile_typing_at_every_train_step(tmp_path: Path) -> None:
         assert await chat.state() == "confirm"
         assert "Ready to train *random forest* to predict *price*" in text_of(chat.replies[-1:])
         await _hostile_at(chat, "confirm")  # nothing starts a job but the Train button
+
+
+def _swap(path: Path, how: str, outside: Path) -> None:
+    path.unlink()
+    if how == "symlink":
+        path.symlink_to(outside)
+    else:
+        os.mkfifo(path)
+
+
+def _unblock_fifo(path: Path) -> None:
+    """If a reader is stuck on the FIFO, give it an end of file (so the test cannot hang)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # nobody is reading it: good
+    os.close(fd)
+
+
+@pytest.mark.parametrize("how", ["symlink", "fifo"])
+@pytest.mark.parametrize("when", ["load_now", "deferred"])
+async def test_a_server_file_swapped_after_the_check(
+    tmp_path: Path, root: Path, how: str, when: str
+) -> None:
+    """The path was fine when typed; before it is read (Load now, or training time for a
+    deferred load) it becomes a symlink out of the root or a FIFO. It is checked again."""
+    target = root / "swap.csv"
+    target.write_text(GOOD_CSV)
+    async with open_chat(tmp_path, local_path_roots=(root,)) as chat:
+        await chat.command("train")
+        assert "load it now" in text_of(await chat.text(str(target)))
+        if when == "deferred":
+            await chat.pick("defer")
+            await chat.text("size:int, colour:category, price:float")
+            await chat.text("price")
+            await chat.text("all")
+            await chat.text("random forest")
+            assert await chat.state() == "confirm"
+        await asyncio.to_thread(_swap, target, how, tmp_path / "secret.csv")
+        step = chat.pick("load_now") if when == "load_now" else chat.pick("train")
+        try:
+            replies = await asyncio.wait_for(step, timeout=10)
+        except TimeoutError:
+            await asyncio.to_thread(_unblock_fifo, target)
+            pytest.fail(f"reading the swapped {how} hung")
+        finally:
+            await asyncio.to_thread(_unblock_fifo, target)
+        said = assert_clear(replies, f"{how}/{when}")
+        assert "hunter2" not in said and "password" not in said
+        expected = "outside" if how == "symlink" else "not a regular file"
+        assert expected in said, said
+        await still_usable(chat)

@@ -205,9 +205,20 @@ async def _receive_upload(ctx: Context) -> Loaded:
     return loaded
 
 
+def recheck_server_path(svc: Any, path: Path | str) -> Path:
+    """Check a server path again right before reading it: since it was typed, the file may
+    have become a symlink out of the allowed folders, a FIFO, or too large."""
+    limit = int(svc.settings.max_file_mb * 2**20)
+    return resolve_server_path(str(path), list(svc.settings.local_path_roots), limit)
+
+
+def _load_checked(svc: Any, user_id: int, path: Path) -> Loaded:
+    return store_file(svc, user_id, recheck_server_path(svc, path), path.name)
+
+
 async def load_server_file(ctx: Context, path: Path) -> Loaded:
     svc = services(ctx)
-    loaded: Loaded = await ctx.run_blocking(store_file, svc, ctx.session.user_id, path, path.name)
+    loaded: Loaded = await ctx.run_blocking(_load_checked, svc, ctx.session.user_id, path)
     return loaded
 
 

@@ -393,7 +393,8 @@ def _materialise_deferred(svc: Any, user_id: int, deferred: dict[str, Any]) -> s
     from statbot.analysis.limits import DataLimits
     from statbot.analysis.schema import parse_schema_spec, validate_against
 
-    frame = load_path(Path(deferred["path"]), DataLimits.from_settings(svc.settings)).frame
+    path = D.recheck_server_path(svc, deferred["path"])  # it may have changed since it was typed
+    frame = load_path(path, DataLimits.from_settings(svc.settings)).frame
     frame = validate_against(frame, parse_schema_spec(deferred["spec"]))
     ref = svc.datasets.put(user_id, frame, None, name=Path(deferred["path"]).name)
     return str(svc.datasets.parquet_path(ref))
