@@ -168,9 +168,9 @@ def regression_kind(frame: Any, target: str) -> str:
     raise DataError(
         f"{target} cannot be a regression target",
         user_message=(
-            f"'{target}' has {levels} categories. Regression here needs a numeric target (linear "
-            "regression) or one with exactly two values (logistic regression); /train fits "
-            "classifiers for more categories."
+            f"'{target}' has {levels} categor{'y' if levels == 1 else 'ies'}. Regression here "
+            "needs a numeric target (linear regression) or one with exactly two values "
+            "(logistic regression); /train fits classifiers for more categories."
         ),
     )
 
