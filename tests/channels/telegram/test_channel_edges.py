@@ -229,3 +229,19 @@ async def test_long_replies_arrive_whole(bot: BotInSandbox) -> None:
     missing = [w for w in words if w not in shown]
     assert missing == [] and shown.count(words[-1]) == 2, f"{len(missing)} words lost"
     assert chat.bot_messages[-1].buttons, "the menu's buttons come with its last part"
+
+
+def _strays(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*evil*") if "staging" not in p.parts]
+
+
+async def test_hostile_document_names(bot: BotInSandbox, tmp_path: Path) -> None:
+    """A document's file name is the sender's to choose: it never leaves the staging folder."""
+    client = bot.client
+    for name in ("../../../evil.csv", "..", "a\\..\\..\\evil.csv", "evil\n.csv"):
+        await do(client, client.send("/train"))
+        chat = await do(client, client.upload(SMALL_CSV, name))
+        said = texts_of(chat)[-1]
+        assert "Column types" in said and "30 rows" in said, (name, said)
+        await do(client, client.send("/cancel"))
+    assert await asyncio.to_thread(_strays, tmp_path) == []
