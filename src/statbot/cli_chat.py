@@ -97,8 +97,11 @@ async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir
     manager.set_deliverer(channel.deliver)
 
     async def forget(uid: int) -> None:
+        """/forget: what the app's hook deletes (jobs, datasets, models, uploads, results)."""
         if services.jobs is not None:
             await jobs.delete_user(uid)
+        await asyncio.to_thread(services.datasets.delete_user, uid)
+        await asyncio.to_thread(services.models.delete_user, uid)
         await forget_files(data_dir, uid)
 
     manager.add_forget_hook(forget)

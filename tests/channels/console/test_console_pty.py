@@ -152,3 +152,21 @@ def test_a_second_chat_of_the_same_user_is_refused(tmp_path: Path) -> None:
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_forget_deletes_the_users_files(tmp_path: Path, csv_file: Path) -> None:
+    child = spawn(tmp_path)
+    staging = tmp_path / "var" / "staging"
+    try:
+        say(child, "/describe", "Send me a CSV file")
+        say(child, str(csv_file), "1. [ ] price")
+        assert any(staging.rglob("fruit.csv"))  # the staged upload
+        say(child, "/forget", "Delete everything?", "1. Yes, delete everything")
+        say(child, "1", "I deleted everything I kept about you.")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert not any(staging.rglob("fruit.csv"))
+    assert not any((tmp_path / "var" / "console").glob("menu-*.json"))

@@ -147,9 +147,12 @@ class ConsoleChannel:
             log.warning("ignoring unreadable console menu file %s: %s", self._state_path, exc)
 
     def _save_menu(self) -> None:
+        if self.menu is None:  # nothing open: no file (and nothing left after /forget)
+            self._state_path.unlink(missing_ok=True)
+            return
         self._state_path.parent.mkdir(parents=True, exist_ok=True)
         raw = {
-            "reply": self.menu.to_dict() if self.menu else None,
+            "reply": self.menu.to_dict(),
             "page": self.page,
             "event_id": self._menu_event,
         }
