@@ -201,3 +201,32 @@ def test_empty_feature_columns_are_left_out_with_a_warning() -> None:
     assert "Column 'blank' had no values and was left out." in result.warnings
     with pytest.raises(ModelError, match="all features empty"):
         train(frame, "y", features=["blank"], model="linear", cv=3)
+
+
+def test_a_feature_named_twice_is_used_once() -> None:
+    result = train(_mixed(60, "regression"), "y", ["x", "z", "x"], model="linear", cv=3)
+    assert [spec.name for spec in result.features] == ["x", "z"]
+
+
+@pytest.mark.parametrize(("task", "model"), [("binary", "random_forest"), ("regression", "knn")])
+def test_block_permutation_equals_raw_column_permutation(task, model) -> None:
+    from statbot.analysis.ml_pipeline import prepare_features
+    from statbot.analysis.ml_result import output_groups
+
+    frame = _mixed(120, task)
+    frame["city"] = frame["city"].mask(np.arange(120) % 7 == 0)
+    result = train(frame, "y", model=model, cv=2)
+    x = prepare_features(frame, result.features)
+    preprocess = result.estimator.named_steps["preprocess"]
+    inner = result.estimator.named_steps["model"]
+    groups = output_groups(preprocess, list(x.columns))
+    assert groups is not None and set(groups) == set(x.columns)
+    assert len(groups["when"]) == 4 and len(groups["city"]) >= 3
+    transformed = np.asarray(preprocess.transform(x), dtype="float64")
+    order = np.random.default_rng(3).permutation(len(x))
+    for column, index in groups.items():
+        raw = x.copy()
+        raw[column] = x[column].to_numpy()[order]
+        block = transformed.copy()
+        block[:, index] = transformed[order][:, index]
+        np.testing.assert_array_equal(result.estimator.predict(raw), inner.predict(block))

@@ -124,6 +124,7 @@ def test_card_has_the_required_fields(trained, tmp_path) -> None:
     assert data["metrics"]["cv"]["accuracy"]["folds"]
     assert "accuracy" in data["metrics"]["holdout"]
     assert data["cv_scheme"]["type"] == "StratifiedKFold" and data["cv_scheme"]["n_splits"] == 2
+    assert data["cv_scheme"]["folds"] == 2
     assert data["seed"] == 1 and len(data["data_hash"]) == 64
     assert data["created_at"] and data["model_id"] == card.model_id and data["name"] == "churn"
 

@@ -195,7 +195,8 @@ def _train(
     time_budget_s: float,
 ) -> TrainResult:
     started = time.perf_counter()
-    features = [c for c in frame.columns if c != target] if features is None else list(features)
+    features = [c for c in frame.columns if c != target] if features is None else features
+    features = list(dict.fromkeys(features))  # a column named twice is used once
     _check_inputs(frame, target, features, cv)
     notes: list[str] = []
     labelled = frame.loc[frame[target].notna(), [*features, target]]
@@ -300,6 +301,7 @@ def _train(
         cv_scheme={
             "type": type(splitter).__name__,
             "n_splits": cv,
+            "folds": cv,  # same number; the name workflows/report.py reads
             "shuffle": True,
             "holdout_fraction": HOLDOUT_FRACTION,
             "stratified": task != "regression",

@@ -107,6 +107,43 @@ class ProgressClock:
             self._progress(fraction, message)
 
 
+def output_groups(preprocess: Any, columns: list[str]) -> dict[str, list[int]] | None:
+    """For each input column, the indices of the transformed columns it produces, or None
+    when the layout cannot be derived (the caller then permutes raw columns instead).
+
+    Every step of statbot's preprocessing is row-wise, so permuting the rows of a column's
+    output block is the same as permuting the raw column and transforming again.
+    """
+    from statbot.analysis.ml_pipeline import DATETIME_PARTS
+
+    groups: dict[str, list[int]] = {}
+    for name, branch, names in preprocess.transformers_:
+        if name == "remainder" or branch == "drop":
+            continue
+        block = preprocess.output_indices_[name]
+        if name in ("numeric", "boolean"):
+            widths = [1] * len(names)
+        elif name == "datetime":
+            widths = [len(DATETIME_PARTS)] * len(names)
+        elif name == "categorical":
+            widths = list(getattr(branch.named_steps["onehot"], "_n_features_outs", []))
+        else:
+            return None
+        if len(widths) != len(names) or sum(widths) != block.stop - block.start:
+            return None
+        start = block.start
+        for column, width in zip(names, widths, strict=True):
+            groups[str(column)] = list(range(start, start + width))
+            start += width
+    return groups if set(groups) == {str(c) for c in columns} else None
+
+
+def _metric_function(metric: str) -> Callable[[Any, Any], float] | None:
+    from sklearn.metrics import accuracy_score, r2_score
+
+    return {"accuracy": accuracy_score, "r2": r2_score}.get(metric)
+
+
 def permutation_importances(
     pipeline: Any,
     x_hold: pd.DataFrame,
@@ -115,12 +152,44 @@ def permutation_importances(
     metric: str,
     seed: int,
 ) -> list[FeatureImportance]:
-    """Drop in ``metric`` when each input column is shuffled (any model, raw columns)."""
+    """Drop in ``metric`` when each input column is shuffled (any model, raw columns).
+
+    The holdout is transformed once and the blocks of transformed columns are permuted, which
+    gives the same answer as re-running the whole pipeline per shuffle at a fraction of the
+    cost (issue #3: training overhead ≤ 10% over bare scikit-learn).
+    """
+    if len(x_hold) > IMPORTANCE_MAX_ROWS:
+        rows = np.sort(
+            np.random.default_rng(seed).choice(len(x_hold), IMPORTANCE_MAX_ROWS, replace=False)
+        )
+        x_hold, y_hold = x_hold.iloc[rows], y_hold[rows]
+    columns = [str(c) for c in x_hold.columns]
+    preprocess, model = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
+    groups = output_groups(preprocess, columns)
+    score = _metric_function(metric)
+    if groups is None or score is None:
+        return _sklearn_permutation(pipeline, x_hold, y_hold, metric=metric, seed=seed)
+    transformed = np.array(preprocess.transform(x_hold), dtype="float64")
+    baseline = score(y_hold, model.predict(transformed))
+    rng = np.random.default_rng(seed)
+    items = []
+    for column in columns:
+        index = groups[column]
+        original = transformed[:, index].copy()
+        drops = []
+        for _ in range(IMPORTANCE_REPEATS):
+            transformed[:, index] = original[rng.permutation(len(original))]
+            drops.append(baseline - score(y_hold, model.predict(transformed)))
+        transformed[:, index] = original
+        items.append(FeatureImportance(column, float(np.mean(drops)), float(np.std(drops))))
+    return sorted(items, key=lambda item: item.mean, reverse=True)
+
+
+def _sklearn_permutation(
+    pipeline: Any, x_hold: pd.DataFrame, y_hold: np.ndarray[Any, Any], *, metric: str, seed: int
+) -> list[FeatureImportance]:
     from sklearn.inspection import permutation_importance
 
-    if len(x_hold) > IMPORTANCE_MAX_ROWS:
-        rows = np.random.default_rng(seed).choice(len(x_hold), IMPORTANCE_MAX_ROWS, replace=False)
-        x_hold, y_hold = x_hold.iloc[np.sort(rows)], y_hold[np.sort(rows)]
     found = permutation_importance(
         pipeline,
         x_hold,
