@@ -130,6 +130,12 @@ async def test_a_stale_button_is_answered_with_the_current_prompt(bot: BotInSand
     assert STALE_MENU in said[-2] and said[-1] == prompt, said[-3:]
     session = await session_of(bot.app, ALICE)
     assert session is not None and session.state == "target"
+    # After the conversation is over, the old menu is out of date too; nothing restarts.
+    await do(client, client.send("/cancel"))
+    chat = await do(client, client.press(old.message_id, old.button_data[0]))
+    assert STALE_MENU in "\n".join(texts_of(chat)[-2:]), texts_of(chat)[-2:]
+    session = await session_of(bot.app, ALICE)
+    assert session is not None and session.workflow is None
 
 
 def free_port() -> int:
