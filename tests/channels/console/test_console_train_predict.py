@@ -122,3 +122,29 @@ def test_train_then_predict_in_a_terminal(tmp_path: Path) -> None:
     assert [r["prediction"] for r in rows] == ["high"] * len(HIGH) + ["low"] * len(LOW)
     assert [r["x"] for r in rows[:2]] == ["9.5", "8.8"]  # the user's rows, with the column added
     assert any(k.startswith("proba_") for k in rows[0])
+
+
+def test_control_characters_from_a_file_never_reach_the_terminal(tmp_path: Path) -> None:
+    """Column names are the file author's: an escape sequence in one (set the window title,
+    clear the screen) is shown harmlessly, not executed by the user's terminal."""
+    hostile = tmp_path / "hostile.csv"
+    header = "name\x1b]0;pwned\x07,\x1b[2Jscore,\x9b31mlabel"
+    rows = "".join(f"item{i},{i % 7},{'ab'[i % 2]}\n" for i in range(30))
+    hostile.write_text(header + "\n" + rows, encoding="utf-8")
+    child = spawn(tmp_path)
+    seen: list[str] = []
+    try:
+        say(child, "/train", "Let's train a model.")
+        seen.append(child.before or "")
+        say(child, str(hostile), "Column types as I read them", "1. Looks right")
+        seen.append(child.before or "")
+        say(child, "1", "Which column should the model predict")
+        seen.append(child.before or "")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        seen.append(child.before or "")
+    finally:
+        child.close()
+    shown = "".join(seen)
+    assert "pwned" in shown and "score" in shown, shown  # the names are shown…
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown  # …defused

@@ -25,6 +25,16 @@ BAR_WIDTH = 20
 PROMPT = "> "
 
 
+# C0 controls but tab and newline, DEL and C1 controls (0x9b is a one-byte CSI): text from
+# files (column names, cells) must not drive the user's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def defuse(text: str) -> str:
+    """Control characters shown as visible symbols (ESC as "␛"), never sent to the terminal."""
+    return _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < " " else "�", text)
+
+
 def plain(text: str) -> str:
     """Neutral markup to plain text: the markers go, the words stay."""
     return _MARKUP.sub(lambda m: m.group(1) or m.group(2), text)
@@ -112,6 +122,7 @@ class ConsoleRenderer:
         self._progress = None
 
     def _rewrite(self, text: str) -> None:
+        text = defuse(text)
         pad = " " * max(0, self._open - len(text))
         self.out.write("\r" + text + pad + ("\r" + text if pad else ""))
         self.out.flush()
@@ -131,7 +142,7 @@ class ConsoleRenderer:
 
     def lines(self, lines: list[str]) -> None:
         self.end_progress()
-        self.out.write("".join(f"{line}\n" for line in lines))
+        self.out.write("".join(f"{defuse(line)}\n" for line in lines))
         self.out.flush()
 
     def end_progress(self) -> None:
@@ -153,7 +164,7 @@ class ConsoleRenderer:
         if self.tty:
             self._rewrite(line)
         else:
-            self.out.write(line + "\n")
+            self.out.write(defuse(line) + "\n")
             self.out.flush()
         self._progress = (progress_id, line)
 
