@@ -116,11 +116,12 @@ def feature_specs(frame: pd.DataFrame, features: list[str]) -> list[FeatureSpec]
 
 
 def _as_text(column: pd.Series) -> pd.Series:
-    """Category/object values as str, missing kept as NaN (what SimpleImputer recognises)."""
-    text = column.astype("object").where(column.notna(), np.nan)
-    mask = text.notna()
-    text[mask] = text[mask].map(str)
-    return text
+    """Category/object values as str, missing kept as NaN (what SimpleImputer recognises).
+
+    str() runs once per distinct value (factorize), not once per row."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    lookup = np.array([*(str(u) for u in uniques), np.nan], dtype="object")
+    return pd.Series(lookup[codes], index=column.index, name=column.name, dtype="object")
 
 
 def prepare_features(frame: pd.DataFrame, specs: list[FeatureSpec]) -> pd.DataFrame:
@@ -256,8 +257,10 @@ def prepare_target(target: pd.Series, task: Task) -> np.ndarray[Any, Any]:
     skops files see one label type whatever the file held (0/1, True/False, 'yes'/'no')."""
     if task == "regression":
         return pd.to_numeric(target, errors="coerce").to_numpy(dtype="float64")
-    values = target.to_numpy(dtype="object")
-    return np.array([_label(v) for v in values], dtype="object")
+    codes, uniques = pd.factorize(target, use_na_sentinel=True)
+    lookup = np.array([*(_label(u) for u in uniques), "nan"], dtype="object")
+    labels: np.ndarray[Any, Any] = lookup[codes]
+    return labels
 
 
 def _label(value: Any) -> str:
