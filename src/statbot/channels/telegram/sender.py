@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +98,14 @@ class TelegramSender:
     async def _send_with_retries(self, chat_id: int, reply: Reply) -> None:
         backoff = 0.5
         network_failures = 0
+        # A long text goes out as several messages; a retry (429, network) resumes after the
+        # parts already delivered instead of sending them again — from the first part, a 429
+        # in the middle would repeat forever.
+        sent = _PartsSent()
         while True:
             await self.limiter.acquire(chat_id)
             try:
-                await self._send(chat_id, reply)
+                await self._send(chat_id, reply, sent)
                 return
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
@@ -115,7 +120,7 @@ class TelegramSender:
                 self.metrics.api_errors.labels(code="400").inc()
                 if "not modified" in str(exc).lower():
                     return
-                if await self._fallback(chat_id, reply, exc):
+                if await self._fallback(chat_id, reply, exc, sent):
                     return
                 log.error("Telegram refused a reply to chat %s: %s; dropped", chat_id, exc)
                 return
@@ -131,18 +136,24 @@ class TelegramSender:
                 log.error("Telegram error for chat %s: %s; will retry later", chat_id, exc)
                 raise DeliveryStopped from exc
 
-    async def _fallback(self, chat_id: int, reply: Reply, exc: BadRequest) -> bool:
-        """Salvage what Telegram refused: unparsable HTML is resent as plain text."""
+    async def _fallback(
+        self, chat_id: int, reply: Reply, exc: BadRequest, sent: _PartsSent
+    ) -> bool:
+        """Salvage what Telegram refused: unparsable HTML is resent as plain text (the parts
+        not delivered yet)."""
         if "parse" in str(exc).lower() and reply.kind is ReplyKind.TEXT:
-            for part in split_text(to_plain(reply.text)):
-                await self.bot.send_message(chat_id, part)
+            for part in split_text(reply.text)[sent.count :]:
+                await self.bot.send_message(chat_id, to_plain(part))
+                sent.count += 1
             return True
         return False
 
-    async def _send(self, chat_id: int, reply: Reply) -> None:
+    async def _send(self, chat_id: int, reply: Reply, sent: _PartsSent | None = None) -> None:
         if reply.kind is ReplyKind.TEXT:
-            for part in split_text(reply.text):
+            sent = sent if sent is not None else _PartsSent()
+            for part in split_text(reply.text)[sent.count :]:
                 await self.bot.send_message(chat_id, to_html(part), parse_mode=ParseMode.HTML)
+                sent.count += 1
         elif reply.kind is ReplyKind.CHOICES:
             await self._send_choices(chat_id, reply)
         elif reply.kind is ReplyKind.PROGRESS:
@@ -212,6 +223,13 @@ class TelegramSender:
             await self.bot.send_document(
                 chat_id, document=data, filename=name, caption=caption, parse_mode=ParseMode.HTML
             )
+
+
+@dataclass(slots=True)
+class _PartsSent:
+    """How many parts of a long text reply were delivered (survives the retries of one item)."""
+
+    count: int = 0
 
 
 def _read_or_none(path: Path) -> bytes | None:
