@@ -7,9 +7,11 @@ lifts it.
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from pathlib import Path
 
-from telegram import Bot
+from telegram import Bot, File
 from telegram.error import BadRequest, TelegramError
 
 from statbot.engine.events import Upload
@@ -59,12 +61,31 @@ class TelegramFiles:
                 user_message="Telegram did not hand me the file just now; please send it again.",
             ) from exc
         target = dest_dir / safe_file_name(upload.file_name)
-        dest_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one mkdir, cheap
         try:
-            await file.download_to_drive(target)
+            await _download(file, target)
+        except RuntimeError as exc:  # PTB: getFile gave no file_path
+            raise ChannelError(
+                f"download failed: {exc}",
+                user_message="Telegram did not hand me the file just now; please send it again.",
+            ) from exc
         except TelegramError as exc:
             raise ChannelError(
                 f"download failed: {exc}",
                 user_message="The download from Telegram failed; please send the file again.",
             ) from exc
         return target
+
+
+async def _download(file: File, target: Path) -> None:
+    """The bytes come over the network on the event loop; every disk operation runs in a thread.
+
+    ``File.download_to_drive`` writes (and, for a local Bot API server's absolute ``file_path``,
+    copies a file of up to GBs) on the event loop, which would stall every conversation.
+    """
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    local = Path(file.file_path) if file.file_path else None
+    if local is not None and local.is_absolute() and await asyncio.to_thread(local.is_file):
+        await asyncio.to_thread(shutil.copyfile, local, target)
+        return
+    data = await file.download_as_bytearray()
+    await asyncio.to_thread(target.write_bytes, data)
