@@ -67,3 +67,13 @@ async def test_mismatches_typos_and_stale_buttons(chat: ChatDriver, iris_csv: Pa
     assert await chat.state() == ("predict", "data")  # still waiting for usable data
     assert "Which model should predict" in said(await chat.send("/back"))
     assert "cancel" in said(await chat.send("/cancel")).lower()
+
+
+async def test_a_model_deleted_meanwhile_is_said_in_words(chat: ChatDriver, iris_csv: Path) -> None:
+    # The user's last model is deleted (from another chat) while /predict waits for a choice.
+    model_id = save_iris_model(chat, iris_csv)
+    await chat.send("/predict")
+    chat.services.models.delete(chat.key.user_id, model_id)
+    answer = said(await chat.press("latest"))
+    assert "no models" in answer.lower()
+    assert "went wrong" not in answer

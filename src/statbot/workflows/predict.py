@@ -64,6 +64,10 @@ def _select(ctx: Context, cards: list[Any], wanted: str) -> bool:
 async def on_model(ctx: Context) -> None:
     svc = D.services(ctx)
     cards = await ctx.run_blocking(_cards, svc, ctx.session.user_id)
+    if not cards:  # deleted meanwhile (from another chat)
+        ctx.reply("You have no models any more. Train one with /train, then come back.")
+        ctx.finish()
+        return
     wanted = ctx.event.choice if ctx.event.kind is EventKind.CHOICE else ctx.event.text.strip()
     if _select(ctx, cards, wanted):
         ctx.goto("data")
