@@ -84,6 +84,15 @@ def store_file(svc: Any, user_id: int, path: Path, name: str) -> Loaded:
     )
 
 
+def write_result(path: Path, data: bytes) -> None:
+    """Write a file the chat will attach (table, chart, predictions) under a temporary name and
+    rename it: a reply re-sent after a crash never attaches a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 def read_frame(svc: Any, ref: dict[str, Any]) -> Any:
     from statbot.analysis.datasets import DatasetRef
 

@@ -26,6 +26,7 @@ from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError
 from statbot.workflows.choose import NoMatch, norm, resolve_many
+from statbot.workflows.data import write_result
 from statbot.workflows.paths import looks_like_path, resolve_server_path
 
 STATS = ("count", "mean", "std", "min", "max")
@@ -103,10 +104,7 @@ def write_report(rows: list[dict[str, Any]], target: Path) -> None:
     from statbot.analysis.io import safe_csv_bytes
 
     frame = pd.DataFrame(rows, columns=["column", *STATS])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(safe_csv_bytes(frame))
-    partial.replace(target)
+    write_result(target, safe_csv_bytes(frame))
 
 
 def _fmt(value: Any) -> str:

@@ -84,9 +84,7 @@ def distributions(
         series = frame[name]
         if column_kind(series) == "numeric" and series.notna().any():
             path = out_dir / f"{prefix}-{i}.png"
-            partial = path.with_name(path.name + ".part")
-            partial.write_bytes(histogram_box(series, name))
-            partial.replace(path)
+            D.write_result(path, histogram_box(series, name))
             replies.append(Reply.image(str(path), f"Distribution of {name}", f"{name}.png"))
             continue
         counts = series.dropna().astype(str).value_counts()

@@ -116,10 +116,7 @@ def _predict(
     estimator, card = svc.models.load(user_id, model_id)
     frame = D.read_frame(svc, ref)
     result = predict_frame(estimator, card, frame)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(result.to_csv_bytes())
-    partial.replace(target)
+    D.write_result(target, result.to_csv_bytes())
     column = next(c for c in result.frame.columns if str(c).startswith("prediction"))
     values = result.frame[column]
     if card.task == "regression":

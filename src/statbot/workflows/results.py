@@ -17,6 +17,7 @@ from typing import Any
 
 from statbot.engine.replies import Reply
 from statbot.errors import DataError
+from statbot.workflows.data import write_result
 from statbot.workflows.report import fmt
 
 
@@ -268,18 +269,12 @@ def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> lis
     stem = Path(dataset).stem or "data"
     for chart in analysis.charts:
         path = out_dir / f"{prefix}-{chart.stem}.png"
-        _write(path, chart.png)
+        write_result(path, chart.png)
         replies.append(Reply.image(str(path), chart.caption, file_name=f"{chart.stem}.png"))
     for table in analysis.tables:
         path = out_dir / f"{prefix}-{table.stem}.csv"
-        _write(path, safe_csv_bytes(table.frame))
+        write_result(path, safe_csv_bytes(table.frame))
         replies.append(Reply.document(str(path), f"{table.stem}-{stem}.csv", table.caption))
     if analysis.analyze:
         replies.append(Reply.say(f"Reproduce with:\n`{analysis.analyze}`"))
     return replies
-
-
-def _write(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)
