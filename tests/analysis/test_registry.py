@@ -300,3 +300,14 @@ def test_missing_or_damaged_card_is_refused(trained, tmp_path) -> None:
     path.with_suffix(".json").unlink()
     with pytest.raises(ModelError, match="no card"):
         load_model_file(path)
+
+
+def test_a_card_that_is_not_text_is_skipped_and_refused_in_words(trained, tmp_path) -> None:
+    # Bytes that are not UTF-8 (a torn or overwritten file) raised UnicodeDecodeError out of
+    # /models and /predict instead of being treated as a damaged card.
+    registry, card, path = _saved(trained, tmp_path)
+    path.with_suffix(".json").write_bytes(b"\xff\xfe\x00garbage")
+    assert registry.list(9) == []
+    with pytest.raises(ModelError) as caught:
+        registry.load(9, card.model_id)
+    assert "damaged" in caught.value.user_message

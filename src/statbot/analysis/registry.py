@@ -179,6 +179,11 @@ def read_card(model_path: Path) -> ModelCard:
             "The model's card (.json next to the .skops "
             "file) is missing, so the model cannot be checked and was not loaded.",
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise _refuse(
+            f"card is not UTF-8 text: {exc}",
+            "The model's description file (card) is damaged; retrain the model.",
+        ) from exc
     return ModelCard.from_json(text)
 
 
@@ -257,7 +262,7 @@ class ModelRegistry:
         cards = []
         for card_path in directory.glob("*.json"):
             try:
-                cards.append(ModelCard.from_json(card_path.read_text(encoding="utf-8")))
+                cards.append(read_card(card_path))
             except ModelError:
                 log.warning("skipping damaged card %s", card_path)
         return sorted(cards, key=lambda c: (c.created_at, c.model_id))
