@@ -102,11 +102,9 @@ async def enter_data(ctx: Context) -> None:
 
 
 async def on_data(ctx: Context) -> None:
-    got = await D.receive(ctx)
-    if got is None:
+    loaded = await D.receive_loaded(ctx)
+    if loaded is None:
         return
-    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
-    D.remember(ctx, loaded)
     text = await ctx.run_blocking(overview, D.services(ctx), loaded.ref)
     ctx.reply(f"{D.summary_line(ctx.data['dataset'])}\n{text}")
     ctx.data["selected"] = []

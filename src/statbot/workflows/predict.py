@@ -85,11 +85,9 @@ async def enter_data(ctx: Context) -> None:
 
 
 async def on_data(ctx: Context) -> None:
-    got = await D.receive(ctx)
-    if got is None:
+    loaded = await D.receive_loaded(ctx)
+    if loaded is None:
         return
-    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
-    D.remember(ctx, loaded)
     svc = D.services(ctx)
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     target = out_dir / f"predictions-{ctx.event.event_id}.csv"

@@ -9,7 +9,6 @@ charts as images, and the ``statbot analyze`` line that reproduces them.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from statbot.engine.events import EventKind
@@ -57,21 +56,15 @@ async def enter_data(ctx: Context) -> None:
     if ctx.event.kind is EventKind.UPLOAD and not ctx.reprompt:  # the request was a caption
         await on_data(ctx)
         return
-    last = ctx.memory.get("dataset")
-    if intent and last and last.get("ref") and not ctx.reprompt:
-        ctx.reply(f"Using your last dataset, {D.summary_line(last)}")
-        D.remember(ctx, D.Loaded(**{**last, "warnings": []}))
+    if D.use_last_for_intent(ctx):
         ctx.goto("analysis")
         return
     D.ask_for_data(ctx, "Let's look at your data. " + D.ASK_DATA)
 
 
 async def on_data(ctx: Context) -> None:
-    got = await D.receive(ctx)
-    if got is None:
+    if await D.receive_loaded(ctx) is None:
         return
-    loaded = await D.load_server_file(ctx, got) if isinstance(got, Path) else got
-    D.remember(ctx, loaded)
     ctx.reply(D.summary_line(ctx.data["dataset"]))
     ctx.goto("analysis")
 

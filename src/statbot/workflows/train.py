@@ -69,10 +69,7 @@ async def enter_data(ctx: Context) -> None:
     if ctx.event.kind is EventKind.UPLOAD:  # the request came as a file's caption
         await on_data(ctx)
         return
-    last = ctx.memory.get("dataset")
-    if _intent(ctx) and last and last.get("ref"):
-        ctx.reply(f"Using your last dataset, {D.summary_line(last)}")
-        D.remember(ctx, D.Loaded(**{**last, "warnings": []}))
+    if D.use_last_for_intent(ctx):
         ctx.goto("schema")
         return
     D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)

@@ -9,19 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.channels.sandbox.test_page import CHROMIUM_ARGS as ARGS
 from tests.channels.telegram.conftest import BotInSandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "train.png"
 
 
