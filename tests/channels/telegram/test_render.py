@@ -8,6 +8,8 @@ from statbot.engine.replies import Option, Reply
 def test_markup_is_escaped_and_converted() -> None:
     assert to_html("a < b & *bold* `x<y`") == "a &lt; b &amp; <b>bold</b> <code>x&lt;y</code>"
     assert to_html("2*3 = 6") == "2*3 = 6"
+    table = "Types:\n`a   int\nb < float`\nok"
+    assert to_html(table) == "Types:\n<pre>a   int\nb &lt; float</pre>\nok"
 
 
 def test_split_text_respects_limit() -> None:

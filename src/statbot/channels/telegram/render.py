@@ -17,7 +17,7 @@ from statbot.engine.replies import Option, Reply
 MAX_TEXT = 4096  # Telegram's limit for one message, in UTF-16 code units (we stay below it)
 MAX_CAPTION = 1024
 MAX_BUTTON_LABEL = 40
-_MARKUP = re.compile(r"`([^`\n]+)`|\*([^*\n]+)\*")
+_MARKUP = re.compile(r"`([^`]+)`|\*([^*\n]+)\*")
 
 Keyboard = list[list[dict[str, str]]]
 
@@ -29,7 +29,10 @@ def to_html(text: str) -> str:
     for match in _MARKUP.finditer(text):
         out.append(html.escape(text[pos : match.start()], quote=False))
         code, bold = match.group(1), match.group(2)
-        if code is not None:
+        if code is not None and "\n" in code:
+            # A table (e.g. the schema) keeps its columns aligned in a monospace block.
+            out.append(f"<pre>{html.escape(code.strip(chr(10)), quote=False)}</pre>")
+        elif code is not None:
             out.append(f"<code>{html.escape(code, quote=False)}</code>")
         else:
             out.append(f"<b>{html.escape(bold, quote=False)}</b>")
