@@ -71,6 +71,7 @@ def store_file(svc: Any, user_id: int, path: Path, name: str) -> Loaded:
     from statbot.analysis.schema import infer_schema, render_schema
 
     result = load_path(path, DataLimits.from_settings(svc.settings))
+    check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
     ref = svc.datasets.put(user_id, result.frame, result.content_hash or None, name=name)
     schema = infer_schema(result.frame)
     return Loaded(
@@ -91,6 +92,15 @@ def write_result(path: Path, data: bytes) -> None:
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(data)
     partial.replace(path)
+
+
+def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
+    """STATBOT_MAX_DATAFRAME_SIZE_MB: the largest table a conversation may hold in memory."""
+    from statbot.engine.errors import DatasetTooLargeError
+
+    size = int(frame.memory_usage(deep=True, index=False).sum())
+    if size > limit_mb * 1024 * 1024:
+        raise DatasetTooLargeError(name, size, limit_mb)
 
 
 def read_frame(svc: Any, ref: dict[str, Any]) -> Any:
