@@ -251,3 +251,20 @@ async def test_hostile_document_names(bot: BotInSandbox, tmp_path: Path) -> None
         assert "Column types" in said and "30 rows" in said, (name, said)
         await do(client, client.send("/cancel"))
     assert await asyncio.to_thread(_strays, tmp_path) == []
+
+
+async def test_a_long_menu_under_429_arrives_once(bot: BotInSandbox) -> None:
+    """Flood control between the parts of a long menu: the retry resumes, no part twice."""
+    client = bot.client
+    await do(client, client.send("/start"))
+    await client.configure(rate_limit_per_chat=1)
+    key = str(ConversationKey(CHANNEL, ALICE, ALICE))
+    words = [f"🌡️{i:04d}" for i in range(1200)]  # three messages' worth
+    menu = dataclasses.replace(Reply.ask(" ".join(words), [Option("go", "Go on")]), token="t2")
+    done = await bot.app.channel.deliver(key, [OutboxItem(key, 1, "e1", menu)])
+    assert list(done) == [1]
+    chat = await client.wait_idle(500, within=15)
+    shown = " ".join(texts_of(chat)[1:])
+    assert all(shown.count(w) == 1 for w in words), "a part was lost or sent twice"
+    assert chat.bot_messages[-1].buttons and len(chat.bot_messages) == 1 + 3
+    assert bot.app.metrics.api_errors.labels(code="429")._value.get() >= 1

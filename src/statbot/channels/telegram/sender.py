@@ -155,13 +155,13 @@ class TelegramSender:
                 await self.bot.send_message(chat_id, to_html(part), parse_mode=ParseMode.HTML)
                 sent.count += 1
         elif reply.kind is ReplyKind.CHOICES:
-            await self._send_choices(chat_id, reply)
+            await self._send_choices(chat_id, reply, sent if sent is not None else _PartsSent())
         elif reply.kind is ReplyKind.PROGRESS:
             await self._send_progress(chat_id, reply)
         elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
             await self._send_file(chat_id, reply)
 
-    async def _send_choices(self, chat_id: int, reply: Reply) -> None:
+    async def _send_choices(self, chat_id: int, reply: Reply, sent: _PartsSent) -> None:
         *before, last = split_text(reply.text) or [""]
         text = to_html(last or "Choose:")
         existing = self.menus.menu_with_token(chat_id, reply.token) if reply.multi else None
@@ -177,8 +177,9 @@ class TelegramSender:
             )
             self.menus.put_menu(chat_id, existing.message_id, reply, page)
             return
-        for part in before:  # a long question: all of it, the buttons under its last part
+        for part in before[sent.count :]:  # a long question: all of it, buttons under the last
             await self.bot.send_message(chat_id, to_html(part), parse_mode=ParseMode.HTML)
+            sent.count += 1  # a retry after a 429 resumes here, sending no part twice
         message = await self.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
         )
