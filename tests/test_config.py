@@ -60,3 +60,19 @@ def test_token_is_redacted_from_log_records() -> None:
     other = logging.LogRecord("x", logging.INFO, __file__, 1, "url /bot999:zzz/getMe", None, None)
     f.filter(other)
     assert "999:zzz" not in other.getMessage()
+
+
+def test_relative_paths_are_absolute_at_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 9: the default data dir ``var`` reached job workers (run in their own folder) as a
+    relative path; every path setting is absolute once loaded, against the cwd of the load."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATBOT_LOCAL_PATH_ROOTS", f"data{os.pathsep}~/shared")
+    s = load_settings()
+    assert s.data_dir == tmp_path / "var" and s.data_dir.is_absolute()
+    assert s.sqlite_path == tmp_path / "var" / "statbot.sqlite3"
+    assert s.local_path_roots == (tmp_path / "data", Path.home() / "shared")
+    monkeypatch.chdir("/")
+    assert s.data_dir == tmp_path / "var"  # resolved once, not on every use
+    assert load_settings(data_dir="rel").data_dir == Path("/rel")

@@ -102,6 +102,18 @@ class Settings(BaseSettings):
             return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
         return value
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_dir(cls, value: Path) -> Path:
+        # Resolved once, here: job workers run inside their job folder, so a relative path handed
+        # to a subprocess (the default ``var``) pointed nowhere (issue 9).
+        return _absolute(value)
+
+    @field_validator("local_path_roots")
+    @classmethod
+    def _absolute_roots(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        return tuple(_absolute(p) for p in value)
+
     @field_validator("allowed_users", mode="before")
     @classmethod
     def _split_users(cls, value: Any) -> Any:
@@ -141,6 +153,11 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "statbot.sqlite3"
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute against the working directory at settings load (``~`` expanded)."""
+    return Path(os.path.abspath(path.expanduser()))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from statbot.engine.events import ConversationKey, Event, EventKind
+from statbot.engine.session import DEDUPE_WINDOW
 from statbot.engine.stores.sqlite import SqliteStore
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -105,7 +106,10 @@ class Driver:
             if event is None and generate:
                 event = self.inflight[key] = self.next_event(key)
                 if len(self.sent[key]) > 2 and self.rng.random() < DUPLICATE_P:
-                    worker.send(self.rng.choice(self.sent[key][:-1]))  # acked already
+                    # A redelivery is of a recent update (Telegram re-sends what the offset has
+                    # not confirmed yet); dedupe promises the window, not all of history.
+                    recent = self.sent[key][-DEDUPE_WINDOW:-1]
+                    worker.send(self.rng.choice(recent))  # acked already
                     self.duplicates_sent += 1
             if event is not None and event.event_id not in worker.posted:
                 worker.send(event)

@@ -614,3 +614,40 @@ async def test_cleanup_loop_picks_up_entries_left_behind(registry, outbox):
             await asyncio.sleep(0.01)
     assert outbox.sent[str(A)] == ["Say things."]
     assert await store.inbox_pending() == []
+
+
+async def test_update_ids_that_restart_lower_are_applied_not_dropped(
+    manager, store, outbox, caplog
+):
+    """Issue 9: Telegram may restart update ids at a random value (and a local Bot API server
+    at 1); dedupe is by membership in the recent window, never by 'id <= highest seen'."""
+    await manager.submit(cmd(A, 1000, "count"))
+    for i in range(1001, 1101):  # more than the window
+        await manager.submit(text(A, i, f"m{i}"))
+    await manager.drain()
+    await manager.submit(text(A, 7, "after the restart"))
+    await manager.drain()
+    assert outbox.sent[str(A)][-1] == "got after the restart"
+    session = await store.load(A)
+    assert session.last_update_id == 7
+    caplog.set_level("WARNING", logger="statbot.engine.manager")
+    await manager.submit(text(A, 1090, "a late copy"))  # inside the window: a duplicate
+    await manager.drain()
+    assert outbox.sent[str(A)][-1] == "got after the restart"
+    dropped = [r for r in caplog.records if "duplicate" in r.getMessage()]
+    assert len(dropped) == 1 and dropped[0].levelname == "WARNING"
+    assert "u1090" in dropped[0].getMessage() and "a late copy" not in dropped[0].getMessage()
+
+
+def test_each_source_keeps_its_own_dedupe_window():
+    from statbot.engine.session import DEDUPE_WINDOW, Session
+
+    session = Session(A)
+    session.mark_applied("u5", 5)
+    for n in range(DEDUPE_WINDOW * 3):  # a chatty job
+        session.mark_applied(f"jjob1:1.{n}", None)
+    assert session.has_applied("u5", 5)
+    assert session.has_applied(f"jjob1:1.{DEDUPE_WINDOW * 3 - 1}", None)
+    assert not session.has_applied("jjob1:1.0", None)
+    assert sum(1 for e in session.recent_events if e.startswith("j")) == DEDUPE_WINDOW
+    assert not session.has_applied("u4", 4)  # below the last id but never seen: new

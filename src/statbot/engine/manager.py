@@ -228,6 +228,12 @@ class StateManager:
             cached = self._cache.take(entry.key) if attempt == 0 else None
             session = cached if cached is not None else await self._load(event.key)
             if session.has_applied(event.event_id, event.update_id):
+                # Never silent: a user whose message is dropped here gets no answer (issue 9).
+                log.warning(
+                    "dropped %s for %s as a duplicate: it was applied already",
+                    event.event_id,
+                    entry.key,
+                )
                 self._cache.put(session)
                 await self.store.inbox_discard(entry.seq)
                 self.counters["duplicates"] += 1

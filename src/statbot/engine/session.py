@@ -13,7 +13,7 @@ from typing import Any
 from statbot.engine.events import ConversationKey
 
 SCHEMA_VERSION = 1
-# How many recently applied event ids a session remembers for dedupe (besides last_update_id).
+# How many recently applied event ids of each source (updates, jobs, timers) a session remembers.
 DEDUPE_WINDOW = 64
 
 
@@ -46,24 +46,26 @@ class Session:
     def user_id(self) -> int:
         return self.key.user_id
 
-    def has_applied(self, event_id: str, update_id: int | None) -> bool:
-        """True when this event was already applied to the session (dedupe)."""
-        if event_id in self.recent_events:
-            return True
-        # Telegram's update ids increase; an id at or below the high-water mark that has fallen
-        # out of the window is old news.
-        return (
-            update_id is not None
-            and self.last_update_id is not None
-            and update_id <= self.last_update_id
-            and len(self.recent_events) >= DEDUPE_WINDOW
-        )
+    def has_applied(self, event_id: str, update_id: int | None = None) -> bool:
+        """True when this event was already applied to the session (dedupe).
+
+        Membership in the recent window only, never "id <= the highest seen": Telegram may
+        restart update ids at a random value after a week without updates, and a sandbox or a
+        local Bot API server restarts them at 1 (issue 9). ``update_id`` is kept for callers."""
+        return event_id in self.recent_events
 
     def mark_applied(self, event_id: str, update_id: int | None) -> None:
-        self.recent_events.append(event_id)
-        del self.recent_events[:-DEDUPE_WINDOW]
+        """Remember ``event_id``; each source (``u`` updates, ``j`` jobs, ``t`` timers) keeps its
+        own last :data:`DEDUPE_WINDOW` ids, so a chatty job cannot push updates out."""
+        recent = self.recent_events
+        recent.append(event_id)
+        source = event_id[:1]
+        same = [i for i, seen in enumerate(recent) if seen[:1] == source]
+        if len(same) > DEDUPE_WINDOW:
+            drop = set(same[: len(same) - DEDUPE_WINDOW])
+            recent[:] = [seen for i, seen in enumerate(recent) if i not in drop]
         if update_id is not None:
-            self.last_update_id = max(update_id, self.last_update_id or update_id)
+            self.last_update_id = update_id  # the latest applied, for the console's id counter
 
     def remember(self, role: str, text: str, limit: int) -> None:
         """Append to the bounded history window."""
