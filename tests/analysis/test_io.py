@@ -427,3 +427,23 @@ def test_first_data_row_with_blanks_is_not_a_header_or_a_title() -> None:
     assert result.header is False
     assert result.frame["column_1"].tolist() == [5, 1, 4]
     assert not any("Skipped" in w for w in result.warnings)
+
+
+def _unreadable_file(tmp_path: Path) -> Path:
+    """A regular file this process may not read: root reads any chmod-000 file, but not a
+    write-only procfs entry."""
+    if os.geteuid() == 0:
+        return Path("/proc/sys/vm/drop_caches")
+    path = tmp_path / "secret.csv"
+    path.write_text("a,b\n1,2\n")
+    path.chmod(0)
+    return path
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path: Path) -> None:
+    path = _unreadable_file(tmp_path)
+    with pytest.raises(UnreadableFile) as info:
+        load_path(path)
+    message = info.value.user_message
+    assert message.startswith("Permission denied") and path.name in message
+    assert "could not be opened" not in message

@@ -287,9 +287,20 @@ def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResu
         raise UnreadableFile(
             str(exc), user_message=f"'{path.name}' is a folder, not a file."
         ) from exc
-    except OSError as exc:
+    except PermissionError as exc:
         raise UnreadableFile(
-            str(exc), user_message=f"The file '{path.name}' could not be opened."
+            str(exc),
+            user_message=f"Permission denied: statbot may not read '{path.name}' (the file's "
+            "permissions do not allow it). Ask the server's operator to make it readable.",
+        ) from exc
+    except FileNotFoundError as exc:
+        raise UnreadableFile(
+            str(exc), user_message=f"The file '{path.name}' is no longer there."
+        ) from exc
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UnreadableFile(
+            str(exc), user_message=f"The file '{path.name}' could not be opened ({reason})."
         ) from exc
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statbot-hash") as pool:
         future = pool.submit(_scan_file, path, size)
