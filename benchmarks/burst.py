@@ -81,8 +81,8 @@ class Feed:
     def bot_texts(self, chat_id: int) -> list[str]:
         return [e[3] for e in self.events if e[2] == chat_id and e[1] == "message"]
 
-    async def wait_for(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, done: Callable[[], bool], within: float) -> bool:
+        deadline = time.monotonic() + within
         while not done():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -146,7 +146,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def one_run(
-    contender: str, texts: dict[str, str], timeout: float, profile: Path | None
+    contender: str, texts: dict[str, str], within: float, profile: Path | None
 ) -> dict[str, Any]:
     from statbot.channels.sandbox import users as sandbox_users
     from statbot.channels.sandbox.server import run_sandbox
@@ -157,6 +157,7 @@ async def one_run(
         async with run_sandbox(token=token) as sandbox:
             state = sandbox.state
             bot = state.bot_by_id(None)
+            assert bot is not None
             feed = Feed(state)
             warm = next(iter(state.users.values()))
             crowd = [state.add_user(f"user{i}") for i in range(USERS)]
@@ -185,7 +186,7 @@ async def one_run(
                 replies = dict(zip(COMMANDS, warm_texts, strict=False))
                 expected = USERS * len(COMMANDS)
                 await feed.wait_for(
-                    lambda: len(latencies(feed, chats, replies)[0]) >= expected, timeout
+                    lambda: len(latencies(feed, chats, replies)[0]) >= expected, within
                 )
                 values, lost = latencies(feed, chats, replies)
             finally:
@@ -240,19 +241,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} CPU, Python {platform.python_version()}"
 
 
-async def bench(repeat: int, timeout: float, profile: Path | None) -> dict[str, Any]:
+async def bench(repeat: int, within: float, profile: Path | None) -> dict[str, Any]:
     import telegram
 
     runs: dict[str, list[dict[str, Any]]] = {"statbot": [], "ptb": []}
     texts = dict(FALLBACK_TEXTS)
     for _ in range(repeat):
-        result = await one_run("statbot", texts, timeout, profile)
+        result = await one_run("statbot", texts, within, profile)
         texts = result["texts"] or texts  # the peer answers with statbot's own texts
         runs["statbot"].append(result)
-        runs["ptb"].append(await one_run("ptb", texts, timeout, None))
+        runs["ptb"].append(await one_run("ptb", texts, within, None))
 
     def median(name: str, field: str) -> float:
-        return round(statistics.median(r[field] for r in runs[name]), 1)
+        return round(float(statistics.median(r[field] for r in runs[name])), 1)
 
     statbot_p99, ptb_p99 = median("statbot", "p99"), median("ptb", "p99")
     return {
