@@ -109,8 +109,80 @@ async def test_cancel_during_training_stops_the_job(jobs_chat: ChatDriver, iris_
     assert session is not None
     job_id = session.data["job_id"]
     cancelled = said(await chat.send("/cancel"))
-    assert "I stopped the training job." in cancelled
+    assert "I stopped the training job; no model was saved." in cancelled
     assert await chat.state() == (None, None)
     info = await chat.jobs.status(job_id)
     assert info is not None and info.status is JobStatus.CANCELLED
     assert chat.services.models.list(chat.key.user_id) == []
+
+
+def ended(replies: list[Reply]) -> bool:
+    return any("Model trained" in r.text or "The training failed" in r.text for r in replies)
+
+
+async def until_ended(chat: ChatDriver, start: int) -> list[Reply]:
+    """The replies after ``start`` up to the end of the training they report."""
+    replies = await chat.wait_for(lambda r: ended(r[start:]), seconds=120)
+    return replies[start:]
+
+
+async def test_a_failed_training_says_so_and_retry_runs_it_again(tmp_path: Path) -> None:
+    """Issue 9: a deferred /train whose file changed under it fails in the job; the progress
+    bar shows the failure (not a frozen 0%), no "Use /predict…", and Retry re-runs the same
+    choices as a new job that reads the file at its
+    new state, with the operator's limits."""
+    root = tmp_path / "data"
+    root.mkdir()
+    good = "size,colour,price\n" + "".join(
+        f"{i % 7},{'red' if i % 3 else 'blue'},{i * 1.5 + (i % 7)}\n" for i in range(80)
+    )
+    path = root / "shop.csv"
+    path.write_text(good)
+    async with ChatDriver(
+        tmp_path / "var", jobs=True, local_path_roots=(root,), max_rows=200
+    ) as chat:
+        await chat.send("/train")
+        await chat.send("./shop.csv")  # relative to the first allowed folder
+        await chat.press("Defer loading")
+        await chat.send("size:int, colour:category, price:float")
+        await chat.send("price")
+        await chat.send("all")
+        assert "Ready to train" in said(await chat.send("linear"))
+        path.write_text("size,colour\n1,red\n2,blue\n")  # the target column is gone
+        start = len(chat.replies)
+        await chat.press("Train")
+        replies = await until_ended(chat, start)
+        text = said(replies)
+        assert "The training failed" in text and "price" in text, text
+        assert "/predict" not in text and "Model trained" not in text
+        bars = [r for r in replies if r.kind is ReplyKind.PROGRESS]
+        assert bars[-1].final and "Failed" in bars[-1].text
+        menu = replies[-1]
+        assert [o.label for o in menu.options] == ["Retry", "Change the model"]
+        assert await chat.state() == ("train", "failed")
+        assert chat.services.models.list(chat.key.user_id) == []
+        session = await chat.manager.store.load(chat.key)
+        assert session is not None
+        first_job = session.data["job_id"]
+
+        path.write_text(good)
+        start = len(chat.replies)
+        await chat.press("Retry")
+        session = await chat.manager.store.load(chat.key)
+        assert session is not None and session.data["job_id"] != first_job
+        replies = await until_ended(chat, start)
+        assert "Model trained" in said(replies)
+        assert len(chat.services.models.list(chat.key.user_id)) == 1
+
+        path.write_text(good * 4)  # 320 rows: over this operator's max_rows
+        await chat.send("/train")
+        await chat.send("./shop.csv")  # relative to the first allowed folder
+        await chat.press("Defer loading")
+        await chat.send("size:int, colour:category, price:float")
+        await chat.send("price")
+        await chat.send("all")
+        await chat.send("linear")
+        start = len(chat.replies)
+        await chat.press("Train")
+        text = said(await until_ended(chat, start))
+        assert "The training failed" in text and "200" in text, text

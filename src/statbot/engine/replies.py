@@ -89,13 +89,22 @@ class Reply:
         return cls(ReplyKind.DOCUMENT, text=caption, path=path, file_name=file_name)
 
     @classmethod
-    def progress(cls, progress_id: str, fraction: float, text: str) -> Reply:
+    def progress(
+        cls, progress_id: str, fraction: float, text: str, *, final: bool = False
+    ) -> Reply:
+        """``final``: the job ended here (failed, cancelled) short of 100%; always shown."""
         return cls(
             ReplyKind.PROGRESS,
             text=text,
             progress_id=progress_id,
             fraction=max(0.0, min(1.0, fraction)),
+            meta={"final": True} if final else {},
         )
+
+    @property
+    def final(self) -> bool:
+        """A progress bar's last state (done, failed or cancelled): never skipped."""
+        return (self.fraction or 0.0) >= 1.0 or bool(self.meta.get("final"))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.value}

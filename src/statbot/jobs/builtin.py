@@ -45,6 +45,7 @@ def train_spec(
     dataset_path: Path | None = None,
     schema: str | None = None,
     limits: dict[str, Any] | None = None,
+    roots: list[str] | None = None,
     overrides: dict[str, str] | None = None,
     features: list[str] | None = None,
     model: str = "auto",
@@ -59,7 +60,8 @@ def train_spec(
     - ``dataset``: a stored dataset (``DatasetRef.to_dict()``) of the dataset store, or
     - ``dataset_path``: a file read at training time (deferred loading of a server path) with
       :func:`statbot.analysis.io.load_path` under ``limits`` (``DataLimits`` fields), then cast to
-      ``schema`` (a spec in the grammar of ``parse_schema_spec``) when given.
+      ``schema`` (a spec in the grammar of ``parse_schema_spec``) when given; with ``roots``
+      (a server path's allowed folders) the path is checked against them again before the read.
 
     ``overrides`` ({column: type}) are the user's type corrections ("treat zip as category").
     """
@@ -73,6 +75,7 @@ def train_spec(
         "dataset_path": str(dataset_path) if dataset_path is not None else None,
         "schema": schema,
         "limits": limits,
+        "roots": roots,
         "overrides": overrides or {},
         "target": target,
         "features": features,
@@ -138,12 +141,20 @@ def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
         from statbot.analysis.limits import DataLimits
 
         path = Path(payload["dataset_path"])
-        if not path.is_file():
+        limits = DataLimits(**(payload.get("limits") or {}))
+        if payload.get("roots") is not None:
+            from statbot.workflows.paths import resolve_server_path
+
+            # A server path: checked against the allowed folders again right before the read
+            # (it may have become a link out of them since it was typed).
+            roots = [Path(root) for root in payload["roots"]]
+            path = resolve_server_path(str(path), roots, limits.max_file_bytes)
+        elif not path.is_file():
             raise DataError(
                 f"dataset file {path} is missing",
                 user_message=f"The file '{path.name}' is no longer there, so training stopped.",
             )
-        loaded = load_path(path, DataLimits(**(payload.get("limits") or {})))
+        loaded = load_path(path, limits)
         frame, warnings = loaded.frame, list(loaded.warnings)
         if payload.get("schema"):
             from statbot.analysis.schema import parse_schema_spec, validate_against

@@ -65,7 +65,8 @@ class LocalJobRunner(JobRunner):
         redeliver_s: float = 30.0,
         python: str = sys.executable,
     ) -> None:
-        self.root = Path(data_dir) / "jobs"
+        # Absolute: workers run inside their job folder, where a relative path points nowhere.
+        self.root = Path(data_dir).absolute() / "jobs"
         self.emit = emit
         self.concurrency = concurrency or max(1, (os.cpu_count() or 2) - 1)
         self.per_user = per_user

@@ -39,11 +39,11 @@ async def spawn_worker(python: str, task_file: Path, log_file: Path) -> asyncio.
             "-P",  # no cwd on sys.path: files in the job's folder never shadow a module
             "-m",
             "statbot.jobs.worker",
-            str(task_file.absolute()),  # the worker's cwd is the job folder: never relative
+            str(task_file),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
-            cwd=str(task_file.parent.absolute()),
+            cwd=str(task_file.parent),
             env=env,
             start_new_session=True,
             limit=STREAM_LIMIT,

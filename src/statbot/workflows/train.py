@@ -8,7 +8,6 @@ the event that confirmed it, so a duplicated or replayed update can never train 
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,14 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import StatbotError
 from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
-from statbot.workflows.report import training_report
+from statbot.workflows.training import (
+    enter_failed,
+    enter_training,
+    on_cancel,
+    on_failed,
+    on_training,
+    submit_training,
+)
 
 LOAD_NOW, DEFER = "load_now", "defer"
 OK, TRAIN_IT, CHANGE = "ok", "train", "change"
@@ -348,33 +354,7 @@ async def on_confirm(ctx: Context) -> None:
     if answer not in (TRAIN_IT, "train", "yes", "go", "ok"):
         ctx.reply("Press *Train* to start, or *Change the model*.")
         return
-    from statbot.jobs.builtin import train_spec
-
-    svc = D.services(ctx)
-    d = ctx.data
-    deferred = d.get("deferred")
-    if deferred:
-        path = Path(
-            await ctx.run_blocking(_materialise_deferred, svc, ctx.session.user_id, deferred)
-        )
-    else:
-        path = await ctx.run_blocking(D.dataset_file, svc, d["dataset"]["ref"])
-    spec = train_spec(
-        key=str(ctx.session.key),
-        user_id=ctx.session.user_id,
-        idempotency_key=f"train:{ctx.session.key}:{ctx.event.event_id}",
-        data_dir=svc.data_dir,
-        dataset_path=path,
-        target=d["target"],
-        features=d["features"],
-        model=d["model"],
-        timeout_s=svc.settings.job_timeout_seconds,
-        memory_mb=svc.settings.job_memory_mb,
-    )
-    info = await svc.jobs.submit(spec)
-    d["job_id"] = info.job_id
-    d["analyze"] = _analyze_line(str(path), d)
-    ctx.goto("training")
+    await submit_training(ctx)
 
 
 def _label(model: str) -> str:
@@ -382,87 +362,6 @@ def _label(model: str) -> str:
 
     spec = MODELS.get(model)
     return spec.label if spec is not None else model
-
-
-def _materialise_deferred(svc: Any, user_id: int, deferred: dict[str, Any]) -> str:
-    """Deferred loading: read the server file now, check it against the user's schema, store."""
-    from statbot.analysis.io import load_path
-    from statbot.analysis.limits import DataLimits
-    from statbot.analysis.schema import parse_schema_spec, validate_against
-
-    path = D.recheck_server_path(svc, deferred["path"])  # it may have changed since it was typed
-    frame = load_path(path, DataLimits.from_settings(svc.settings)).frame
-    frame = validate_against(frame, parse_schema_spec(deferred["spec"]))
-    ref = svc.datasets.put(user_id, frame, None, name=Path(deferred["path"]).name)
-    return str(svc.datasets.parquet_path(ref))
-
-
-def _analyze_line(path: str, d: dict[str, Any]) -> str:
-    return "statbot analyze train " + " ".join(
-        shlex.quote(p)
-        for p in (
-            path,
-            "--target",
-            d["target"],
-            "--features",
-            ",".join(d["features"]),
-            "--model",
-            d["model"],
-            "--cv",
-            "5",
-            "--json",
-        )
-    )
-
-
-async def enter_training(ctx: Context) -> None:
-    info = await D.services(ctx).jobs.status(ctx.data["job_id"])
-    if ctx.reprompt and info is not None:
-        ctx.reply(Reply.progress(info.job_id, info.progress, info.message or "Training…"))
-        return
-    position = getattr(info, "queue_position", None)
-    if position:
-        ctx.reply(f"Your training is queued (position {position}); it starts when a slot is free.")
-    ctx.reply(Reply.progress(ctx.data["job_id"], 0.0, "Starting the training…"))
-
-
-async def on_training(ctx: Context) -> None:
-    event = ctx.event
-    job = event.job or {}
-    if event.kind in (EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD):
-        ctx.reply("The model is training; I'll report when it is done. /cancel stops it.")
-        return
-    if job.get("job_id") != ctx.data.get("job_id"):
-        return  # an old job's late event
-    if event.kind is EventKind.JOB_PROGRESS:
-        # A resumed attempt's first event already says "Resumed after a restart".
-        ctx.reply(
-            Reply.progress(
-                job["job_id"], float(job.get("progress") or 0.0), str(job.get("message") or "")
-            )
-        )
-        return
-    status = job.get("status")
-    if status == "succeeded" and job.get("result"):
-        result = job["result"]
-        ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
-        for reply in training_report(result, ctx.data["analyze"]):
-            ctx.reply(reply)
-        ctx.memory["model"] = {"id": result["model_id"], "name": result["name"]}
-    elif status == "cancelled":
-        ctx.reply("The training was cancelled.")
-    else:
-        ctx.reply(f"The training failed: {job.get('error') or 'unknown error'}")
-    ctx.goto("done")
-
-
-async def on_cancel(ctx: Context) -> None:
-    """/cancel (or another command) while training: stop the job's process."""
-    job_id = ctx.data.get("job_id")
-    if job_id and ctx.session.state == "training":
-        cancelled = await D.services(ctx).jobs.cancel(job_id)
-        if cancelled:
-            ctx.reply("I stopped the training job.")
 
 
 def _pick_one(ctx: Context, options: list[Option], noun: str) -> str | None:
@@ -554,9 +453,16 @@ TRAIN = Workflow(
             "training",
             on_enter=enter_training,
             on_event=on_training,
-            next=("done",),
+            next=("done", "failed"),
             accepts=frozenset(EventKind) - {EventKind.COMMAND},
             help="The model is training in the background. /cancel stops it.",
+        ),
+        State(
+            "failed",
+            on_enter=enter_failed,
+            on_event=on_failed,
+            next=("training", "model"),
+            help="The training did not finish. Retry runs it again with the same choices.",
         ),
         State(
             "done",

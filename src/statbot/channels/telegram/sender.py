@@ -194,7 +194,7 @@ class TelegramSender:
             self.menus.put_progress(chat_id, progress_id, message.message_id, text)
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
             return
-        final = (reply.fraction or 0.0) >= 1.0
+        final = reply.final
         if shown.text == text or (
             not final and time.time() - shown.edited_at < PROGRESS_MIN_INTERVAL_S
         ):

@@ -1,0 +1,171 @@
+"""/train's last steps: submit the training job, follow its progress bar, report its outcome.
+
+The job's idempotency key derives from the event that started it (the Train press or a Retry
+press), so a duplicated or replayed update can never train twice, while a Retry is a new job of
+the same choices. A failed or cancelled job says so on its progress bar (which would otherwise
+freeze where it stopped) and offers what to do next (issue 9).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import Option, Reply
+from statbot.engine.workflow import Context
+from statbot.workflows import data as D
+from statbot.workflows.report import training_report
+
+RETRY, CHANGE_MODEL = "retry", "change_model"
+RETRY_WORDS = frozenset({RETRY, "retry", "try again", "again", "train again", "yes"})
+CHANGE_WORDS = frozenset({CHANGE_MODEL, "change", "change the model", "model"})
+
+
+async def submit_training(ctx: Context) -> None:
+    """Start the training of the current choices as a job keyed by this event; → training."""
+    from statbot.analysis.limits import DataLimits
+    from statbot.jobs.builtin import train_spec
+
+    svc = D.services(ctx)
+    d = ctx.data
+    settings = svc.settings
+    deferred = d.get("deferred")
+    source: dict[str, Any]
+    if deferred:
+        # Deferred loading: the job reads the file, under the operator's limits, and checks the
+        # path against the allowed folders again right before it reads it.
+        path = await ctx.run_blocking(D.recheck_server_path, svc, deferred["path"])
+        source = {
+            "dataset_path": path,
+            "schema": deferred["spec"],
+            "limits": asdict(DataLimits.from_settings(settings)),
+            "roots": [str(root) for root in settings.local_path_roots],
+        }
+    else:
+        path = await ctx.run_blocking(D.dataset_file, svc, d["dataset"]["ref"])
+        source = {"dataset_path": path}
+    spec = train_spec(
+        key=str(ctx.session.key),
+        user_id=ctx.session.user_id,
+        idempotency_key=f"train:{ctx.session.key}:{ctx.event.event_id}",
+        data_dir=svc.data_dir,
+        target=d["target"],
+        features=d["features"],
+        model=d["model"],
+        timeout_s=settings.job_timeout_seconds,
+        memory_mb=settings.job_memory_mb,
+        **source,
+    )
+    info = await svc.jobs.submit(spec)
+    d["job_id"] = info.job_id
+    d["progress"] = 0.0
+    d.pop("outcome", None)
+    d["analyze"] = analyze_line(str(path), d)
+    ctx.goto("training")
+
+
+def analyze_line(path: str, d: dict[str, Any]) -> str:
+    return "statbot analyze train " + " ".join(
+        shlex.quote(p)
+        for p in (
+            path,
+            "--target",
+            d["target"],
+            "--features",
+            ",".join(d["features"]),
+            "--model",
+            d["model"],
+            "--cv",
+            "5",
+            "--json",
+        )
+    )
+
+
+async def enter_training(ctx: Context) -> None:
+    info = await D.services(ctx).jobs.status(ctx.data["job_id"])
+    if ctx.reprompt and info is not None:
+        ctx.reply(Reply.progress(info.job_id, info.progress, info.message or "Training…"))
+        return
+    position = getattr(info, "queue_position", None)
+    if position:
+        ctx.reply(f"Your training is queued (position {position}); it starts when a slot is free.")
+    ctx.reply(Reply.progress(ctx.data["job_id"], 0.0, "Starting the training…"))
+
+
+async def on_training(ctx: Context) -> None:
+    event = ctx.event
+    job = event.job or {}
+    if event.kind in (EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD):
+        ctx.reply("The model is training; I'll report when it is done. /cancel stops it.")
+        return
+    if job.get("job_id") != ctx.data.get("job_id"):
+        return  # an old job's late event
+    if event.kind is EventKind.JOB_PROGRESS:
+        fraction = float(job.get("progress") or 0.0)
+        ctx.data["progress"] = fraction
+        # A resumed attempt's first event already says "Resumed after a restart".
+        ctx.reply(Reply.progress(job["job_id"], fraction, str(job.get("message") or "")))
+        return
+    status = job.get("status")
+    if status == "succeeded" and job.get("result"):
+        result = job["result"]
+        ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
+        for reply in training_report(result, ctx.data["analyze"]):
+            ctx.reply(reply)
+        ctx.memory["model"] = {"id": result["model_id"], "name": result["name"]}
+        ctx.goto("done")
+        return
+    cancelled = status == "cancelled"
+    reason = "" if cancelled else str(job.get("error") or "it stopped without saying why")
+    label = "Cancelled" if cancelled else "Failed"
+    ctx.reply(
+        Reply.progress(
+            job["job_id"], float(ctx.data.get("progress") or 0.0), f"✖ {label}", final=True
+        )
+    )
+    ctx.data["outcome"] = {"status": "cancelled" if cancelled else "failed", "error": reason}
+    ctx.goto("failed")
+
+
+async def enter_failed(ctx: Context) -> None:
+    outcome = ctx.data.get("outcome") or {}
+    if outcome.get("status") == "cancelled":
+        text, again = "The training was cancelled.", "Train again"
+    else:
+        error = str(outcome.get("error") or "").strip()
+        text = f"The training failed: {error}" + ("" if error.endswith(".") else ".")
+        again = "Retry"
+    ctx.reply(
+        Reply.ask(
+            f"{text}\n\nNo model was saved. *{again}* runs it again with the same choices; "
+            "*Change the model* picks another; /back goes further back.",
+            [Option(RETRY, again), Option(CHANGE_MODEL, "Change the model")],
+        )
+    )
+
+
+async def on_failed(ctx: Context) -> None:
+    answer = ctx.event.choice or ctx.event.text.strip().lower().rstrip("!.")
+    if answer in RETRY_WORDS:
+        await submit_training(ctx)
+    elif answer in CHANGE_WORDS:
+        ctx.goto("model")
+    else:
+        ctx.reply("Press *Retry* to run the training again, or *Change the model*.")
+
+
+async def on_cancel(ctx: Context) -> None:
+    """/cancel (or another command) while training: stop the job's process."""
+    job_id = ctx.data.get("job_id")
+    if job_id and ctx.session.state == "training":
+        cancelled = await D.services(ctx).jobs.cancel(job_id)
+        if cancelled:
+            ctx.reply(
+                Reply.progress(
+                    job_id, float(ctx.data.get("progress") or 0.0), "✖ Cancelled", final=True
+                )
+            )
+            ctx.reply("I stopped the training job; no model was saved.")
