@@ -1,38 +1,49 @@
 # statbot — the two commands a fresh machine needs are `make run` and `make test`.
-# Both call `make install` first, which creates or updates .venv/ (quick when nothing changed).
+# Both create or update .venv/ first (quick when nothing changed): `make run` with only what
+# running needs (`make install`), `make test` with the test tools too (`make install-dev`).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench clean sandbox
+.PHONY: install install-dev run test lint bench clean sandbox
 
+# What running statbot needs and nothing more: no system packages, no test tools (issue 9).
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system.sh
-	bash scripts/install-system.sh
+$(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e .
 	touch $(STAMP)
+
+# The tests' tools on top: the dev extras, and the real engines they start (redis-server,
+# promtool, chromium) from Debian's packages.
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) scripts/install-test-system.sh
+	bash scripts/install-test-system.sh
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(DEV_STAMP)
 
 run: install
 	bash scripts/run.sh
 
 # pytest exits 5 when it collected nothing: that is neither a pass nor an ordinary failure,
 # so it is reported by name and fails the target (a suite that ran nothing proves nothing).
-test: install
+test: install-dev
 	@set +e; $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) — treated as failure"; exit 1; fi; \
 	exit $$rc
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src
 	$(VENV)/bin/mypy
 
-bench: install
+bench: install-dev
 	bash scripts/bench.sh
 
 # The Bot API emulator and its web chat alone (point any bot at it; `statbot run` without a

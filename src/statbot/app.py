@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from statbot.config import Settings
@@ -263,9 +264,14 @@ class StatbotApp:
 
 
 async def run_app(
-    settings: Settings, *, mode_label: str | None = None, lock: InstanceLock | None = None
+    settings: Settings,
+    *,
+    mode_label: str | None = None,
+    lock: InstanceLock | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
-    """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code."""
+    """``statbot run``: start, serve until SIGTERM/SIGINT or a fatal error, drain, exit code.
+    ``on_ready`` runs once everything has started (the sandbox prints its page address)."""
     from statbot.errors import StatbotError
     from statbot.ops.lock import InstanceLockedError
     from statbot.ops.signals import install_stop_signals
@@ -288,6 +294,8 @@ async def run_app(
         with contextlib.suppress(Exception):
             await app.shutdown()
         raise
+    if on_ready is not None:
+        on_ready()
     try:
         code = await app.wait(stop)
     finally:

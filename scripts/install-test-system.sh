@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite and `make run` need (real engines, not mocks):
-# redis-server for the Redis store tests, prometheus for promtool. Runs as part of `make install`; a no-op when present.
+# Installs the Debian packages the test suite needs (real engines, not mocks): redis-server for
+# the Redis store tests, prometheus for promtool, chromium for the page tests. Runs as part of
+# `make install-dev` (so `make test`); `make run` needs none of them. A no-op when present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -12,11 +13,11 @@ if [ "${STATBOT_SKIP_SYSTEM_PACKAGES:-}" = "1" ] || [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-system: missing ${need[*]} and no apt-get; install them by hand" >&2
+  echo "install-test-system: missing ${need[*]} and no apt-get; install them by hand" >&2
   exit 0
 fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-echo "install-system: installing ${need[*]}"
+echo "install-test-system: installing ${need[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
