@@ -26,7 +26,7 @@ from statbot.engine.replies import Option, OutboxItem, Reply
 from statbot.engine.session import Session
 from statbot.engine.texts import STALE_MENU
 from tests.channels.telegram.conftest import BotInSandbox, bot_settings
-from tests.channels.telegram.test_train_predict import do, press_label
+from tests.support.sandbox_user import do, press_label
 
 ALICE, BOB = FIRST_USER_ID, FIRST_USER_ID + 1
 SMALL_CSV = ("x,y,label\n" + "".join(f"{i},{i % 5},{'ab'[i % 2]}\n" for i in range(30))).encode()

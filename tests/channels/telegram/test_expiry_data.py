@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.channels.telegram.conftest import BotInSandbox
-from tests.channels.telegram.test_train_predict import do, iris_csv
+from tests.support.sandbox_user import do, iris_csv
 
 
 async def test_deleted_session_takes_its_datasets(bot: BotInSandbox) -> None:

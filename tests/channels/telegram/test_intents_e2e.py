@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statbot.channels.sandbox.client import SandboxClient
 from tests.channels.telegram.conftest import BotInSandbox
-from tests.channels.telegram.test_train_predict import do, iris_csv, wait_for_text
+from tests.support.sandbox_user import do, iris_csv, wait_for_text
 
 
 async def test_caption_request_prefills_the_whole_training(bot: BotInSandbox) -> None:
@@ -15,7 +15,7 @@ async def test_caption_request_prefills_the_whole_training(bot: BotInSandbox) ->
     )
     texts = [m.text or "" for m in chat.bot_messages]
     assert any("Column types" in t for t in texts), texts
-    from tests.channels.telegram.test_train_predict import press_label
+    from tests.support.sandbox_user import press_label
 
     chat = await do(client, press_label(client, chat, "Looks right"))
     last = chat.bot_messages[-1].text or ""
@@ -34,7 +34,7 @@ async def test_unknown_target_in_request_asks_with_a_suggestion(bot: BotInSandbo
     chat = await do(
         client, client.upload(iris_csv(), "iris.csv", caption="train a model to predict specis")
     )
-    from tests.channels.telegram.test_train_predict import press_label
+    from tests.support.sandbox_user import press_label
 
     chat = await do(client, press_label(client, chat, "Looks right"))
     texts = [m.text or "" for m in chat.bot_messages[-2:]]
@@ -45,7 +45,7 @@ async def test_unknown_target_in_request_asks_with_a_suggestion(bot: BotInSandbo
 async def test_describe_it_and_what_about_correlation_use_the_last_dataset(
     bot: BotInSandbox,
 ) -> None:
-    from tests.channels.telegram.test_train_predict import press_label
+    from tests.support.sandbox_user import press_label
 
     client = bot.client
     chat = await do(client, client.send("/stats"))

@@ -11,8 +11,8 @@ import pytest
 from statbot.app import StatbotApp
 from statbot.channels.sandbox.server import RunningSandbox
 from tests.channels.telegram.conftest import bot_settings
-from tests.channels.telegram.test_train_predict import do, iris_csv, press_label
 from tests.engine.stores.conftest import redis_url as _redis_url_fixture
+from tests.support.sandbox_user import do, iris_csv, press_label
 
 
 @pytest.fixture(scope="module")
