@@ -72,3 +72,24 @@ def test_outside_the_roots_does_not_say_whether_a_file_exists(root: Path, tmp_pa
     missing = refused(str(tmp_path / "no-such-file.csv"), [root])
     assert "folders I may read" in present
     assert "folders I may read" in missing and "cannot find" not in missing
+
+
+async def test_an_unreadable_server_file_says_permission_denied(tmp_path: Path) -> None:
+    """Issue 9: in words, not "could not be opened"; the conversation stays at the data step."""
+    from statbot.engine.testing import ChatDriver
+
+    if os.geteuid() == 0:  # root reads any chmod-000 file, but not a write-only procfs entry
+        root, name = Path("/proc/sys/vm"), "drop_caches"
+    else:
+        root, name = tmp_path / "data", "secret.csv"
+        root.mkdir()
+        (root / name).write_text("a,b\n1,2\n")
+        (root / name).chmod(0)
+    async with ChatDriver(tmp_path / "var", local_path_roots=(root,)) as chat:
+        await chat.send("/stats")
+        said = "\n".join(r.text for r in await chat.send(f"./{name}"))
+        if "Load now" in said:  # /train-style question; /stats loads at once
+            said = "\n".join(r.text for r in await chat.press("Load now"))
+        assert "Permission denied" in said and name in said, said
+        assert "could not be opened" not in said
+        assert (await chat.state())[0] == "stats"

@@ -52,6 +52,12 @@ def resolve_server_path(text: str, roots: Sequence[Path], max_bytes: int) -> Pat
                 user_message=f"'{raw}' is outside the folders I may read ({allowed}).",
             )
         real = candidate.resolve(strict=True)
+    except PermissionError:  # inside the allowed folders, so saying why is no leak
+        raise PathRefused(
+            f"permission denied: {raw!r}",
+            user_message=f"Permission denied: statbot may not open '{raw}' (a folder on the way "
+            "is not readable for it). Ask the server's operator to make it readable.",
+        ) from None
     except (OSError, RuntimeError):
         raise not_found from None
     if not _inside(real, resolved_roots):  # the file was swapped for a link in between
