@@ -7,6 +7,7 @@ on 127.0.0.1, so a newcomer chats with it in a browser a minute after cloning (i
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from typing import TYPE_CHECKING
@@ -33,23 +34,48 @@ def sandboxed_settings(settings: Settings, api_url: str) -> Settings:
 
 
 async def run_with_sandbox(settings: Settings) -> int:
-    """Serve the sandbox on ``settings.sandbox_port`` and run the bot against it until stopped."""
+    """Serve the sandbox on ``settings.sandbox_port`` and run the bot against it until stopped.
+
+    The sandbox keeps its chats in ``<data_dir>/sandbox`` across restarts, and its page address
+    too when it can (issue 9, 2a): a bookmarked or still open page keeps working.
+    """
     from statbot.app import run_app
+    from statbot.channels.sandbox.persist import remembered_port
     from statbot.channels.sandbox.server import run_sandbox
 
-    port = settings.sandbox_port
-    if port and not _port_free(port):
-        log.warning("port %d is taken; the sandbox uses a free port instead", port)
-        port = 0
-    async with run_sandbox(host="127.0.0.1", port=port) as sandbox:
+    state_dir = settings.data_dir / "sandbox"
+    last_port = remembered_port(state_dir)
+    port = choose_port(settings.sandbox_port, last_port)
+    async with run_sandbox(host="127.0.0.1", port=port, state_dir=state_dir) as sandbox:
+        if last_port is not None and sandbox.port != last_port:
+            log.warning(
+                "the sandbox page moved: it was http://127.0.0.1:%d/ last time, now %s",
+                last_port,
+                sandbox.page_url,
+            )
         # The one line a newcomer needs; printed (not logged) so it stands out.
         print(f"statbot sandbox: open {sandbox.page_url} to chat with the bot", flush=True)
         sys.stdout.flush()
         return await run_app(sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox")
 
 
+def choose_port(configured: int, remembered: int | None) -> int:
+    """The configured port if free; else the one served on last time if free; else 0 (any)."""
+    if configured:
+        if _port_free(configured):
+            return configured
+        log.warning("port %d is taken; the sandbox uses another port", configured)
+    if remembered and _port_free(remembered):
+        return remembered
+    return 0
+
+
 def _port_free(port: int) -> bool:
+    """Whether the sandbox can listen on ``port``: bound as the server binds it, so that
+    connections of the previous run lingering in TIME_WAIT do not count as taken."""
     with socket.socket() as sock:
+        if os.name != "nt":  # on Windows SO_REUSEADDR would let us share a port in use
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -16,6 +16,8 @@ from aiohttp import web
 from statbot.channels.sandbox.botapi import BotApi
 from statbot.channels.sandbox.client import SandboxClient
 from statbot.channels.sandbox.control import Control
+from statbot.channels.sandbox.params import ApiError
+from statbot.channels.sandbox.persist import Persister
 from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,27 @@ def build_app(state: SandboxState) -> web.Application:
         ]
     )
 
-    async def close_webhooks(_app: web.Application) -> None:
-        await api.webhooks.close()
+    async def resume_webhooks(_app: web.Application) -> None:
+        # A webhook restored from a snapshot has no delivery task yet: set it again, keeping
+        # the pending updates, as Telegram keeps delivering to it across our restarts.
+        for bot in state.bots.values():
+            hook, bot.webhook = bot.webhook, None
+            if hook is not None:
+                values = {"url": hook.url, "max_connections": hook.max_connections}
+                if hook.secret_token is not None:
+                    values["secret_token"] = hook.secret_token
+                try:
+                    await api.execute(bot, "setWebhook", values)
+                except ApiError as exc:
+                    log.warning("the restored webhook of bot %d is refused: %s", bot.id, exc)
 
+    async def close_webhooks(_app: web.Application) -> None:
+        hooks = [(bot, bot.webhook) for bot in state.bots.values()]
+        await api.webhooks.close()  # stops delivery, which also unsets the webhooks
+        for bot, hook in hooks:
+            bot.webhook = hook  # still set, as far as the bot knows: the final snapshot keeps it
+
+    app.on_startup.append(resume_webhooks)
     app.on_cleanup.append(close_webhooks)
     return app
 
@@ -89,15 +109,30 @@ async def run_sandbox(
     token: str | Iterable[str] = DEFAULT_TOKEN,
     config: SandboxConfig | None = None,
     files_dir: Path | None = None,
+    *,
+    state_dir: Path | None = None,
 ) -> AsyncIterator[RunningSandbox]:
-    """Serve the sandbox until the block exits. ``port=0`` picks a free port."""
+    """Serve the sandbox until the block exits. ``port=0`` picks a free port.
+
+    With ``state_dir`` the sandbox continues from the state saved there and keeps saving it
+    (``persist.py``): chats, files, update ids and the page's history survive a restart.
+    Without it everything lives in memory and files in a temporary folder (or ``files_dir``).
+    """
     tokens = [token] if isinstance(token, str) else list(token)
     with contextlib.ExitStack() as stack:
-        if files_dir is None:
-            files_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sandbox-")))
-        state = SandboxState(files_dir, config)
-        for item in tokens:
-            state.add_bot(item)
+        persister: Persister | None = None
+        if state_dir is not None:
+            if files_dir is not None:
+                raise ValueError("give files_dir or state_dir, not both")
+            persister = Persister.open(state_dir, tokens, config)
+            state = persister.state
+        else:
+            if files_dir is None:
+                temp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sandbox-"))
+                files_dir = Path(temp)
+            state = SandboxState(files_dir, config)
+            for item in tokens:
+                state.add_bot(item)
         # Long polls (getUpdates, /_sandbox/wait) may still be open at exit; do not wait them out.
         runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
@@ -112,9 +147,16 @@ async def run_sandbox(
                 host, bound_port, state, SandboxClient(f"http://{host}:{bound_port}")
             )
             log.info("sandbox serving on http://%s:%d/", host, bound_port)
+            if persister is not None:
+                persister.remember_port(bound_port)
+                persister.start()
             try:
                 yield running
             finally:
                 await running.client.close()
         finally:
-            await runner.cleanup()
+            try:
+                await runner.cleanup()
+            finally:
+                if persister is not None:
+                    await persister.close()  # after the server stopped: nothing changes any more

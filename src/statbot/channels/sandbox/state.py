@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,15 +178,22 @@ def update_kind(update: dict[str, Any]) -> str:
 class SandboxState:
     """All bots, users and chats of one emulator process."""
 
-    def __init__(self, files_dir: Path, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self,
+        files_dir: Path,
+        config: SandboxConfig | None = None,
+        files: FileStore | None = None,
+    ) -> None:
         self.config = config or SandboxConfig()
-        self.files = FileStore(files_dir)
+        self.files = files if files is not None else FileStore(files_dir)
         self.bots: dict[str, Bot] = {}
         self.users: dict[int, User] = {}
         self.chats: dict[tuple[int, int], Chat] = {}
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=5000)
         self.event_seq = 0
         self.changed = Signal()
+        # Called at the end of ``reset()``; the persister uses it to clear the snapshot at once.
+        self.on_reset: list[Callable[[], None]] = []
         for name in DEFAULT_USERS:
             self.add_user(name)
 
@@ -248,4 +256,6 @@ class SandboxState:
         self.event_seq += 1
         self.events.clear()
         self.events.append({"seq": self.event_seq, "type": "reset"})
+        for hook in self.on_reset:
+            hook()
         self.changed.fire()
