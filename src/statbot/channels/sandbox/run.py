@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sys
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -53,10 +52,15 @@ async def run_with_sandbox(settings: Settings) -> int:
                 last_port,
                 sandbox.page_url,
             )
-        # The one line a newcomer needs; printed (not logged) so it stands out.
-        print(f"statbot sandbox: open {sandbox.page_url} to chat with the bot", flush=True)
-        sys.stdout.flush()
-        return await run_app(sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox")
+
+        def show_page() -> None:
+            # The one line a newcomer needs: printed (not logged) so it stands out, once, and
+            # last — after the bot has started, so start-up logs do not bury it (issue 9).
+            print(f"statbot sandbox: open {sandbox.page_url} to chat with the bot", flush=True)
+
+        return await run_app(
+            sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox", on_ready=show_page
+        )
 
 
 def choose_port(configured: int, remembered: int | None) -> int:
