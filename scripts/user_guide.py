@@ -1,6 +1,6 @@
 """Write the real conversations into docs/USER_GUIDE.md.
 
-Runs each workflow through :class:`statbot.engine.testing.ChatDriver` — the real engine, real
+Runs each workflow through :class:`statbot.testing.ChatDriver` — the real engine, real
 workflows, a real local job runner training in a subprocess — on scikit-learn's bundled iris
 data, and puts each transcript between its markers in the guide::
 
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from statbot.engine.replies import Reply
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "USER_GUIDE.md"

@@ -1,4 +1,4 @@
-"""ChatDriver: a scripted user on the real engine (statbot.engine.testing)."""
+"""ChatDriver: a scripted user on the real engine (statbot.testing)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import DONE_OPTION, Option, Reply
-from statbot.engine.testing import ChatDriver, render_reply
 from statbot.engine.workflow import Context, State, Workflow, WorkflowRegistry
+from statbot.testing import ChatDriver, render_reply
 
 COLOURS = [Option("r", "red"), Option("g", "green"), Option("b", "blue")]
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from statbot.config import Settings
-from statbot.engine.stores import SessionStore, open_store_for
+from statbot.engine.stores import SessionStore
 from statbot.ops.health import HealthServer
 from statbot.ops.lock import InstanceLock
 from statbot.ops.metrics import Metrics
+
+if TYPE_CHECKING:
+    from statbot.wiring import Core
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class StatbotApp:
         self.store: SessionStore | None = None
         self.manager: Any = None
         self.jobs: Any = None
+        self.core: Core | None = None
         self.channel: Any = None
         self.lock: InstanceLock | None = lock
         self.health: HealthServer | None = None
@@ -57,10 +61,7 @@ class StatbotApp:
         if self._state != "new":
             return
         from statbot.channels.telegram.channel import TelegramChannel
-        from statbot.engine.manager import EngineConfig, StateManager
-        from statbot.jobs.local import LocalJobRunner
-        from statbot.workflows import default_registry
-        from statbot.workflows.services import Services
+        from statbot.wiring import build_core
 
         s = self.settings
         if s.jobs != "local":
@@ -76,23 +77,16 @@ class StatbotApp:
             self.lock = InstanceLock.for_token(self.data_dir, s.token)
         if self.lock is not None and not self.lock.held:
             self.lock.acquire()  # raises InstanceLockedError before the first getUpdates
-        self.store = open_store_for(s)
+        core = self.core = build_core(s)
+        self.store = core.store
         await self.store.open()
-        registry = default_registry()
-        services = Services(settings=s, data_dir=self.data_dir)
-        self.manager = StateManager(
-            self.store, registry, services=services, config=EngineConfig.from_settings(s)
-        )
-        self.jobs = LocalJobRunner.from_settings(s, emit=self.manager.submit)
-        services.jobs = self.jobs
-        commands = [(w.command, w.description) for w in registry]
+        self.manager = core.manager
+        self.jobs = core.jobs
+        commands = [(w.command, w.description) for w in core.registry]
         self.channel = TelegramChannel(s, self.manager.submit, self.metrics, commands=commands)
-        services.files = self.channel.files
+        core.services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
-        self.manager.add_forget_hook(self._forget_user_data)
-        self.manager.add_session_deleted_hook(self._session_deleted)
         self.manager.observe = self._observe
-        self._services = services
         await self.channel.initialize()
         if self._want_health:
             self.health = HealthServer(
@@ -118,7 +112,8 @@ class StatbotApp:
         # start: stop() handles "starting", and each part's stop is a no-op if it never ran.
         self._state = "starting"
         await self.manager.start()  # replays the inbox, re-sends the outbox
-        await self.jobs.start()  # re-runs jobs that were running when we died
+        assert self.core is not None
+        await self.core.start_jobs()  # re-runs jobs that were running when we died
         await self.channel.start()
         if self.health is not None:
             await self.health.start()
@@ -136,7 +131,8 @@ class StatbotApp:
                 await self._sweeper
         await self.channel.stop()  # no new updates
         await self.manager.stop(grace)  # finish in-flight events, flush the outbox
-        await self.jobs.stop()  # stop supervising; unfinished jobs resume next start
+        assert self.core is not None
+        await self.core.stop_jobs()  # stop supervising; unfinished jobs resume next start
         self._state = "stopped"
 
     async def shutdown(self) -> None:
@@ -183,40 +179,12 @@ class StatbotApp:
             return EXIT_FAILED
         return EXIT_OK
 
-    async def _session_deleted(self, session: Any) -> None:
-        """An expired session's data goes with it (DESIGN promise 4), unless another of the
-        user's conversations still uses the same dataset."""
-        from statbot.analysis.datasets import DatasetRef
-
-        assert self.store is not None
-        in_use: set[str] = set()
-        for key in await self.store.keys_for_user(session.key.user_id):
-            other = await self.store.load(key)
-            if other is not None and key != session.key:
-                in_use.update(other.datasets)
-        for digest in session.datasets:
-            if digest not in in_use:
-                ref = DatasetRef(user_id=session.key.user_id, digest=digest, name="")
-                await asyncio.to_thread(self._services.datasets.delete, ref)
-
     def _observe(self, what: str, seconds: float) -> None:
         if what == "applied":
             self.metrics.updates_applied.inc()
             self.metrics.handling_seconds.observe(seconds)
         elif what == "duplicate":
             self.metrics.updates_duplicate.inc()
-
-    async def _forget_user_data(self, user_id: int) -> None:
-        """/forget: the user's jobs, datasets, models, staged uploads and results go too."""
-        import shutil
-
-        await self.jobs.delete_user(user_id)
-        services = self._services
-        await asyncio.to_thread(services.datasets.delete_user, user_id)
-        await asyncio.to_thread(services.models.delete_user, user_id)
-        for folder in ("staging", "results"):
-            await asyncio.to_thread(shutil.rmtree, self.data_dir / folder / str(user_id), True)
-        log.info("forgot all data of a user")
 
     # health -----------------------------------------------------------------------------------
     async def _check_store(self) -> tuple[bool, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
@@ -75,59 +74,30 @@ async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir
     lines, finish in-flight events and show their replies, stop supervising jobs (they resume
     on the next start), close the store."""
     from statbot.channels.console.channel import ConsoleChannel, stdin_lines
-    from statbot.engine.manager import EngineConfig, StateManager
-    from statbot.engine.stores import open_store_for
     from statbot.errors import JobError
-    from statbot.jobs.local import LocalJobRunner
-    from statbot.workflows import default_registry
-    from statbot.workflows.services import Services
+    from statbot.wiring import build_core
 
     data_dir = Path(settings.data_dir)
-    store = open_store_for(settings)
-    await store.open()
-    user_id = console_user_id()
     channel = ConsoleChannel(
-        user_id=user_id, data_dir=data_dir, out_dir=out_dir, out=stdout, tty=stdout.isatty()
+        user_id=console_user_id(),
+        data_dir=data_dir,
+        out_dir=out_dir,
+        out=stdout,
+        tty=stdout.isatty(),
     )
-    services = Services(settings=settings, data_dir=data_dir)
-    manager = StateManager(
-        store, default_registry(), services=services, config=EngineConfig.from_settings(settings)
-    )
-    jobs = LocalJobRunner.from_settings(settings, emit=manager.submit)
-    manager.set_deliverer(channel.deliver)
-
-    async def forget(uid: int) -> None:
-        """/forget: what the app's hook deletes (jobs, datasets, models, uploads, results)."""
-        if services.jobs is not None:
-            await jobs.delete_user(uid)
-        await asyncio.to_thread(services.datasets.delete_user, uid)
-        await asyncio.to_thread(services.models.delete_user, uid)
-        await forget_files(data_dir, uid)
-
-    manager.add_forget_hook(forget)
+    core = build_core(settings, deliver=channel.deliver)
+    store, manager = core.store, core.manager
+    await store.open()
     try:
         channel.greet(await channel.resume(store))
         await manager.start()  # replays unapplied lines, shows replies not shown before
         try:
-            await jobs.start()
-            services.jobs = jobs
+            await core.start_jobs()
         except JobError as exc:  # e.g. `statbot run` on the same data dir owns the runner
             channel.renderer.lines([f"(Background jobs are unavailable here: {exc}.)"])
         await manager.drain()
         await channel.run(stdin_lines(stdin), manager)
     finally:
         await manager.stop(settings.shutdown_grace_seconds)
-        if services.jobs is not None:
-            await jobs.stop()
+        await core.stop_jobs()
         await store.close()
-
-
-async def forget_files(data_dir: Path, user_id: int) -> None:
-    """/forget: the user's staged uploads, results and console menu go with their sessions."""
-
-    def remove() -> None:
-        for folder in (data_dir / "staging" / str(user_id), data_dir / "results" / str(user_id)):
-            shutil.rmtree(folder, ignore_errors=True)
-        (data_dir / "console" / f"menu-{user_id}.json").unlink(missing_ok=True)
-
-    await asyncio.to_thread(remove)

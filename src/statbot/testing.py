@@ -1,7 +1,8 @@
-"""A scripted user for the engine: drive real conversations in tests and documentation.
+"""A scripted user for the bot: drive real conversations in tests and documentation.
 
-``ChatDriver`` runs a real :class:`StateManager` (on a :class:`MemoryStore` unless given
-another store) with the bot's workflows and real services, records every reply the engine
+``ChatDriver`` runs the bot's core as :mod:`statbot.wiring` builds it for ``statbot run`` and
+``statbot chat`` (on a :class:`MemoryStore` unless given another store): workflows, services,
+engine, jobs, and the deletion of user data. It records every reply the engine
 delivers, and can print the conversation as a readable transcript::
 
     async with ChatDriver(tmp_path, jobs=True) as chat:
@@ -26,7 +27,6 @@ from types import TracebackType
 from typing import Any
 
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
-from statbot.engine.manager import StateManager
 from statbot.engine.replies import DONE_OPTION, OutboxItem, Reply, ReplyKind
 from statbot.engine.stores.base import SessionStore
 from statbot.engine.workflow import WorkflowRegistry
@@ -57,43 +57,39 @@ class ChatDriver:
     ) -> None:
         from statbot.config import load_settings
         from statbot.engine.stores.memory import MemoryStore
-        from statbot.workflows import default_registry
-        from statbot.workflows.services import Services
+        from statbot.wiring import build_core
 
-        self.data_dir = Path(data_dir)
         self.key = key
-        self.settings = load_settings(data_dir=self.data_dir, **settings)
-        self.services = Services(settings=self.settings, data_dir=self.data_dir)
-        self.manager = StateManager(
-            store if store is not None else MemoryStore(),
-            registry if registry is not None else default_registry(),
-            services=self.services,
+        self.settings = load_settings(data_dir=data_dir, **settings)
+        self.data_dir = self.settings.data_dir
+        # The bot's own wiring (statbot.wiring), with this driver as the channel.
+        self.core = build_core(
+            self.settings,
+            deliver=self._deliver,
+            store=store if store is not None else MemoryStore(),
+            registry=registry,
+            jobs=jobs,
+            job_options={"progress_interval_s": 0.2, "tick_s": 0.2},
         )
-        self.manager.set_deliverer(self._deliver)
-        self.manager.add_forget_hook(self._forget_user_data)
+        self.services = self.core.services
+        self.manager = self.core.manager
         self.replies: list[Reply] = []
         # (speaker, line) pairs in order; "user" lines are what the user did.
         self._log: list[tuple[str, Reply | str]] = []
         self._next_update = first_update_id
-        self._want_jobs = jobs
-        self.jobs: Any = None
+
+    @property
+    def jobs(self) -> Any:
+        """The local job runner (None without ``jobs=True``)."""
+        return self.core.jobs
 
     # lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.manager.start()
-        if self._want_jobs:
-            from statbot.jobs.local import LocalJobRunner
-
-            self.jobs = LocalJobRunner.from_settings(
-                self.settings, emit=self.manager.submit, progress_interval_s=0.2, tick_s=0.2
-            )
-            await self.jobs.start()
-            self.services.jobs = self.jobs
+        await self.core.start_jobs()
 
     async def stop(self) -> None:
-        if self.jobs is not None:
-            await self.jobs.stop()
-            self.jobs = None
+        await self.core.stop_jobs()
         await self.manager.stop()
 
     async def __aenter__(self) -> ChatDriver:
@@ -214,17 +210,6 @@ class ChatDriver:
         await self.manager.submit(Event.from_update(self.key, update_id, kind, **fields))
         await self.manager.drain()
         return self.replies[before:]
-
-    async def _forget_user_data(self, user_id: int) -> None:
-        """/forget: as the app does, the user's jobs, datasets, models and files go too."""
-        import shutil
-
-        if self.jobs is not None:
-            await self.jobs.delete_user(user_id)
-        await asyncio.to_thread(self.services.datasets.delete_user, user_id)
-        await asyncio.to_thread(self.services.models.delete_user, user_id)
-        for folder in ("staging", "results"):
-            await asyncio.to_thread(shutil.rmtree, self.data_dir / folder / str(user_id), True)
 
     async def _deliver(self, key: str, items: list[OutboxItem]) -> list[int]:
         for item in items:

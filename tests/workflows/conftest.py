@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 
 def iris_frame():  # type: ignore[no-untyped-def]

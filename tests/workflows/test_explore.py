@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 from statbot.workflows.explore import LINE_CHARS, head_table
 
 

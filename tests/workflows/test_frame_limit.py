@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 
 async def test_dataset_over_the_session_limit_is_refused_in_words(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 
 def read_json(reply: Reply) -> dict[str, object]:

@@ -76,7 +76,7 @@ def test_outside_the_roots_does_not_say_whether_a_file_exists(root: Path, tmp_pa
 
 async def test_an_unreadable_server_file_says_permission_denied(tmp_path: Path) -> None:
     """Issue 9: in words, not "could not be opened"; the conversation stays at the data step."""
-    from statbot.engine.testing import ChatDriver
+    from statbot.testing import ChatDriver
 
     if os.geteuid() == 0:  # root reads any chmod-000 file, but not a write-only procfs entry
         root, name = Path("/proc/sys/vm"), "drop_caches"

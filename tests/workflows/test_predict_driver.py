@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 
 def said(replies: list[Reply]) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
+from statbot.testing import ChatDriver
 
 NUMERIC = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 

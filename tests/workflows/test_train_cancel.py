@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
 from statbot.jobs.base import JobStatus
+from statbot.testing import ChatDriver
 
 
 def big_csv(path: Path) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from statbot.engine.replies import Reply, ReplyKind
-from statbot.engine.testing import ChatDriver
 from statbot.jobs import JobStatus
+from statbot.testing import ChatDriver
 
 
 def said(replies: list[Reply]) -> str:

@@ -1,0 +1,145 @@
+"""The one place that builds statbot's core from Settings: store → workflows → services →
+engine → jobs, and the user-data service that owns deletion. ``statbot run`` (the app),
+``statbot chat`` (the console) and the test ChatDriver all build it here and differ only in the
+channel they put in front of it (issue 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statbot.config import Settings
+
+if TYPE_CHECKING:
+    from statbot.engine.manager import StateManager
+    from statbot.engine.replies import OutboxItem
+    from statbot.engine.session import Session
+    from statbot.engine.stores.base import SessionStore
+    from statbot.engine.workflow import WorkflowRegistry
+    from statbot.jobs.local import LocalJobRunner
+    from statbot.workflows.services import Services
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[str, list["OutboxItem"]], Awaitable[Sequence[int]]]
+
+
+class UserData:
+    """Everything statbot keeps of a user, deleted in one place: by /forget (all of it) and
+    when an expired session is deleted after its grace period (its datasets, unless another
+    of the user's conversations still uses them)."""
+
+    def __init__(self, data_dir: Path, services: Services, store: SessionStore) -> None:
+        self.data_dir = data_dir
+        self.services = services
+        self.store = store
+
+    async def forget(self, user_id: int) -> None:
+        """/forget: jobs, datasets, models, staged uploads, results and the console's menu."""
+        if self.services.jobs is not None:
+            await self.services.jobs.delete_user(user_id)
+        await asyncio.to_thread(self.services.datasets.delete_user, user_id)
+        await asyncio.to_thread(self.services.models.delete_user, user_id)
+        await asyncio.to_thread(self._remove_files, user_id)
+        log.info("forgot all data of a user")
+
+    def _remove_files(self, user_id: int) -> None:
+        for folder in ("staging", "results"):
+            shutil.rmtree(self.data_dir / folder / str(user_id), ignore_errors=True)
+        (self.data_dir / "console" / f"menu-{user_id}.json").unlink(missing_ok=True)
+
+    async def session_deleted(self, session: Session) -> None:
+        """An expired session's datasets go with it (DESIGN promise 4)."""
+        from statbot.analysis.datasets import DatasetRef
+
+        in_use: set[str] = set()
+        for key in await self.store.keys_for_user(session.key.user_id):
+            other = await self.store.load(key)
+            if other is not None and key != session.key:
+                in_use.update(other.datasets)
+        for digest in session.datasets:
+            if digest not in in_use:
+                ref = DatasetRef(user_id=session.key.user_id, digest=digest, name="")
+                await asyncio.to_thread(self.services.datasets.delete, ref)
+
+
+@dataclass
+class Core:
+    """The bot without a channel. ``jobs`` is None when it was built without a job runner or
+    the runner could not start here (another process on the data dir owns it)."""
+
+    settings: Settings
+    store: SessionStore
+    registry: WorkflowRegistry
+    services: Services
+    manager: StateManager
+    jobs: LocalJobRunner | None
+    userdata: UserData
+    _jobs_started: bool = False
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    async def start_jobs(self) -> None:
+        """Start the job runner (it re-runs jobs a crash interrupted). Raises
+        :class:`statbot.errors.JobError` if another process owns it; then the workflows have
+        no runner (they say so) and /forget leaves jobs to their owner."""
+        if self.jobs is None:
+            return
+        try:
+            await self.jobs.start()
+        except BaseException:
+            self.jobs = self.services.jobs = None
+            raise
+        self._jobs_started = True
+
+    async def stop_jobs(self) -> None:
+        """Stop supervising jobs; unfinished ones resume on the next start."""
+        if self.jobs is not None and self._jobs_started:
+            await self.jobs.stop()
+            self._jobs_started = False
+
+
+def build_core(
+    settings: Settings,
+    *,
+    deliver: Deliver | None = None,
+    store: SessionStore | None = None,
+    registry: WorkflowRegistry | None = None,
+    jobs: bool = True,
+    job_options: dict[str, Any] | None = None,
+) -> Core:
+    """Build (not start) the core. ``deliver`` may also be set later on the manager, once the
+    channel that needs ``manager.submit`` exists."""
+    from statbot.engine.manager import EngineConfig, StateManager
+    from statbot.engine.stores import open_store_for
+    from statbot.jobs.local import LocalJobRunner
+    from statbot.workflows import default_registry
+    from statbot.workflows.services import Services
+
+    store = store if store is not None else open_store_for(settings)
+    registry = registry if registry is not None else default_registry()
+    services = Services(settings=settings, data_dir=settings.data_dir)
+    manager = StateManager(
+        store, registry, services=services, config=EngineConfig.from_settings(settings)
+    )
+    if deliver is not None:
+        manager.set_deliverer(deliver)
+    runner = (
+        LocalJobRunner.from_settings(settings, emit=manager.submit, **(job_options or {}))
+        if jobs
+        else None
+    )
+    # Offered before the engine starts: replaying the inbox may start a training.
+    services.jobs = runner
+    userdata = UserData(settings.data_dir, services, store)
+    manager.add_forget_hook(userdata.forget)
+    manager.add_session_deleted_hook(userdata.session_deleted)
+    return Core(settings, store, registry, services, manager, runner, userdata)
