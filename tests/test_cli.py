@@ -28,3 +28,28 @@ def test_version_command() -> None:
     result = CliRunner().invoke(app, ["version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == __version__
+
+
+def test_every_command_module_is_registered() -> None:
+    """Issue 10: explicit registration — every module of statbot/cli/ that defines commands
+    shows them in the root app (a module nobody registers is a test failure, not a silent
+    missing command)."""
+    import pkgutil
+
+    import typer
+
+    import statbot.cli as cli
+
+    names = {c.name or c.callback.__name__ for c in cli.app.registered_commands}
+    for group in cli.app.registered_groups:
+        names.update(
+            c.name or c.callback.__name__ for c in group.typer_instance.registered_commands
+        )
+        for sub in group.typer_instance.registered_groups:
+            names.update(c.callback.__name__ for c in sub.typer_instance.registered_commands)
+    for info in pkgutil.iter_modules(cli.__path__):
+        module = __import__(f"statbot.cli.{info.name}", fromlist=["commands"])
+        commands = getattr(module, "commands", None)
+        if isinstance(commands, typer.Typer):
+            defined = {c.name or c.callback.__name__ for c in commands.registered_commands}
+            assert defined and defined <= names, (info.name, defined - names)

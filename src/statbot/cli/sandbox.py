@@ -9,10 +9,10 @@ from pathlib import Path
 
 import typer
 
-from statbot.cli import app
+commands = typer.Typer()
 
 
-@app.command()
+@commands.command()
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="address to bind (keep it local)"),
     port: int = typer.Option(8765, help="port for the Bot API, the control API and the page"),

@@ -1,5 +1,5 @@
-"""``statbot analyze train`` and ``statbot analyze predict`` (issue #3), registered on the
-``analyze`` group of :mod:`statbot.cli_analyze` and reusing its helpers. pandas and
+"""``statbot analyze train`` and ``statbot analyze predict`` (issue #3), merged into the
+``analyze`` group by :mod:`statbot.cli`, with the helpers of :mod:`statbot.cli.common`. pandas and
 scikit-learn are imported inside the commands only."""
 
 from __future__ import annotations
@@ -9,24 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from statbot.cli_analyze import (
-    FileArg,
-    JsonOpt,
-    _emit,
-    _fail,
-    _load,
-    _split,
-    _table,
-    _user_errors,
-    analyze_app,
-)
+from statbot.cli.common import FileArg, JsonOpt, emit, fail, load, split, text_table, user_errors
+
+commands = typer.Typer()
 
 
 def _progress_to_stderr(fraction: float, message: str) -> None:
     typer.echo(f"[{fraction * 100:5.1f}%] {message}", err=True)
 
 
-@analyze_app.command()
+@commands.command()
 def train(
     file: FileArg,
     *,
@@ -54,13 +46,13 @@ def train(
     from statbot.analysis.registry import new_model_id, save_model_files
 
     if cv < 2:
-        _fail("--cv must be at least 2")
-    frame = _load(file)
-    with _user_errors():
+        fail("--cv must be at least 2")
+    frame = load(file)
+    with user_errors():
         result = run_train(
             frame,
             target,
-            _split(features) if features else None,
+            split(features) if features else None,
             model=model,
             cv=cv,
             seed=seed,
@@ -88,7 +80,7 @@ def train(
         ],
         "warnings": result.warnings,
     }
-    _emit(data, as_json, _train_text(result, model_path))
+    emit(data, as_json, _train_text(result, model_path))
 
 
 def _train_text(result: Any, model_path: str | None) -> str:
@@ -99,7 +91,7 @@ def _train_text(result: Any, model_path: str | None) -> str:
         f"{result.cv_scheme['n_splits']}-fold CV {summary['metric']}: "
         f"{summary['mean']:.4f} ± {summary['std']:.4f}",
         "",
-        _table(
+        text_table(
             ["metric", "cv mean", "cv std", "holdout"],
             [[m, v["mean"], v["std"], result.holdout.get(m)] for m, v in result.cv.items()],
         ),
@@ -107,14 +99,14 @@ def _train_text(result: Any, model_path: str | None) -> str:
     if len(result.leaderboard) > 1:
         lines += [
             "",
-            _table(
+            text_table(
                 ["model", summary["metric"], "std", "fit s", "status"],
                 [[e.model, e.mean, e.std, e.fit_seconds, e.status] for e in result.leaderboard],
             ),
         ]
     lines += [
         "",
-        _table(
+        text_table(
             ["feature", "importance", "std"],
             [[i.feature, i.mean, i.std] for i in result.importances[:15]],
         ),
@@ -124,7 +116,7 @@ def _train_text(result: Any, model_path: str | None) -> str:
     return "\n".join(lines)
 
 
-@analyze_app.command()
+@commands.command()
 def predict(
     file: FileArg,
     model: Annotated[Path, typer.Option("--model", help="A .skops model saved by statbot.")],
@@ -138,9 +130,9 @@ def predict(
     from statbot.analysis.registry import load_model_file
 
     if not model.exists():
-        _fail(f"no such model file: {model}")
-    frame = _load(file)
-    with _user_errors():
+        fail(f"no such model file: {model}")
+    frame = load(file)
+    with user_errors():
         estimator, card = load_model_file(model)
         result = predict_frame(estimator, card, frame)
     for warning in result.warnings:
@@ -150,7 +142,7 @@ def predict(
         out.write_bytes(csv_bytes)
     if as_json:
         added = [c for c in result.frame.columns if c not in frame.columns]
-        _emit(
+        emit(
             {
                 "model_id": card.model_id,
                 "task": card.task,

@@ -28,26 +28,15 @@ def version() -> None:
     typer.echo(__version__)
 
 
-# Sub-command groups live in their own modules; each registers itself on `app` on import.
-# Keep these imports light: the modules import pandas/sklearn only inside their commands.
-def _register() -> None:
-    import importlib
+# Explicit registration: each command module defines its commands on its own Typer, merged here.
+# A missing module is an ImportError, never silently a missing command. The modules import
+# pandas/sklearn only inside their commands, so this stays light.
+from statbot.cli import analyze, analyze_ml, chat, ops, sandbox  # noqa: E402
 
-    for module in (
-        "statbot.cli_analyze",
-        "statbot.cli_analyze_ml",  # train/predict on the analyze group (after cli_analyze)
-        "statbot.cli_chat",
-        "statbot.cli_ops",
-        "statbot.cli_sandbox",
-    ):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-_register()
+analyze.commands.add_typer(analyze_ml.commands)
+app.add_typer(analyze.commands, name="analyze")
+for _module in (chat, ops, sandbox):
+    app.add_typer(_module.commands)
 
 
 def main() -> None:

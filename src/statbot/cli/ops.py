@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from statbot.cli import app
+commands = typer.Typer()
+
 
 if TYPE_CHECKING:
     from statbot.config import Settings
@@ -30,7 +30,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-@app.command()
+@commands.command()
 def run() -> None:
     """Run the bot in the foreground until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
     from statbot.logs import setup_logging
@@ -60,7 +60,7 @@ def run() -> None:
     raise typer.Exit(asyncio.run(run_app(settings, lock=lock)))
 
 
-@app.command()
+@commands.command()
 def start() -> None:
     """Start the bot in the background (PID file and log file under the data dir)."""
     from statbot.ops.process import Paths, start_background
@@ -75,7 +75,7 @@ def start() -> None:
     typer.echo(f"statbot started (PID {pid}); log: {paths.log_file}")
 
 
-@app.command()
+@commands.command()
 def stop(timeout: float = typer.Option(30.0, help="seconds to wait")) -> None:
     """Stop the background bot (SIGTERM, waits for a graceful exit, then reports)."""
     from statbot.ops.process import Paths
@@ -87,7 +87,7 @@ def stop(timeout: float = typer.Option(30.0, help="seconds to wait")) -> None:
     raise typer.Exit(0 if ok else 1)
 
 
-@app.command()
+@commands.command()
 def restart(timeout: float = typer.Option(30.0, help="seconds to wait for the stop")) -> None:
     """Stop, then start again."""
     from statbot.ops.process import Paths, start_background
@@ -103,7 +103,7 @@ def restart(timeout: float = typer.Option(30.0, help="seconds to wait for the st
     typer.echo(f"statbot started (PID {pid}); log: {paths.log_file}")
 
 
-@app.command()
+@commands.command()
 def status() -> None:
     """Report whether the bot runs (exit 0) or not (exit 3), from /status and the lock."""
     import json
@@ -129,7 +129,7 @@ def status() -> None:
     raise typer.Exit(EXIT_NOT_RUNNING)
 
 
-@app.command()
+@commands.command()
 def doctor() -> None:
     """Check settings, the token (getMe), the stores and the disk."""
     settings = _settings()
@@ -182,7 +182,3 @@ async def _doctor_async(settings: Settings, report: Report) -> None:
         # PTB's InvalidToken quotes the token in clear; the terminal is no place for it either.
         detail = RedactingFilter((settings.token,)).redact(str(exc))
         report(False, "telegram", f"getMe failed: {detail}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

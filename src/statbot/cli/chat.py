@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from statbot.cli import app
+commands = typer.Typer()
+
 
 if TYPE_CHECKING:
     from statbot.config import Settings
@@ -27,7 +28,7 @@ def console_user_id() -> int:
     return int(getuid()) if getuid is not None else 1
 
 
-@app.command()
+@commands.command()
 def chat(
     out: Annotated[
         Path | None,

@@ -1,0 +1,263 @@
+"""``statbot analyze SUBCOMMAND FILE [options] [--json]``: every analysis the chat offers,
+without a chat (issue #3). ``--json`` prints ONE JSON object with full float precision
+(``json.dumps`` of Python floats: shortest round-trip repr, never rounded; NaN/inf → null).
+Without it, a human-readable table. Bad input exits with code 2 and one clear line on stderr.
+
+Layout, so commands can be added with a surgical edit:
+1. shared helpers (``load``, ``emit``, ``fail``, ``user_errors``, ``split``, ``table``);
+2. statistics commands (describe, correlate, test, ols, logit, anova);
+3. the marked section at the end for the machine-learning commands (train, predict).
+pandas/scipy/statsmodels are imported inside the commands only (``statbot --help`` stays light).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from statbot.cli.common import (
+    FileArg,
+    JsonOpt,
+    cell,
+    emit,
+    fail,
+    load,
+    split,
+    text_table,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    pass
+
+commands = typer.Typer(
+    name="analyze",
+    help="Run an analysis on a data file and print the result (--json: machine-readable).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@commands.command()
+def describe(
+    file: FileArg,
+    columns: Annotated[
+        str | None, typer.Option(help="Comma-separated columns (default: all).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Descriptive statistics per column: count, mean, std, min, quartiles, max, missing."""
+    from statbot.analysis.describe import describe as run
+
+    frame = load(file)
+    with user_errors():
+        result = run(frame, split(columns) if columns else None)
+    data = result.to_dict()
+    numeric = [c for c in result.columns if c.kind == "numeric"]
+    others = [c for c in result.columns if c.kind != "numeric"]
+    keys = ["count", "mean", "std", "min", "25%", "50%", "75%", "max", "missing"]
+    blocks = [f"{result.rows} rows, {len(result.columns)} columns"]
+    if numeric:
+        blocks.append(
+            text_table(
+                ["column", *keys], [[c.name, *(data[c.name][k] for k in keys)] for c in numeric]
+            )
+        )
+    for col in others:
+        d = data[col.name]
+        detail = {k: v for k, v in d.items() if k not in ("kind", "count", "missing")}
+        blocks.append(
+            f"{col.name} ({col.kind}): count {col.count}, missing {col.missing}, "
+            + ", ".join(f"{k} {v}" for k, v in detail.items())
+        )
+    emit(data, as_json, "\n\n".join(blocks))
+
+
+@commands.command()
+def correlate(
+    file: FileArg,
+    method: Annotated[str, typer.Option(help="pearson, spearman or kendall.")] = "pearson",
+    columns: Annotated[
+        str | None, typer.Option(help="Comma-separated numeric columns (default: all).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correlation matrix with p-values and pairwise-complete n."""
+    from statbot.analysis.describe import correlate as run
+
+    frame = load(file)
+    with user_errors():
+        result = run(frame, method.lower(), split(columns) if columns else None)  # type: ignore[arg-type]
+    cols = result.columns
+    text = "\n\n".join(
+        [
+            f"{result.method} correlation (r)",
+            text_table(["", *cols], [[a, *result.r[i]] for i, a in enumerate(cols)]),
+            "p-values",
+            text_table(["", *cols], [[a, *result.p_value[i]] for i, a in enumerate(cols)]),
+            "n (pairwise complete)",
+            text_table(["", *cols], [[a, *result.n[i]] for i, a in enumerate(cols)]),
+        ]
+    )
+    emit(result.to_dict(), as_json, text)
+
+
+@commands.command("test")
+def test_(
+    file: FileArg,
+    *,
+    a: Annotated[str, typer.Option("--a", help="First column.")],
+    b: Annotated[
+        str | None, typer.Option("--b", help="Second column (a group or another variable).")
+    ] = None,
+    paired: Annotated[
+        bool, typer.Option("--paired", help="Treat --a and --b as paired measurements.")
+    ] = False,
+    mu: Annotated[float, typer.Option(help="Reference value for a one-sample test.")] = 0.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pick and run the right hypothesis test for the column types, with assumption checks."""
+    from statbot.analysis.tests import choose_and_run
+
+    frame = load(file)
+    with user_errors():
+        result = choose_and_run(frame, a, b, paired=paired, mu=mu)
+    lines = [
+        result.sentence,
+        "",
+        f"test: {result.test}",
+        f"{result.statistic_name} = {cell(result.statistic)}, p = {cell(result.p_value)}, "
+        f"n = {result.n}",
+    ]
+    if result.effect:
+        e = result.effect
+        lines.append(f"{e.name} = {cell(e.value)} (95% CI {cell(e.ci_low)} to {cell(e.ci_high)})")
+    for check in result.assumptions:
+        verdict = "ok" if check.passed else "FAILED"
+        lines.append(f"check: {check.name} [{check.test}]: {verdict} — {check.detail}")
+    if result.fallback:
+        lines.append(f"fallback: {result.fallback}")
+    emit(result.to_dict(), as_json, "\n".join(lines))
+
+
+def _coef_text(result_dict: dict[str, Any], stat: str, extra: list[str]) -> str:
+    coefs = result_dict["coefficients"]
+    rows = [
+        [
+            t,
+            coefs[t],
+            result_dict["std_errors"][t],
+            result_dict[stat][t],
+            result_dict["p_values"][t],
+            result_dict["ci_low"][t],
+            result_dict["ci_high"][t],
+        ]
+        for t in coefs
+    ]
+    label = stat.split("_", maxsplit=1)[0]
+    table = text_table(["term", "coef", "std err", label, "p", "ci low", "ci high"], rows)
+    notes = [f"warning: {w}" for w in result_dict.get("warnings", [])]
+    return "\n".join([table, "", *extra, *notes])
+
+
+@commands.command()
+def ols(
+    file: FileArg,
+    target: Annotated[str, typer.Option(help="Numeric column to explain.")],
+    features: Annotated[str, typer.Option(help="Comma-separated predictor columns.")],
+    degree: Annotated[int, typer.Option(help="Polynomial degree in a single feature.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Linear regression (QR-based); --degree N fits a polynomial reported in original powers."""
+    from statbot.analysis.regression import ols as run_ols
+    from statbot.analysis.regression import polynomial
+
+    names = split(features)
+    if degree != 1 and len(names) != 1:
+        fail("--degree needs exactly one feature")
+    frame = load(file)
+    with user_errors():
+        result = (
+            polynomial(frame, target, names[0], degree)
+            if degree != 1
+            else run_ols(frame, target, names)
+        )
+    d = result.to_dict()
+    extra = [
+        f"n = {result.n}, R² = {cell(result.r_squared)}, "
+        f"adjusted R² = {cell(result.adj_r_squared)}",
+        f"residual std error = {cell(result.residual_std_error)} on {result.df_resid} df",
+        f"F = {cell(result.f_statistic)} on {result.df_model} and {result.df_resid} df, "
+        f"p = {cell(result.f_p_value)}",
+        f"condition number = {cell(result.condition_number)}",
+    ]
+    emit(d, as_json, _coef_text(d, "t_values", extra))
+
+
+@commands.command()
+def logit(
+    file: FileArg,
+    target: Annotated[str, typer.Option(help="Column with exactly two values.")],
+    features: Annotated[str, typer.Option(help="Comma-separated predictor columns.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Logistic regression: coefficients, odds ratios, pseudo-R², separation check."""
+    from statbot.analysis.logistic import logit as run
+
+    frame = load(file)
+    with user_errors():
+        result = run(frame, target, split(features))
+    d = result.to_dict()
+    extra = [
+        f"modelled outcome: {target} = {result.event}; n = {result.n}",
+        f"McFadden pseudo-R² = {cell(result.pseudo_r_squared)}, "
+        f"log-likelihood = {cell(result.log_likelihood)}, "
+        f"LR test p = {cell(result.lr_p_value)}",
+        "odds ratios: "
+        + ", ".join(
+            f"{t} {cell(v)}" for t, v in zip(result.terms, result.odds_ratios, strict=True)
+        ),
+    ]
+    emit(d, as_json, _coef_text(d, "z_values", extra))
+
+
+@commands.command()
+def anova(
+    file: FileArg,
+    group: Annotated[str, typer.Option(help="Column defining the groups.")],
+    value: Annotated[str, typer.Option(help="Numeric column to compare.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One-way ANOVA (sums of squares computed without cancellation; NIST-validated)."""
+    from statbot.analysis.anova import anova_oneway
+
+    frame = load(file)
+    with user_errors():
+        result = anova_oneway(frame, group, value)
+    table = text_table(
+        ["source", "df", "sum of squares", "mean square", "F", "p"],
+        [
+            [
+                "between groups",
+                result.df_between,
+                result.ss_between,
+                result.ms_between,
+                result.f_statistic,
+                result.p_value,
+            ],
+            ["within groups", result.df_within, result.ss_within, result.ms_within, None, None],
+        ],
+    )
+    groups = text_table(
+        ["group", "n", "mean", "std"],
+        [[g, s["n"], s["mean"], s["std"]] for g, s in result.groups.items()],
+    )
+    fit = f"R² = {cell(result.r_squared)}, residual std = {cell(result.residual_std_error)}"
+    text = f"{table}\n\n{fit}\n\n{groups}"
+    emit(result.to_dict(), as_json, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Machine-learning commands (train, predict) go below this line; reuse load/emit/fail.
+# ---------------------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""What every ``statbot analyze`` command shares: the file argument and ``--json`` option,
+loading a file under the configured limits, errors as one line on stderr (exit 2), and output
+as one JSON object with full float precision or a plain table."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "FileArg",
+    "JsonOpt",
+    "cell",
+    "emit",
+    "fail",
+    "load",
+    "split",
+    "text_table",
+    "user_errors",
+]
+
+FileArg = Annotated[
+    Path, typer.Argument(help="CSV/TSV/TXT, Excel, Parquet or JSON file.", show_default=False)
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object with full float precision.")
+]
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2, no traceback."""
+    typer.echo(f"statbot analyze: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn statbot errors (DataError, ModelError, ...) into ``fail(user_message)``."""
+    from statbot.errors import StatbotError
+
+    try:
+        yield
+    except StatbotError as exc:
+        fail(exc.user_message)
+
+
+def load(path: Path) -> pd.DataFrame:
+    """Load ``path`` with the configured data limits; load warnings go to stderr."""
+    from statbot.analysis.io import load_path
+    from statbot.analysis.limits import DataLimits
+    from statbot.config import load_settings
+    from statbot.errors import ConfigError
+
+    if not path.exists():
+        fail(f"no such file: {path}")
+    try:
+        limits = DataLimits.from_settings(load_settings())
+    except ConfigError as exc:
+        fail(f"invalid setting {exc}")
+    with user_errors():
+        loaded = load_path(path, limits)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return loaded.frame
+
+
+def jsonable(value: Any) -> Any:
+    """Python/numpy scalars and containers → JSON types; non-finite floats → None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+def emit(result: dict[str, Any], as_json: bool, text: str | None = None) -> None:
+    """Print ``result`` as one JSON object (``as_json``) or ``text`` (default: key/value lines)."""
+    if as_json:
+        typer.echo(json.dumps(jsonable(result), allow_nan=False, ensure_ascii=False))
+        return
+    if text is None:
+        text = "\n".join(f"{k}: {cell(v)}" for k, v in result.items())
+    typer.echo(text)
+
+
+def split(value: str) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.6g}"
+    if value is None:
+        return "n/a"
+    return str(value)
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table; first column left-aligned, the rest right-aligned."""
+    cells = [[str(h) for h in headers], *[[cell(v) for v in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for r in cells:
+        parts = [
+            r[0].ljust(widths[0]),
+            *(c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        lines.append("  ".join(parts).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
