@@ -16,7 +16,9 @@ event-loop turn. The sandbox's event feed is timestamped as it is published (``p
 in this process), so time-to-reply for a command = from the user's message to the bot's first
 message in that chat carrying that command's reply — measured identically for both bots. A
 command with no reply within ``--timeout`` seconds is lost. Runs alternate statbot, ptb, …
-(``--repeat``); the JSON line carries the median p99/p50 and every run's p99.
+(``--repeat``); the JSON line carries the median p99/p50, every run's p99 and the ratio of each
+pair, and ``*_cpu_ms``: the bot process's user+system CPU from the burst to its last reply
+(less sensitive than latency to other load on the machine).
 
 ``--profile DIR``: record statbot's burst with py-spy (if installed) into DIR.
 ``--ptb-bot URL TOKEN TEXTS``: internal, the PTB peer's process.
@@ -113,6 +115,15 @@ def latencies(feed: Feed, chats: set[int], texts: dict[str, str]) -> tuple[list[
     return values, len(sent) - len(values)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_statbot(api_url: str, tmp: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -176,9 +187,10 @@ async def one_run(
                     raise SystemExit(f"{contender} did not answer the warm-up:\n{log[-3000:]}")
                 warm_texts = feed.bot_texts(warm.id)
                 await asyncio.sleep(1.0)  # let the warm-up's delivered marks and polls settle
-                if profile is not None and contender == "statbot" and shutil.which("py-spy"):
-                    spy = start_spy(proc.pid, profile)
+                if profile is not None and contender == "statbot" and (exe := py_spy()):
+                    spy = start_spy(exe, proc.pid, profile)
                     await asyncio.sleep(1.0)
+                cpu_before = cpu_seconds(proc.pid)
                 for user in crowd:  # the burst: 600 messages in one loop turn
                     for command in COMMANDS:
                         sandbox_users.send_text(state, bot, user, command)
@@ -189,6 +201,7 @@ async def one_run(
                     lambda: len(latencies(feed, chats, replies)[0]) >= expected, within
                 )
                 values, lost = latencies(feed, chats, replies)
+                cpu = cpu_seconds(proc.pid) - cpu_before
             finally:
                 if spy is not None:
                     os.kill(spy.pid, signal.SIGINT)
@@ -199,14 +212,21 @@ async def one_run(
         "p99": percentile(values, 99) if values else float("inf"),
         "p50": percentile(values, 50) if values else float("inf"),
         "lost": lost,
+        "cpu": cpu,
         "texts": replies,
     }
 
 
-def start_spy(pid: int, out_dir: Path) -> subprocess.Popen[bytes]:
+def py_spy() -> str | None:
+    """py-spy next to this interpreter (a venv's bin/) or on PATH."""
+    local = Path(sys.executable).with_name("py-spy")
+    return str(local) if local.exists() else shutil.which("py-spy")
+
+
+def start_spy(exe: str, pid: int, out_dir: Path) -> subprocess.Popen[bytes]:
     out_dir.mkdir(parents=True, exist_ok=True)
     name = out_dir / f"statbot-{int(time.time())}.txt"
-    cmd = ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--idle", "--format"]
+    cmd = [exe, "record", "--pid", str(pid), "--rate", "250", "--idle", "--format"]
     cmd += ["raw", "--output", str(name), "--duration", "60"]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -266,6 +286,11 @@ async def bench(repeat: int, within: float, profile: Path | None) -> dict[str, A
         "ptb_p50_ms": median("ptb", "p50"),
         "statbot_p99_runs_ms": [round(r["p99"], 1) for r in runs["statbot"]],
         "ptb_p99_runs_ms": [round(r["p99"], 1) for r in runs["ptb"]],
+        "ratio_runs": [
+            round(s["p99"] / p["p99"], 2) for s, p in zip(runs["statbot"], runs["ptb"], strict=True)
+        ],
+        "statbot_cpu_ms": round(1000 * statistics.median(r["cpu"] for r in runs["statbot"])),
+        "ptb_cpu_ms": round(1000 * statistics.median(r["cpu"] for r in runs["ptb"])),
         "users": USERS,
         "commands": len(COMMANDS),
         "repeat": repeat,
