@@ -22,6 +22,7 @@ from statbot.channels.telegram.files import TelegramFiles
 from statbot.channels.telegram.ingress import Ingress, Journal, Poller, WebhookServer
 from statbot.channels.telegram.limits import RateLimiter
 from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.request import BoundedRequest
 from statbot.channels.telegram.sender import TelegramSender
 from statbot.config import Settings
 from statbot.engine.replies import OutboxItem
@@ -42,7 +43,9 @@ def build_bot(settings: Settings) -> Bot:
         settings.token,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
-        request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=60),
+        # At most SEND_CONCURRENCY calls in flight (request.py: httpcore's pool is costly
+        # with many queued); the pool's other connections serve file uploads.
+        request=BoundedRequest(connection_pool_size=32, read_timeout=30, write_timeout=60),
         get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
     )
 

@@ -17,11 +17,11 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import StreamReader, web
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from statbot.channels.telegram.menus import MenuTable
@@ -166,10 +166,39 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 0.5
-            for update in updates:
-                # Journal first; only then may the next getUpdates confirm it via the offset.
-                await self.ingress.ingest(update.to_dict())
-                self.offset = update.update_id + 1
+            # Journal first; only then may the next getUpdates confirm it via the offset.
+            await self._journal_batch(updates)
+
+    async def _journal_batch(self, updates: Sequence[Update]) -> None:
+        """Journal one getUpdates batch and move the offset past what landed.
+
+        Chats are journaled concurrently, so their appends share the store's group commits:
+        one by one, a burst of 100 updates waited for 100 commits (each behind a loop turn
+        full of sends) before the offset could move, 0.5-1 s per batch under load
+        (docs/PERFORMANCE.md "Burst"). Within a chat the updates still go one after another
+        in ``update_id`` order, so the inbox keeps each conversation's order. If one fails,
+        the offset stops before the first update that did not land (the rest is fetched
+        again; appends that did land are deduplicated) and the error is raised.
+        """
+        lanes: dict[int | None, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            lanes.setdefault(chat.id if chat is not None else None, []).append(update)
+        failed: dict[int, Exception] = {}
+
+        async def lane(batch: list[Update]) -> None:
+            for index, update in enumerate(batch):
+                try:
+                    await self.ingress.ingest(update.to_dict())
+                except Exception as exc:
+                    failed.update((later.update_id, exc) for later in batch[index:])
+                    return
+
+        await asyncio.gather(*(lane(batch) for batch in lanes.values()))
+        for update in updates:
+            if update.update_id in failed:
+                raise failed[update.update_id]
+            self.offset = update.update_id + 1
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
