@@ -20,7 +20,10 @@ command with no reply within ``--timeout`` seconds is lost. Runs alternate statb
 pair, and ``*_cpu_ms``: the bot process's user+system CPU from the burst to its last reply
 (less sensitive than latency to other load on the machine).
 
-``--profile DIR``: record statbot's burst with py-spy (if installed) into DIR.
+``--profile DIR``: record each bot's burst with py-spy (if installed) into DIR/<contender>/, in
+py-spy's raw (collapsed stacks) format, idle samples included, and print each bot's breakdown
+(ingest, store, Bot API calls, rate limiter, engine, …) as a JSON line on stderr. py-spy slows
+the bot it samples: profile for the shares, not for the latency figures.
 ``--ptb-bot URL TOKEN TEXTS``: internal, the PTB peer's process.
 """
 
@@ -187,8 +190,8 @@ async def one_run(
                     raise SystemExit(f"{contender} did not answer the warm-up:\n{log[-3000:]}")
                 warm_texts = feed.bot_texts(warm.id)
                 await asyncio.sleep(1.0)  # let the warm-up's delivered marks and polls settle
-                if profile is not None and contender == "statbot" and (exe := py_spy()):
-                    spy = start_spy(exe, proc.pid, profile)
+                if profile is not None and (exe := py_spy()):
+                    spy = start_spy(exe, proc.pid, profile / contender)
                     await asyncio.sleep(1.0)
                 cpu_before = cpu_seconds(proc.pid)
                 for user in crowd:  # the burst: 600 messages in one loop turn
@@ -225,10 +228,47 @@ def py_spy() -> str | None:
 
 def start_spy(exe: str, pid: int, out_dir: Path) -> subprocess.Popen[bytes]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = out_dir / f"statbot-{int(time.time())}.txt"
+    name = out_dir / f"{int(time.time() * 1000)}.txt"
     cmd = [exe, "record", "--pid", str(pid), "--rate", "250", "--idle", "--format"]
     cmd += ["raw", "--output", str(name), "--duration", "60"]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# Where a main-thread sample goes: the first category whose marker is on its stack.
+CATEGORIES = (
+    ("idle", ("EpollSelector.select",)),
+    ("ingest", ("Poller.run", "_journal_batch", "Updater._", "Bot.get_updates")),
+    ("store", ("StoreFile.", "SqliteStore.", "stores/_codec")),
+    ("rate_limiter", ("RateLimiter.", "TokenBucket.")),
+    ("bot_api_calls", ("Bot._post", "Bot._send_message")),
+    ("engine", ("statbot/engine/", "statbot/workflows/")),
+    ("ptb_dispatch", ("telegram/ext/",)),
+)
+
+
+def breakdown(folder: Path) -> dict[str, float]:
+    """Shares (%) of the busy main-thread samples of py-spy raw files, by category; ``idle``
+    is a share of all samples; ``no_sniffio`` the share spent in httpcore's failed
+    ``import sniffio`` (sniffio is not installed with anyio >= 4.5)."""
+    counts: dict[str, int] = dict.fromkeys([c for c, _ in CATEGORIES] + ["other"], 0)
+    sniff = 0
+    for raw in folder.glob("*.txt"):
+        for line in raw.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack.startswith(("_run_module_as_main", "<module>")):
+                continue  # other threads: the checkpointer and idle executors
+            name = next((c for c, marks in CATEGORIES if any(m in stack for m in marks)), "other")
+            counts[name] += int(count)
+            if "current_async_library" in stack and "_find_and_load" in stack:
+                sniff += int(count)
+    total = sum(counts.values()) or 1
+    busy = (total - counts["idle"]) or 1
+    shares = {k: round(100 * v / busy, 1) for k, v in counts.items() if v and k != "idle"}
+    return {
+        "idle": round(100 * counts["idle"] / total, 1),
+        **shares,
+        "no_sniffio": round(100 * sniff / busy, 1),
+    }
 
 
 def ptb_bot(api_url: str, token: str, texts_file: str) -> None:
@@ -270,11 +310,18 @@ async def bench(repeat: int, within: float, profile: Path | None) -> dict[str, A
         result = await one_run("statbot", texts, within, profile)
         texts = result["texts"] or texts  # the peer answers with statbot's own texts
         runs["statbot"].append(result)
-        runs["ptb"].append(await one_run("ptb", texts, within, None))
+        runs["ptb"].append(await one_run("ptb", texts, within, profile))
 
     def median(name: str, field: str) -> float:
         return round(float(statistics.median(r[field] for r in runs[name])), 1)
 
+    if profile is not None:
+        for name in runs:
+            shares = breakdown(profile / name)
+            print(
+                json.dumps({"profile": name, "unit": "% of busy samples", **shares}),
+                file=sys.stderr,
+            )
     statbot_p99, ptb_p99 = median("statbot", "p99"), median("ptb", "p99")
     return {
         "statbot_p99_ms": statbot_p99,
