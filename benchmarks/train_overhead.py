@@ -5,7 +5,7 @@ values), the same model, the same holdout split and the same k folds (issue #3):
 
 - sklearn: ``ColumnTransformer(impute+scale | impute+one-hot) → model``; ``cross_validate`` on
   the training part with one scorer, then ``fit`` on the training part and score the holdout.
-- statbot: ``statbot.analysis.ml.train(frame, target, model=..., cv=...)``, which on top of
+- statbot: ``statbot.analysis.ml.training.train(frame, target, model=..., cv=...)``, which on top of
   that detects the task, coerces columns, scores five metrics per fold, computes permutation
   importance on the holdout and hashes the data.
 
@@ -62,7 +62,7 @@ def sklearn_run(frame: pd.DataFrame, model: str, cv: int, seed: int) -> float:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from statbot.analysis.ml_models import build_model
+    from statbot.analysis.ml.models import build_model
 
     numeric = [c for c in frame.columns if c.startswith("x")]
     categorical = ["region", "plan"]
@@ -101,7 +101,7 @@ def sklearn_run(frame: pd.DataFrame, model: str, cv: int, seed: int) -> float:
 
 
 def statbot_run(frame: pd.DataFrame, model: str, cv: int, seed: int) -> float:
-    from statbot.analysis.ml import train
+    from statbot.analysis.ml.training import train
 
     result = train(frame, "churn", model=model, cv=cv, seed=seed)
     return float(result.cv["accuracy"]["mean"])
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     import sklearn.inspection  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    import statbot.analysis.ml  # noqa: F401
+    import statbot.analysis.ml.training  # noqa: F401
 
     with threadpool_limits(limits=args.threads or None):
         warm = make_frame(600, args.seed + 1)

@@ -3,7 +3,7 @@
 Usage: .venv/bin/python scripts/numerics_report.py [--out docs/NUMERICS.md]
 
 Digits = -log10(|estimate - certified| / |certified|), capped at 15 (agreement to the last printed
-digit). Only reference files shipped with installed packages are used (statbot.analysis.nist).
+digit). Only reference files shipped with installed packages are used (statbot.analysis.stats.nist).
 The same numbers are asserted by tests/analysis/test_nist.py; this script only records them.
 """
 
@@ -15,7 +15,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from statbot.analysis import nist
+from statbot.analysis.stats import nist
 
 ROOT = Path(__file__).resolve().parent.parent
 ANOVA_COLUMNS = ("ss_between", "ss_within", "f_statistic", "r_squared", "residual_sd")
@@ -61,7 +61,7 @@ def build() -> str:
         "`tests/analysis/test_nist.py` enforces ≥ 9 digits for linear regression and ≥ 10 for "
         "ANOVA on every quantity below.",
         "",
-        "## Linear regression (`statbot.analysis.regression.ols`)",
+        "## Linear regression (`statbot.analysis.stats.regression.ols`)",
         "",
         "For coefficients and standard errors the cell is the minimum over all parameters. "
         "The last column is statsmodels' OLS (pinv) on the same data, for comparison.",
@@ -75,7 +75,8 @@ def build() -> str:
         lines.append(_row([data.name, *(_fmt(reached[c]) for c in OLS_COLUMNS), _fmt(peer)]))
     lines += [
         "",
-        "## One-way ANOVA (`statbot.analysis.anova.anova_oneway`, also `statbot analyze anova`)",
+        "## One-way ANOVA (`statbot.analysis.stats.anova.anova_oneway`, "
+        "also `statbot analyze anova`)",
         "",
         "SmLs07-09 carry 13 constant leading digits (values such as 1000000000000.4). The last "
         "column is `scipy.stats.f_oneway`'s F on the same float64 data, for comparison: it "

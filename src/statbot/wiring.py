@@ -56,7 +56,7 @@ class UserData:
 
     async def session_deleted(self, session: Session) -> None:
         """An expired session's datasets go with it (DESIGN promise 4)."""
-        from statbot.analysis.datasets import DatasetRef
+        from statbot.analysis.io.datasets import DatasetRef
 
         in_use: set[str] = set()
         for key in await self.store.keys_for_user(session.key.user_id):

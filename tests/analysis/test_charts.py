@@ -1,4 +1,4 @@
-"""Charts (statbot.analysis.charts): PNG bytes of the phone-friendly size, no figure leaks."""
+"""Charts (statbot.analysis.report.charts): phone-sized PNG bytes, no figure leaks."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statbot.analysis import charts
-from statbot.analysis.ml import FeatureImportance, LeaderboardEntry
+from statbot.analysis.ml.training import FeatureImportance, LeaderboardEntry
+from statbot.analysis.report import charts
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

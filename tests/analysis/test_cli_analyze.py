@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from statbot.analysis import nist
-from statbot.analysis.anova import anova_oneway
-from statbot.analysis.regression import ols, polynomial
+from statbot.analysis.stats import nist
+from statbot.analysis.stats.anova import anova_oneway
+from statbot.analysis.stats.regression import ols, polynomial
 from statbot.cli import app
 
 

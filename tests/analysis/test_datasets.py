@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statbot.analysis.datasets import DatasetRef, DatasetStore, frame_hash
 from statbot.analysis.errors import DatasetNotFound
 from statbot.analysis.io import load_bytes
+from statbot.analysis.io.datasets import DatasetRef, DatasetStore, frame_hash
 from statbot.errors import DataError
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from statbot.analysis.describe import correlate, describe, missing_report, moments
+from statbot.analysis.stats.describe import correlate, describe, missing_report, moments
 from statbot.errors import DataError
 
 

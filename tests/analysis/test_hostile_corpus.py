@@ -33,7 +33,7 @@ from statbot.analysis.errors import (
     UnsupportedFormat,
 )
 from statbot.analysis.io import LoadResult, load_bytes, load_path
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits
 from statbot.errors import DataError
 
 FRAME = "frame"

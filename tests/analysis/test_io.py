@@ -16,7 +16,7 @@ import pytest
 
 from statbot.analysis.errors import EmptyData, LimitExceeded, UnreadableFile, UnsupportedFormat
 from statbot.analysis.io import load_bytes, load_path, safe_csv_bytes
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits
 
 
 def _xlsx(rows: list[list[object]], extra_sheets: int = 0) -> bytes:
@@ -301,7 +301,7 @@ def test_safe_csv_bytes_escapes_formulas_and_keeps_precision() -> None:
 @pytest.fixture
 def streaming(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every file 'big' so the streaming reader (first-block types) is exercised."""
-    from statbot.analysis import _io_csv
+    from statbot.analysis.io import _csv as _io_csv
 
     monkeypatch.setattr(_io_csv, "STREAM_FROM", 1024)
     monkeypatch.setattr(_io_csv, "STREAM_BLOCK", 16 * 1024)
@@ -310,7 +310,7 @@ def streaming(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_streaming_reader_falls_back_when_a_late_value_changes_type(
     streaming: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="statbot.analysis._io_csv")
+    caplog.set_level(logging.INFO, logger="statbot.analysis.io._csv")
     rows = [b"%d,%d.5,x%d" % (i, i, i) for i in range(20_000)]
     rows.append(b"oops,not a number,y")
     result = load_bytes(b"n,f,s\n" + b"\n".join(rows) + b"\n", "big.csv")
@@ -375,8 +375,8 @@ def test_importing_the_loader_stays_light() -> None:
 
     code = (
         "import sys\n"
-        "import statbot.analysis, statbot.analysis.io, statbot.analysis.schema\n"
-        "import statbot.analysis.datasets, statbot.analysis.limits, statbot.analysis.errors\n"
+        "import statbot.analysis, statbot.analysis.io, statbot.analysis.io.schema\n"
+        "import statbot.analysis.io.datasets, statbot.analysis.io.limits, statbot.analysis.errors\n"
         "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy', 'openpyxl') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -387,7 +387,7 @@ def test_importing_the_loader_stays_light() -> None:
 def test_same_frame_with_and_without_threads(
     threads: bool, monkeypatch: pytest.MonkeyPatch, streaming: None
 ) -> None:
-    from statbot.analysis import _io_csv
+    from statbot.analysis.io import _csv as _io_csv
 
     data = b"n,s,d\n" + b"".join(
         b"%d,v%d,2024-02-%02d\n" % (i, i % 7, 1 + i % 28) for i in range(30_000)

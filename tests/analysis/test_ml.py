@@ -1,4 +1,4 @@
-"""Model training (statbot.analysis.ml): accuracy bands on scikit-learn's bundled datasets,
+"""Model training (statbot.analysis.ml.training): accuracy bands on scikit-learn's bundled datasets,
 task detection, input errors, the `auto` leaderboard and the progress callback."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn import datasets
 
-from statbot.analysis.ml import detect_task, resolve_model_name, train
-from statbot.analysis.ml_models import MODELS
+from statbot.analysis.ml.models import MODELS
+from statbot.analysis.ml.training import detect_task, resolve_model_name, train
 from statbot.errors import ModelError
 
 
@@ -210,8 +210,8 @@ def test_a_feature_named_twice_is_used_once() -> None:
 
 @pytest.mark.parametrize(("task", "model"), [("binary", "random_forest"), ("regression", "knn")])
 def test_block_permutation_equals_raw_column_permutation(task, model) -> None:
-    from statbot.analysis.ml_pipeline import prepare_features
-    from statbot.analysis.ml_result import output_groups
+    from statbot.analysis.ml.pipeline import prepare_features
+    from statbot.analysis.ml.result import output_groups
 
     frame = _mixed(120, task)
     frame["city"] = frame["city"].mask(np.arange(120) % 7 == 0)

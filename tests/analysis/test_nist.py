@@ -1,6 +1,6 @@
 """statbot's statistics against NIST StRD certified values (issue #3 acceptance).
 
-Only files shipped inside installed packages are used (see statbot.analysis.nist). Thresholds:
+Only files shipped inside installed packages are used (see statbot.analysis.stats.nist). Thresholds:
 linear regression ≥ 9 correct significant digits (Longley, Norris), one-way ANOVA ≥ 10 digits
 on every NIST ANOVA file, including the hard SmLs07-09 (13 constant leading digits).
 """
@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from statbot.analysis import nist
+from statbot.analysis.stats import nist
 
 REGRESSION_DIGITS = 9.0
 ANOVA_DIGITS = 10.0

@@ -1,4 +1,4 @@
-"""Prediction against a saved model's card (statbot.analysis.predict): every mismatch is
+"""Prediction against a saved model's card (statbot.analysis.ml.predict): every mismatch is
 reported in words, and the output is the input plus prediction / proba_<class> columns."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from statbot.analysis.ml import train
-from statbot.analysis.predict import predict_frame
-from statbot.analysis.registry import ModelRegistry
+from statbot.analysis.ml.predict import predict_frame
+from statbot.analysis.ml.registry import ModelRegistry
+from statbot.analysis.ml.training import train
 from statbot.errors import ModelError
 
 

@@ -13,8 +13,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from statbot.analysis.logistic import logit
-from statbot.analysis.regression import ILL_CONDITIONED, anova_oneway, ols, polynomial
+from statbot.analysis.stats.logistic import logit
+from statbot.analysis.stats.regression import ILL_CONDITIONED, anova_oneway, ols, polynomial
 from statbot.errors import DataError
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from statbot.analysis.errors import SchemaMismatch, SchemaSpecError
 from statbot.analysis.io import load_bytes
-from statbot.analysis.schema import (
+from statbot.analysis.io.schema import (
     Schema,
     SchemaSpec,
     apply_overrides,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from statbot.analysis.effects import kruskal_h_rows
-from statbot.analysis.tests import choose_and_run, normality
+from statbot.analysis.stats.effects import kruskal_h_rows
+from statbot.analysis.stats.tests import choose_and_run, normality
 from statbot.errors import DataError
 
 

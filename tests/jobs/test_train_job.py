@@ -53,7 +53,7 @@ def run(payload: dict, workdir: Path, seen: list | None = None) -> dict:
 async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
     tmp_path, make_runner, recorder
 ):
-    from statbot.analysis.datasets import DatasetStore
+    from statbot.analysis.io.datasets import DatasetStore
 
     ref = DatasetStore(tmp_path / "data").put(5, frame(), name="shop")
     runner = make_runner(modules=DEFAULT_MODULES, default_memory_mb=2048, data_dir=tmp_path)
@@ -137,7 +137,7 @@ async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
     import signal
     import sys
 
-    from statbot.analysis.datasets import DatasetStore
+    from statbot.analysis.io.datasets import DatasetStore
 
     rows = frame(1000)
     ref = DatasetStore(tmp_path / "data").put(5, rows, name="shop")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from tests.analysis.test_hostile_corpus import CASES, DEFAULT, Case
 
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits
 from statbot.config import load_settings
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
 from statbot.engine.manager import StateManager
@@ -276,8 +276,8 @@ def _train_a_model(data_dir: Path, user_id: int) -> None:
 
     import pandas as pd
 
-    from statbot.analysis.ml import train
-    from statbot.analysis.registry import ModelRegistry
+    from statbot.analysis.ml.registry import ModelRegistry
+    from statbot.analysis.ml.training import train
 
     frame = pd.read_csv(io.StringIO(GOOD_CSV * 1))
     frame = pd.concat([frame] * 4, ignore_index=True)

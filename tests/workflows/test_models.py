@@ -23,7 +23,7 @@ def save_model(chat: ChatDriver, name: str, target: str, key: str) -> str:
     """A real trained model in the user's registry (trained in-process: small and fast)."""
     from sklearn.datasets import load_iris
 
-    from statbot.analysis.ml import train
+    from statbot.analysis.ml.training import train
 
     frame = load_iris(as_frame=True).frame.rename(columns=lambda c: c.replace(" (cm)", ""))
     frame["target"] = frame["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from statbot.workflows.paths import PathRefused, looks_like_path, resolve_server_path
+from statbot.analysis.io.paths import PathRefused, looks_like_path, resolve_server_path
 
 MB = 2**20
 

@@ -17,7 +17,7 @@ def said(replies: list[Reply]) -> str:
 
 def save_iris_model(chat: ChatDriver, iris_csv: Path, name: str = "iris model") -> str:
     """A real model in the user's registry, trained in-process (small, fast)."""
-    from statbot.analysis.ml import train
+    from statbot.analysis.ml.training import train
 
     frame = pd.read_csv(iris_csv)
     features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]

@@ -2,6 +2,6 @@
 
 Kept light on purpose: importing ``statbot.analysis`` pulls in neither pandas nor pyarrow.
 Import what you need from the modules: ``statbot.analysis.io`` (load_bytes, load_path,
-safe_csv_bytes), ``statbot.analysis.schema``, ``statbot.analysis.datasets``,
-``statbot.analysis.limits`` (DataLimits) and ``statbot.analysis.errors``.
+safe_csv_bytes), ``statbot.analysis.io.schema``, ``statbot.analysis.io.datasets``,
+``statbot.analysis.io.limits`` (DataLimits) and ``statbot.analysis.errors``.
 """

@@ -48,7 +48,7 @@ def describe(
     as_json: JsonOpt = False,
 ) -> None:
     """Descriptive statistics per column: count, mean, std, min, quartiles, max, missing."""
-    from statbot.analysis.describe import describe as run
+    from statbot.analysis.stats.describe import describe as run
 
     frame = load(file)
     with user_errors():
@@ -84,7 +84,7 @@ def correlate(
     as_json: JsonOpt = False,
 ) -> None:
     """Correlation matrix with p-values and pairwise-complete n."""
-    from statbot.analysis.describe import correlate as run
+    from statbot.analysis.stats.describe import correlate as run
 
     frame = load(file)
     with user_errors():
@@ -118,7 +118,7 @@ def test_(
     as_json: JsonOpt = False,
 ) -> None:
     """Pick and run the right hypothesis test for the column types, with assumption checks."""
-    from statbot.analysis.tests import choose_and_run
+    from statbot.analysis.stats.tests import choose_and_run
 
     frame = load(file)
     with user_errors():
@@ -170,8 +170,8 @@ def ols(
     as_json: JsonOpt = False,
 ) -> None:
     """Linear regression (QR-based); --degree N fits a polynomial reported in original powers."""
-    from statbot.analysis.regression import ols as run_ols
-    from statbot.analysis.regression import polynomial
+    from statbot.analysis.stats.regression import ols as run_ols
+    from statbot.analysis.stats.regression import polynomial
 
     names = split(features)
     if degree != 1 and len(names) != 1:
@@ -203,7 +203,7 @@ def logit(
     as_json: JsonOpt = False,
 ) -> None:
     """Logistic regression: coefficients, odds ratios, pseudo-R², separation check."""
-    from statbot.analysis.logistic import logit as run
+    from statbot.analysis.stats.logistic import logit as run
 
     frame = load(file)
     with user_errors():
@@ -230,7 +230,7 @@ def anova(
     as_json: JsonOpt = False,
 ) -> None:
     """One-way ANOVA (sums of squares computed without cancellation; NIST-validated)."""
-    from statbot.analysis.anova import anova_oneway
+    from statbot.analysis.stats.anova import anova_oneway
 
     frame = load(file)
     with user_errors():

@@ -41,9 +41,9 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model with k-fold CV and a holdout; optionally save it as a skops file + card."""
-    from statbot.analysis.ml import train as run_train
-    from statbot.analysis.model_card import ModelCard
-    from statbot.analysis.registry import new_model_id, save_model_files
+    from statbot.analysis.ml.card import ModelCard
+    from statbot.analysis.ml.registry import new_model_id, save_model_files
+    from statbot.analysis.ml.training import train as run_train
 
     if cv < 2:
         fail("--cv must be at least 2")
@@ -126,8 +126,8 @@ def predict(
     as_json: JsonOpt = False,
 ) -> None:
     """Predict with a saved model: the input rows plus prediction (and proba_<class>) columns."""
-    from statbot.analysis.predict import predict_frame
-    from statbot.analysis.registry import load_model_file
+    from statbot.analysis.ml.predict import predict_frame
+    from statbot.analysis.ml.registry import load_model_file
 
     if not model.exists():
         fail(f"no such model file: {model}")

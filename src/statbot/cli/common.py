@@ -56,7 +56,7 @@ def user_errors() -> Iterator[None]:
 def load(path: Path) -> pd.DataFrame:
     """Load ``path`` with the configured data limits; load warnings go to stderr."""
     from statbot.analysis.io import load_path
-    from statbot.analysis.limits import DataLimits
+    from statbot.analysis.io.limits import DataLimits
     from statbot.config import load_settings
     from statbot.errors import ConfigError
 

@@ -25,7 +25,7 @@ from statbot.jobs.registry import Progress, register_job
 if TYPE_CHECKING:
     import pandas as pd
 
-    from statbot.analysis.ml import TrainResult
+    from statbot.analysis.ml.training import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ def train_spec(
 
 @register_job(TRAIN, label="training")
 def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
-    from statbot.analysis.ml import train
-    from statbot.analysis.registry import ModelRegistry
+    from statbot.analysis.ml.registry import ModelRegistry
+    from statbot.analysis.ml.training import train
 
     progress(0.0, "Loading the data")
     frame, warnings = _load(payload)
@@ -132,18 +132,18 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
 def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     warnings: list[str] = []
     if payload.get("dataset"):
-        from statbot.analysis.datasets import DatasetRef, DatasetStore
+        from statbot.analysis.io.datasets import DatasetRef, DatasetStore
 
         ref = DatasetRef.from_dict(payload["dataset"])
         frame = DatasetStore(Path(payload["data_dir"])).get(ref)
     else:
         from statbot.analysis.io import load_path
-        from statbot.analysis.limits import DataLimits
+        from statbot.analysis.io.limits import DataLimits
 
         path = Path(payload["dataset_path"])
         limits = DataLimits(**(payload.get("limits") or {}))
         if payload.get("roots") is not None:
-            from statbot.workflows.paths import resolve_server_path
+            from statbot.analysis.io.paths import resolve_server_path
 
             # A server path: checked against the allowed folders again right before the read
             # (it may have become a link out of them since it was typed).
@@ -157,11 +157,11 @@ def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
         loaded = load_path(path, limits)
         frame, warnings = loaded.frame, list(loaded.warnings)
         if payload.get("schema"):
-            from statbot.analysis.schema import parse_schema_spec, validate_against
+            from statbot.analysis.io.schema import parse_schema_spec, validate_against
 
             frame = validate_against(frame, parse_schema_spec(str(payload["schema"])))
     if payload.get("overrides"):
-        from statbot.analysis.schema import apply_overrides
+        from statbot.analysis.io.schema import apply_overrides
 
         frame = apply_overrides(frame, dict(payload["overrides"]))
     return frame, warnings
@@ -169,7 +169,7 @@ def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
 
 def _charts(result: TrainResult, directory: Path, warnings: list[str]) -> dict[str, str]:
     """The charts that fit the task, as PNG files: {name: path}; failures become warnings."""
-    from statbot.analysis import charts
+    from statbot.analysis.report import charts
 
     directory.mkdir(parents=True, exist_ok=True)
     wanted: dict[str, Any] = {}

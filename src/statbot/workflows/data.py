@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
 from statbot.engine.files import safe_file_name
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
-from statbot.workflows.paths import looks_like_path, resolve_server_path
 
 LAST = "__last__"
 USE_PATH = "__path__"
@@ -67,8 +67,8 @@ def services(ctx: Context) -> Any:
 def store_file(svc: Any, user_id: int, path: Path, name: str) -> Loaded:
     """Load a file with the configured limits and store it as a dataset (idempotent)."""
     from statbot.analysis.io import load_path
-    from statbot.analysis.limits import DataLimits
-    from statbot.analysis.schema import infer_schema, render_schema
+    from statbot.analysis.io.limits import DataLimits
+    from statbot.analysis.io.schema import infer_schema, render_schema
 
     result = load_path(path, DataLimits.from_settings(svc.settings))
     check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
@@ -104,13 +104,13 @@ def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
 
 
 def read_frame(svc: Any, ref: dict[str, Any]) -> Any:
-    from statbot.analysis.datasets import DatasetRef
+    from statbot.analysis.io.datasets import DatasetRef
 
     return svc.datasets.get(DatasetRef.from_dict(ref))
 
 
 def dataset_file(svc: Any, ref: dict[str, Any]) -> Path:
-    from statbot.analysis.datasets import DatasetRef
+    from statbot.analysis.io.datasets import DatasetRef
 
     return Path(svc.datasets.parquet_path(DatasetRef.from_dict(ref)))
 
@@ -119,7 +119,7 @@ def store_with_overrides(
     svc: Any, user_id: int, loaded: dict[str, Any], overrides: dict[str, str]
 ) -> Loaded:
     """Apply the user's type corrections and store the corrected table as its own dataset."""
-    from statbot.analysis.schema import apply_overrides, infer_schema, render_schema
+    from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
 
     frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
     ref = svc.datasets.put(user_id, frame, None, name=loaded["name"])
@@ -137,7 +137,7 @@ def store_with_overrides(
 def preview_overrides(svc: Any, loaded: dict[str, Any], overrides: dict[str, str]) -> str:
     """Check corrections against the data now (raises SchemaMismatch in words); return the
     schema table as it will be."""
-    from statbot.analysis.schema import apply_overrides, infer_schema, render_schema
+    from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
 
     frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
     return render_schema(infer_schema(frame))

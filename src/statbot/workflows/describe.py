@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits
+from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
 from statbot.engine.files import safe_file_name
 from statbot.engine.limits import ensure_dataset_size
@@ -27,7 +28,6 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError
 from statbot.workflows.choose import NoMatch, norm, resolve_many
 from statbot.workflows.data import write_result
-from statbot.workflows.paths import looks_like_path, resolve_server_path
 
 STATS = ("count", "mean", "std", "min", "max")
 ASK_FILE = "Send me a CSV file (Excel, Parquet and JSON work too): upload it, or type its path."
@@ -63,8 +63,8 @@ def _limits(services: Any) -> DataLimits:
 def inspect_table(path: Path, limits: DataLimits) -> TableInfo:
     """Shape and columns of a data file; which columns are numeric (as ``statbot analyze``
     classifies them)."""
-    from statbot.analysis.describe import describe
     from statbot.analysis.io import load_path
+    from statbot.analysis.stats.describe import describe
 
     loaded = load_path(path, limits)
     result = describe(loaded.frame)
@@ -78,9 +78,9 @@ def inspect_table(path: Path, limits: DataLimits) -> TableInfo:
 
 def summarise(path: Path, columns: list[str], limits: DataLimits) -> list[dict[str, Any]]:
     """count/mean/std/min/max per column, in the order given: the numbers of
-    ``statbot analyze describe`` (statbot.analysis.describe), not a second implementation."""
-    from statbot.analysis.describe import describe
+    ``statbot analyze describe`` (statbot.analysis.stats.describe), not a second implementation."""
     from statbot.analysis.io import load_path
+    from statbot.analysis.stats.describe import describe
 
     result = describe(load_path(path, limits).frame, columns)
     return [

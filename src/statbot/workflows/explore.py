@@ -22,8 +22,8 @@ TOP_LEVELS = 8
 
 # blocking helpers -------------------------------------------------------------------------------
 def overview(svc: Any, ref: dict[str, Any]) -> str:
-    from statbot.analysis.describe import missing_report
-    from statbot.analysis.schema import infer_schema, render_schema
+    from statbot.analysis.io.schema import infer_schema, render_schema
+    from statbot.analysis.stats.describe import missing_report
 
     frame = D.read_frame(svc, ref)
     missing = missing_report(frame)
@@ -74,8 +74,8 @@ def distributions(
     svc: Any, ref: dict[str, Any], columns: list[str], out_dir: Path, prefix: str
 ) -> list[Reply]:
     """A histogram with a box plot per numeric column; top levels per other column."""
-    from statbot.analysis._frame import column_kind
-    from statbot.analysis.charts import histogram_box
+    from statbot.analysis.frames import column_kind
+    from statbot.analysis.report.charts import histogram_box
 
     frame = D.read_frame(svc, ref)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -109,7 +109,7 @@ async def on_data(ctx: Context) -> None:
 def _predict(
     svc: Any, user_id: int, model_id: str, ref: dict[str, Any], target: Path
 ) -> dict[str, Any]:
-    from statbot.analysis.predict import predict_frame
+    from statbot.analysis.ml.predict import predict_frame
 
     estimator, card = svc.models.load(user_id, model_id)
     frame = D.read_frame(svc, ref)

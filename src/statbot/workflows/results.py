@@ -63,8 +63,8 @@ def p_text(p: Any) -> str:
 
 # the analyses ---------------------------------------------------------------------------------
 def run_describe(frame: Any, columns: list[str], source: str) -> Analysis:
-    from statbot.analysis.charts import histogram_box
-    from statbot.analysis.describe import describe
+    from statbot.analysis.report.charts import histogram_box
+    from statbot.analysis.stats.describe import describe
 
     result = describe(frame, columns)
     lines = [f"{result.rows:,} rows."]
@@ -102,8 +102,8 @@ def run_describe(frame: Any, columns: list[str], source: str) -> Analysis:
 def run_correlation(frame: Any, columns: list[str], source: str) -> Analysis:
     import pandas as pd
 
-    from statbot.analysis.charts import correlation_heatmap
-    from statbot.analysis.describe import correlate
+    from statbot.analysis.report.charts import correlation_heatmap
+    from statbot.analysis.stats.describe import correlate
 
     result = correlate(frame, "pearson", columns)
     pairs = result.to_frame()
@@ -129,7 +129,7 @@ def run_correlation(frame: Any, columns: list[str], source: str) -> Analysis:
 
 
 def run_test(frame: Any, var_a: str, var_b: str | None, source: str) -> Analysis:
-    from statbot.analysis.tests import choose_and_run
+    from statbot.analysis.stats.tests import choose_and_run
 
     result = choose_and_run(frame, var_a, var_b)
     lines = [
@@ -159,7 +159,7 @@ def run_test(frame: Any, var_a: str, var_b: str | None, source: str) -> Analysis
 
 def regression_kind(frame: Any, target: str) -> str:
     """``ols`` for a numeric target, ``logit`` for one with exactly two values."""
-    from statbot.analysis._frame import column_kind
+    from statbot.analysis.frames import column_kind
 
     levels = frame[target].dropna().nunique()
     if levels == 2:
@@ -183,9 +183,9 @@ def run_regression(frame: Any, target: str, features: list[str], source: str) ->
         return _logit(frame, target, features, source, options)
     import numpy as np
 
-    from statbot.analysis.charts import residuals_qq
-    from statbot.analysis.design import build_design
-    from statbot.analysis.regression import ols
+    from statbot.analysis.report.charts import residuals_qq
+    from statbot.analysis.stats.design import build_design
+    from statbot.analysis.stats.regression import ols
 
     result = ols(frame, target, features)
     x, y, _, _ = build_design(frame, target, features)
@@ -211,7 +211,7 @@ def run_regression(frame: Any, target: str, features: list[str], source: str) ->
 def _logit(
     frame: Any, target: str, features: list[str], source: str, options: dict[str, str]
 ) -> Analysis:
-    from statbot.analysis.logistic import logit
+    from statbot.analysis.stats.logistic import logit
 
     result = logit(frame, target, features)
     lines = [

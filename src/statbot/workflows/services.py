@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from statbot.engine.files import FileSource, LocalFiles
 
 if TYPE_CHECKING:
-    from statbot.analysis.datasets import DatasetStore
-    from statbot.analysis.registry import ModelRegistry
+    from statbot.analysis.io.datasets import DatasetStore
+    from statbot.analysis.ml.registry import ModelRegistry
     from statbot.config import Settings
 
 
@@ -29,13 +29,13 @@ class Services:
 
     @cached_property
     def datasets(self) -> DatasetStore:
-        from statbot.analysis.datasets import DatasetStore
+        from statbot.analysis.io.datasets import DatasetStore
 
         return DatasetStore(self.data_dir)
 
     @cached_property
     def models(self) -> ModelRegistry:
-        from statbot.analysis.registry import ModelRegistry
+        from statbot.analysis.ml.registry import ModelRegistry
 
         return ModelRegistry(self.data_dir)
 

@@ -1,7 +1,7 @@
 """/stats: data → analysis (describe, correlation, test, regression) → variables → result →
 another analysis or done.
 
-The test is chosen from the variables' types by :func:`statbot.analysis.tests.choose_and_run`
+The test is chosen from the variables' types by :func:`statbot.analysis.stats.tests.choose_and_run`
 (assumptions checked, fallback used and said); regression is OLS for a numeric target and
 logistic for a target with two values. Results are short text, every table as a CSV document,
 charts as images, and the ``statbot analyze`` line that reproduces them.

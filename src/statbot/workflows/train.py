@@ -107,7 +107,7 @@ async def on_path_mode(ctx: Context) -> None:
 
 
 async def on_spec(ctx: Context) -> None:
-    from statbot.analysis.schema import parse_schema_spec
+    from statbot.analysis.io.schema import parse_schema_spec
 
     spec = await ctx.run_blocking(parse_schema_spec, ctx.event.text)
     columns = [name for name, kind in spec.columns if kind != "ignore"]
@@ -270,7 +270,7 @@ async def on_features(ctx: Context) -> None:
 
 
 def _model_options(task: str | None) -> list[Option]:
-    from statbot.analysis.ml_models import MODELS, models_for
+    from statbot.analysis.ml.models import MODELS, models_for
 
     names = models_for(task) if task else list(MODELS)  # type: ignore[arg-type]
     return [Option("auto", "auto (compare several)")] + [Option(n, MODELS[n].label) for n in names]
@@ -285,7 +285,7 @@ async def enter_model(ctx: Context) -> None:
         ctx.data["task"] = task
     wanted = _intent(ctx).get("model")
     if wanted and not ctx.reprompt:
-        from statbot.analysis.ml_models import resolve_model_name
+        from statbot.analysis.ml.models import resolve_model_name
 
         try:
             name = resolve_model_name(wanted)
@@ -307,14 +307,14 @@ async def enter_model(ctx: Context) -> None:
 
 
 def _detect_task(svc: Any, dataset: dict[str, Any], target: str) -> str:
-    from statbot.analysis.ml_pipeline import detect_task
+    from statbot.analysis.ml.pipeline import detect_task
 
     frame = D.read_frame(svc, dataset["ref"])
     return str(detect_task(frame[target]))
 
 
 async def on_model(ctx: Context) -> None:
-    from statbot.analysis.ml_models import resolve_model_name
+    from statbot.analysis.ml.models import resolve_model_name
 
     options = _model_options(ctx.data.get("task"))
     if ctx.event.kind is EventKind.CHOICE:
@@ -358,7 +358,7 @@ async def on_confirm(ctx: Context) -> None:
 
 
 def _label(model: str) -> str:
-    from statbot.analysis.ml_models import MODELS
+    from statbot.analysis.ml.models import MODELS
 
     spec = MODELS.get(model)
     return spec.label if spec is not None else model

@@ -25,7 +25,7 @@ CHANGE_WORDS = frozenset({CHANGE_MODEL, "change", "change the model", "model"})
 
 async def submit_training(ctx: Context) -> None:
     """Start the training of the current choices as a job keyed by this event; → training."""
-    from statbot.analysis.limits import DataLimits
+    from statbot.analysis.io.limits import DataLimits
     from statbot.jobs.builtin import train_spec
 
     svc = D.services(ctx)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.errors import LimitExceeded, UnreadableFile, UnsupportedFormat
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,7 +144,7 @@ def _read_parquet(source: bytes | Path, limits: DataLimits) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from statbot.analysis._io_clean import check_shape
+    from statbot.analysis.io._clean import check_shape
 
     try:
         handle = pq.ParquetFile(pa.BufferReader(source) if isinstance(source, bytes) else source)
@@ -192,8 +192,8 @@ class _Job:
 def _read_csv(job: _Job) -> pa.Table:
     from dataclasses import replace
 
-    from statbot.analysis._io_csv import read_delimited, sample_types
-    from statbot.analysis._io_sniff import sniff_text
+    from statbot.analysis.io._csv import read_delimited, sample_types
+    from statbot.analysis.io._sniff import sniff_text
 
     sniff, found = sniff_text(job.head, complete=job.size <= len(job.head))
     job.warnings.extend(found)
@@ -228,17 +228,17 @@ def _read_table(job: _Job, fmt: str) -> pa.Table:
         return _read_parquet(job.source, job.limits)
     data = job.source if isinstance(job.source, bytes) else job.source.read_bytes()
     if fmt == "excel":
-        from statbot.analysis._io_excel import read_xlsx
+        from statbot.analysis.io._excel import read_xlsx
 
         table, job.info["sheet"] = read_xlsx(data, job.limits, job.warnings)
         return table
-    from statbot.analysis._io_json import read_json
+    from statbot.analysis.io._json import read_json
 
     return read_json(data, job.limits, job.warnings, lines=fmt == "jsonl")
 
 
 def _load(job: _Job) -> LoadResult:
-    from statbot.analysis._io_clean import finish
+    from statbot.analysis.io._clean import finish
 
     fmt = detect_format(job.head, job.name)
     job.info.update(format=fmt, source_bytes=job.size)
@@ -313,7 +313,7 @@ def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
     import pandas as pd
     from pandas.api import types
 
-    from statbot.analysis._io_clean import FORMULA_START
+    from statbot.analysis.io._clean import FORMULA_START
 
     def escape(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(FORMULA_START):

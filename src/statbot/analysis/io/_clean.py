@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from statbot.analysis._io_text import fix_text
 from statbot.analysis.errors import EmptyData, LimitExceeded
+from statbot.analysis.io._text import fix_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from statbot.analysis.limits import DataLimits
+    from statbot.analysis.io.limits import DataLimits
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

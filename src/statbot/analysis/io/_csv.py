@@ -21,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from statbot.analysis._io_sniff import TextSniff
 from statbot.analysis.errors import LimitExceeded, UnreadableFile
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io._sniff import TextSniff
+from statbot.analysis.io.limits import DataLimits
 
 log = logging.getLogger(__name__)
 

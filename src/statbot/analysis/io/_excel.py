@@ -16,9 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from statbot.analysis._io_pyrows import columns_to_table
 from statbot.analysis.errors import EmptyData, LimitExceeded, UnreadableFile
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io._pyrows import columns_to_table
+from statbot.analysis.io.limits import DataLimits
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from statbot.analysis._io_pyrows import columns_to_table
 from statbot.analysis.errors import EmptyData, LimitExceeded, UnreadableFile
-from statbot.analysis.limits import DataLimits
+from statbot.analysis.io._pyrows import columns_to_table
+from statbot.analysis.io.limits import DataLimits
 
 _SHAPES = (
     "an array of objects, an array of rows, an object of columns, or one object per line "

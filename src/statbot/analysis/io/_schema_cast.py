@@ -1,6 +1,6 @@
 """Casting a column to a declared type, reporting what would not convert (in words).
 
-Private to ``statbot.analysis.schema``: both user overrides ("treat zip as category") and
+Private to ``statbot.analysis.io.schema``: both user overrides ("treat zip as category") and
 validation of a later-loaded file against a typed spec go through :func:`cast_column`.
 """
 

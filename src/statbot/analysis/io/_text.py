@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from statbot.analysis.errors import LimitExceeded
 
 if TYPE_CHECKING:
-    from statbot.analysis.limits import DataLimits
+    from statbot.analysis.io.limits import DataLimits
 
 _FORMULA_CELL = r"^([=+@\t\r]|-[^0-9.]|-$)"
 _NBSP = "\u00a0"

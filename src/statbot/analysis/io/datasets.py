@@ -103,7 +103,7 @@ class DatasetStore:
     ) -> DatasetRef:
         """Store ``frame``; ``content_hash`` (e.g. sha256 of the uploaded bytes) names it, else
         a hash of the frame does. Same user + same hash returns the existing ref."""
-        from statbot.analysis.schema import infer_schema
+        from statbot.analysis.io.schema import infer_schema
 
         digest = (content_hash or frame_hash(frame)).lower()
         if not _DIGEST.match(digest):

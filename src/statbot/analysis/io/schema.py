@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis._frame import closest
-from statbot.analysis._schema_cast import ALLOWED, canonical_type, cast_column
 from statbot.analysis.errors import SchemaMismatch, SchemaSpecError
+from statbot.analysis.frames import closest
+from statbot.analysis.io._schema_cast import ALLOWED, canonical_type, cast_column
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis.ml_pipeline import FeatureSpec
+from statbot.analysis.ml.pipeline import FeatureSpec
 from statbot.errors import ModelError
 
 if TYPE_CHECKING:
-    from statbot.analysis.ml import TrainResult
+    from statbot.analysis.ml.training import TrainResult
 
 CARD_VERSION = 1
 

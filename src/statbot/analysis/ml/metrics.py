@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from statbot.analysis.ml_pipeline import Task
+from statbot.analysis.ml.pipeline import Task
 
 PRIMARY_METRIC: dict[str, str] = {
     "regression": "r2",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from statbot.analysis.ml_pipeline import Task
+from statbot.analysis.ml.pipeline import Task
 from statbot.errors import ModelError
 
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")

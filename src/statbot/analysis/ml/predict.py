@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from statbot.analysis.ml_pipeline import FeatureSpec, prepare_features
-from statbot.analysis.model_card import ModelCard
+from statbot.analysis.ml.card import ModelCard
+from statbot.analysis.ml.pipeline import FeatureSpec, prepare_features
 from statbot.errors import ModelError
 
 PREDICTION_COLUMN = "prediction"

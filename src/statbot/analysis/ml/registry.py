@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis._atomic import write_bytes_atomic
-from statbot.analysis.model_card import ModelCard, check_versions
-from statbot.analysis.registry_types import TRUSTED_TYPES
+from statbot.analysis.ml.card import ModelCard, check_versions
+from statbot.analysis.ml.trusted_types import TRUSTED_TYPES
 from statbot.errors import ModelError
 
 if TYPE_CHECKING:
-    from statbot.analysis.ml import TrainResult
+    from statbot.analysis.ml.training import TrainResult
 
 __all__ = [
     "TRUSTED_TYPES",

@@ -1,4 +1,4 @@
-"""Result types of a training run (re-exported by statbot.analysis.ml)."""
+"""Result types of a training run (re-exported by statbot.analysis.ml.training)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from statbot.analysis.ml_pipeline import FeatureSpec, Task
+from statbot.analysis.ml.pipeline import FeatureSpec, Task
 
 Progress = Callable[[float, str], None]
 # Permutation importance runs on at most this many holdout rows, n_repeats times per column:
@@ -114,7 +114,7 @@ def output_groups(preprocess: Any, columns: list[str]) -> dict[str, list[int]] |
     Every step of statbot's preprocessing is row-wise, so permuting the rows of a column's
     output block is the same as permuting the raw column and transforming again.
     """
-    from statbot.analysis.ml_pipeline import DATETIME_PARTS
+    from statbot.analysis.ml.pipeline import DATETIME_PARTS
 
     groups: dict[str, list[int]] = {}
     for name, branch, names in preprocess.transformers_:

@@ -7,7 +7,7 @@ training part and a holdout (``HOLDOUT_FRACTION``, stratified for classes). k-fo
 ``TrainResult.estimator`` is the pipeline fitted on the **training part only**, so its holdout
 metrics are an honest estimate of how the saved model does on new rows.
 
-    from statbot.analysis.ml import train
+    from statbot.analysis.ml.training import train
     result = train(frame, "price", model="auto", cv=5, progress=lambda f, msg: ...)
 """
 
@@ -22,15 +22,15 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from statbot.analysis.ml_metrics import LOWER_IS_BETTER, PRIMARY_METRIC, evaluate, summarise
-from statbot.analysis.ml_models import (
+from statbot.analysis.ml.metrics import LOWER_IS_BETTER, PRIMARY_METRIC, evaluate, summarise
+from statbot.analysis.ml.models import (
     AUTO_CANDIDATES,
     MODELS,
     SVM_AUTO_MAX_ROWS,
     build_model,
     resolve_model_name,
 )
-from statbot.analysis.ml_pipeline import (
+from statbot.analysis.ml.pipeline import (
     FeatureSpec,
     Task,
     build_pipeline,
@@ -39,7 +39,7 @@ from statbot.analysis.ml_pipeline import (
     prepare_features,
     prepare_target,
 )
-from statbot.analysis.ml_result import (
+from statbot.analysis.ml.result import (
     FeatureImportance,
     LeaderboardEntry,
     Progress,

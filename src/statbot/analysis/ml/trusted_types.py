@@ -1,4 +1,4 @@
-"""The allow-list of types a statbot model file may contain (used by statbot.analysis.registry).
+"""The allow-list of types a statbot model file may contain (used by statbot.analysis.ml.registry).
 
 Regenerate by training every model (tests/analysis/test_registry.py does this and fails when the
 list and the models disagree), never by widening it by hand to make a foreign file load.
@@ -67,6 +67,13 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.tree._classes.ExtraTreeClassifier",
     "sklearn.tree._classes.ExtraTreeRegressor",
     "sklearn.tree._tree.Tree",
+    "statbot.analysis.ml.pipeline.boolean_features",
+    "statbot.analysis.ml.pipeline.datetime_features",
+)
+# Model files saved before the analysis rooms (issue 10) name the feature functions by their old
+# module, which statbot.analysis.ml_pipeline still provides.
+LEGACY_TYPES: tuple[str, ...] = (
     "statbot.analysis.ml_pipeline.boolean_features",
     "statbot.analysis.ml_pipeline.datetime_features",
 )
+TRUSTED_TYPES += LEGACY_TYPES

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statbot.analysis.effects import EffectSize
+from statbot.analysis.stats.effects import EffectSize
 
 ALPHA = 0.05
 

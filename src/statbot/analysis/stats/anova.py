@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis._frame import column_kind, nan_to_none, require_columns
+from statbot.analysis.frames import column_kind, nan_to_none, require_columns
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The individual hypothesis tests, each with its assumption checks, fallback and sentence.
 
-statbot.analysis.tests.choose_and_run picks among them from the variable types.
+statbot.analysis.stats.tests.choose_and_run picks among them from the variable types.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from statbot.analysis import _phrases as say
-from statbot.analysis import effects
-from statbot.analysis.hypothesis import (
+from statbot.analysis.stats import _phrases as say
+from statbot.analysis.stats import effects
+from statbot.analysis.stats.hypothesis import (
     AssumptionCheck,
     HypothesisResult,
     equal_variances,
@@ -156,7 +156,7 @@ def paired_test(a: Array, b: Array, label_a: str, label_b: str) -> HypothesisRes
 def k_sample(samples: dict[str, Array], what: str, factor: str) -> HypothesisResult:
     from scipy import stats
 
-    from statbot.analysis.anova import anova_values
+    from statbot.analysis.stats.anova import anova_values
 
     need(all(s.size >= 2 for s in samples.values()), "each group needs at least two values")
     arrays = list(samples.values())

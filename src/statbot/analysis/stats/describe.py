@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from statbot.analysis._frame import column_kind, nan_to_none, require_columns
+from statbot.analysis.frames import column_kind, nan_to_none, require_columns
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from statbot.analysis._frame import column_kind
+from statbot.analysis.frames import column_kind
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Effect sizes with 95% confidence intervals for the hypothesis tests in statbot.analysis.tests.
+"""Effect sizes with 95% confidence intervals for the tests in statbot.analysis.stats.tests.
 
 CIs invert the noncentral distribution of the test statistic where one exists (Steiger &
 Fouladi 1997; Smithson 2003): noncentral t for Cohen's d / Hedges' g, noncentral F for eta²,
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis._frame import nan_to_none
+from statbot.analysis.frames import nan_to_none
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,4 +1,4 @@
-"""Result types and assumption checks shared by the hypothesis tests (statbot.analysis.tests).
+"""Result types and assumption checks shared by the hypothesis tests (statbot.analysis.stats.tests).
 
 Normality: Shapiro-Wilk for n ≤ 5000, D'Agostino-Pearson above. Shapiro rejects harmless
 departures in big samples, so with n ≥ 200 and |skew| < 1 the check passes with a note (the
@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis import effects
-from statbot.analysis._frame import nan_to_none
-from statbot.analysis.describe import moments
+from statbot.analysis.frames import nan_to_none
+from statbot.analysis.stats import effects
+from statbot.analysis.stats.describe import moments
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis._frame import nan_to_none, require_columns
-from statbot.analysis.design import build_design
+from statbot.analysis.frames import nan_to_none, require_columns
+from statbot.analysis.stats.design import build_design
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

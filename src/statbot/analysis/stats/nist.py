@@ -181,7 +181,7 @@ def load_longley() -> NistRegression:
 
 def anova_digits(data: NistAnova) -> dict[str, float]:
     """Digits statbot's one-way ANOVA reaches on each certified quantity (min 0, max 15)."""
-    from statbot.analysis.anova import anova_oneway
+    from statbot.analysis.stats.anova import anova_oneway
 
     res = anova_oneway(data.frame(), "group", "value")
     if (res.df_between, res.df_within) != (data.df_between, data.df_within):
@@ -197,7 +197,7 @@ def anova_digits(data: NistAnova) -> dict[str, float]:
 
 def regression_digits(data: NistRegression) -> dict[str, float]:
     """Digits statbot's OLS reaches: min over coefficients, min over standard errors, R², ..."""
-    from statbot.analysis.regression import ols
+    from statbot.analysis.stats.regression import ols
 
     res = ols(data.data, data.target, data.features)
     se = dict(zip(res.terms, res.std_errors, strict=True))

@@ -8,7 +8,8 @@ Why this shape (issue #3, NIST StRD validation in docs/NUMERICS.md):
 - sums of squares come from residuals and centred fitted values with exactly rounded sums;
 - polynomials are fitted in z = (x - mean) / sd and mapped back to powers of x by the binomial
   expansion in exact rational arithmetic, covariance included (b = T c, Cov b = T Cov c Tᵀ).
-Logistic regression lives in statbot.analysis.logistic; one-way ANOVA in statbot.analysis.anova.
+Logistic regression lives in statbot.analysis.stats.logistic; one-way ANOVA in
+statbot.analysis.stats.anova.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis._frame import nan_to_none, require_columns
-from statbot.analysis.anova import AnovaResult, anova_oneway
-from statbot.analysis.describe import stable_sum
-from statbot.analysis.design import build_design, finite_rows
+from statbot.analysis.frames import nan_to_none, require_columns
+from statbot.analysis.stats.anova import AnovaResult, anova_oneway
+from statbot.analysis.stats.describe import stable_sum
+from statbot.analysis.stats.design import build_design, finite_rows
 from statbot.errors import DataError
 
 if TYPE_CHECKING:

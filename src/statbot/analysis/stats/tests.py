@@ -20,9 +20,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from statbot.analysis._frame import column_kind, require_columns
-from statbot.analysis.compare import contingency, k_sample, one_sample, paired_test, two_sample
-from statbot.analysis.hypothesis import AssumptionCheck, HypothesisResult, need, normality
+from statbot.analysis.frames import column_kind, require_columns
+from statbot.analysis.stats.compare import (
+    contingency,
+    k_sample,
+    one_sample,
+    paired_test,
+    two_sample,
+)
+from statbot.analysis.stats.hypothesis import AssumptionCheck, HypothesisResult, need, normality
 from statbot.errors import DataError
 
 if TYPE_CHECKING:
