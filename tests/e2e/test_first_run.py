@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from statbot.channels.sandbox.client import SandboxClient
+from statbot.sandbox.client import SandboxClient
 from tests.support.first_run import PAGE_LINE, FirstRun, first_run
 from tests.support.sandbox_user import do, iris_csv, press_label, wait_for_text
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from statbot.channels.sandbox.client import SandboxClient
+from statbot.sandbox.client import SandboxClient
 from tests.ops.procs import http_get
 from tests.support.first_run import first_run
 from tests.support.sandbox_user import do, iris_csv, press_label, wait_for_text

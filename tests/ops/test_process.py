@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from statbot.channels.sandbox.client import ChatView, SandboxClient
+from statbot.sandbox.client import ChatView, SandboxClient
 from tests.ops.procs import kill_quietly, start_bot, start_sandbox
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ import signal
 import time
 from pathlib import Path
 
-from statbot.channels.sandbox.client import SandboxClient
+from statbot.sandbox.client import SandboxClient
 from tests.ops.procs import TOKEN, kill_quietly, start_bot, start_sandbox
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-from statbot.channels.sandbox.client import ChatView, SandboxClient
+from statbot.sandbox.client import ChatView, SandboxClient
 
 
 def iris_csv(drop_target: bool = False) -> bytes:

@@ -39,7 +39,7 @@ def run() -> None:
     secrets = tuple(s for s in (settings.token,) if s)
     setup_logging(settings.log_level, secrets)
     if settings.mode == "sandbox":
-        from statbot.channels.sandbox.run import run_with_sandbox
+        from statbot.sandboxed import run_with_sandbox
 
         code = asyncio.run(run_with_sandbox(settings))
         raise typer.Exit(code)

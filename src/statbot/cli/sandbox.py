@@ -28,9 +28,9 @@ def sandbox(
     ),
 ) -> None:
     """Run the Bot API emulator and web chat (no Telegram needed) until Ctrl-C or SIGTERM."""
-    from statbot.channels.sandbox.server import run_sandbox
-    from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig
     from statbot.logs import setup_logging
+    from statbot.sandbox.server import run_sandbox
+    from statbot.sandbox.state import DEFAULT_TOKEN, SandboxConfig
 
     setup_logging("INFO")
     tokens = token or [DEFAULT_TOKEN]

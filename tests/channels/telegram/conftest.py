@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from statbot.app import StatbotApp
-from statbot.channels.sandbox.client import SandboxClient
-from statbot.channels.sandbox.server import RunningSandbox, run_sandbox
-from statbot.channels.sandbox.state import DEFAULT_TOKEN
 from statbot.config import Settings, load_settings
+from statbot.sandbox.client import SandboxClient
+from statbot.sandbox.server import RunningSandbox, run_sandbox
+from statbot.sandbox.state import DEFAULT_TOKEN
 
 
 def bot_settings(api_url: str, data_dir: Path, **extra: Any) -> Settings:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.channels.sandbox.test_page import CHROMIUM_ARGS as ARGS
 from tests.channels.telegram.conftest import BotInSandbox
+from tests.sandbox.test_page import CHROMIUM_ARGS as ARGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "train.png"

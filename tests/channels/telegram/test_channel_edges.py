@@ -16,15 +16,15 @@ import pytest
 from aiohttp import web
 
 from statbot.app import StatbotApp
-from statbot.channels.sandbox.client import ChatView, SandboxClient
-from statbot.channels.sandbox.server import RunningSandbox
-from statbot.channels.sandbox.state import FIRST_USER_ID
 from statbot.channels.telegram.ingress import REFUSAL
 from statbot.channels.telegram.parse import CHANNEL
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import Option, OutboxItem, Reply
 from statbot.engine.session import Session
 from statbot.engine.texts import STALE_MENU
+from statbot.sandbox.client import ChatView, SandboxClient
+from statbot.sandbox.server import RunningSandbox
+from statbot.sandbox.state import FIRST_USER_ID
 from tests.channels.telegram.conftest import BotInSandbox, bot_settings
 from tests.support.sandbox_user import do, press_label
 

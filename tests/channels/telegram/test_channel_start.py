@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from statbot.app import EXIT_FAILED, run_app
-from statbot.channels.sandbox.server import RunningSandbox
 from statbot.channels.telegram.channel import TelegramChannel
 from statbot.engine.events import Event
 from statbot.errors import ChannelError
 from statbot.ops.metrics import Metrics
+from statbot.sandbox.server import RunningSandbox
 from tests.channels.telegram.conftest import bot_settings
 
 

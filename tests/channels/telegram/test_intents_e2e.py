@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statbot.channels.sandbox.client import SandboxClient
+from statbot.sandbox.client import SandboxClient
 from tests.channels.telegram.conftest import BotInSandbox
 from tests.support.sandbox_user import do, iris_csv, wait_for_text
 

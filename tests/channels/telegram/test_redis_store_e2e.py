@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from statbot.app import StatbotApp
-from statbot.channels.sandbox.server import RunningSandbox
+from statbot.sandbox.server import RunningSandbox
 from tests.channels.telegram.conftest import bot_settings
 from tests.engine.stores.conftest import redis_url as _redis_url_fixture
 from tests.support.sandbox_user import do, iris_csv, press_label

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from statbot.channels.sandbox.server import RunningSandbox, run_sandbox
-from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig
 from statbot.channels.telegram.limits import RateLimiter
 from statbot.channels.telegram.menus import MenuTable
 from statbot.channels.telegram.render import split_text
 from statbot.channels.telegram.sender import TelegramSender
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import OutboxItem, Reply
+from statbot.sandbox.server import RunningSandbox, run_sandbox
+from statbot.sandbox.state import DEFAULT_TOKEN, SandboxConfig
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import math
 import time
 from typing import Any
 
-from statbot.channels.sandbox.params import ApiError, Params, bad_request
-from statbot.channels.sandbox.state import Chat
+from statbot.sandbox.params import ApiError, Params, bad_request
+from statbot.sandbox.state import Chat
 
 _BUTTON_ACTIONS = (
     "url",

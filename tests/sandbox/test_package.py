@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import statbot.channels.sandbox as sandbox
+import statbot.sandbox as sandbox
 
 
 def test_all_names_exist_and_are_public() -> None:
@@ -18,7 +18,7 @@ def test_all_names_exist_and_are_public() -> None:
 def test_importing_the_sandbox_loads_no_bot_client_or_data_stack() -> None:
     code = (
         "import sys\n"
-        "import statbot.channels.sandbox, statbot.channels.sandbox.server\n"
+        "import statbot.sandbox, statbot.sandbox.server\n"
         "heavy = ('telegram', 'aiogram', 'pandas', 'sklearn', 'matplotlib', 'PIL')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )

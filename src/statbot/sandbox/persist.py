@@ -18,15 +18,16 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from statbot.channels.sandbox.restore import SnapshotError, restore
-from statbot.channels.sandbox.snapshot import Dormant, Encoder, KeptFiles
-from statbot.channels.sandbox.state import SandboxConfig, SandboxState
+from statbot.sandbox.restore import SnapshotError, restore
+from statbot.sandbox.snapshot import Dormant, Encoder, KeptFiles
+from statbot.sandbox.state import SandboxConfig, SandboxState
 
 log = logging.getLogger(__name__)
 
@@ -252,3 +253,27 @@ class Persister:
                 for bot in state.bots.values()
             ],
         )
+
+
+def choose_port(configured: int, remembered: int | None) -> int:
+    """The configured port if free; else the one served on last time if free; else 0 (any)."""
+    if configured:
+        if _port_free(configured):
+            return configured
+        log.warning("port %d is taken; the sandbox uses another port", configured)
+    if remembered and _port_free(remembered):
+        return remembered
+    return 0
+
+
+def _port_free(port: int) -> bool:
+    """Whether the sandbox can listen on ``port``: bound as the server binds it, so that
+    connections of the previous run lingering in TIME_WAIT do not count as taken."""
+    with socket.socket() as sock:
+        if os.name != "nt":  # on Windows SO_REUSEADDR would let us share a port in use
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

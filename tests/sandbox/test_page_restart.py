@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from statbot.channels.sandbox import run_sandbox
+from statbot.sandbox import run_sandbox
 
 from .test_page import CHROMIUM, CHROMIUM_ARGS
 from .test_persist import bot_for, keyboard

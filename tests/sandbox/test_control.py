@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from statbot.channels.sandbox import RunningSandbox, SandboxError, SandboxTimeout
+from statbot.sandbox import RunningSandbox, SandboxError, SandboxTimeout
 
 from .conftest import TOKEN
 

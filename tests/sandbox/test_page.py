@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from statbot.channels.sandbox import RunningSandbox
+from statbot.sandbox import RunningSandbox
 
 from .conftest import TOKEN
 

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from statbot.channels.sandbox.botapi import BotApi
-from statbot.channels.sandbox.client import SandboxClient
-from statbot.channels.sandbox.control import Control
-from statbot.channels.sandbox.params import ApiError
-from statbot.channels.sandbox.persist import Persister
-from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
+from statbot.sandbox.botapi import BotApi
+from statbot.sandbox.client import SandboxClient
+from statbot.sandbox.control import Control
+from statbot.sandbox.params import ApiError
+from statbot.sandbox.persist import Persister
+from statbot.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
 
 log = logging.getLogger(__name__)
 
-_STATIC = resources.files("statbot.channels.sandbox") / "static"
+_STATIC = resources.files("statbot.sandbox") / "static"
 
 
 def _static(name: str, content_type: str) -> web.RouteDef:

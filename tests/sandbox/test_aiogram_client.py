@@ -26,7 +26,7 @@ from aiogram.types import (
 )
 from aiogram.types import Message as AiogramMessage
 
-from statbot.channels.sandbox import RunningSandbox
+from statbot.sandbox import RunningSandbox
 
 from .conftest import TOKEN, png_bytes
 

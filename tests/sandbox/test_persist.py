@@ -19,9 +19,8 @@ import telegram
 from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from statbot.channels.sandbox import RunningSandbox, run_sandbox
-from statbot.channels.sandbox.persist import remembered_port
-from statbot.channels.sandbox.run import choose_port
+from statbot.sandbox import RunningSandbox, run_sandbox
+from statbot.sandbox.persist import choose_port, remembered_port
 
 from .conftest import TOKEN
 
@@ -173,7 +172,7 @@ async def test_an_edit_after_a_save_is_saved(tmp_path: Path) -> None:
 
 async def test_a_save_reencodes_only_what_changed(tmp_path: Path) -> None:
     """Thousands of messages must not make each save (in the event loop) slow."""
-    from statbot.channels.sandbox.snapshot import Dormant, Encoder
+    from statbot.sandbox.snapshot import Dormant, Encoder
 
     async with run_sandbox(state_dir=tmp_path / "sandbox") as sandbox:
         for i in range(2000):
@@ -197,7 +196,7 @@ async def test_damaged_snapshot_is_set_aside(
     state_dir = tmp_path / "sandbox"
     state_dir.mkdir()
     (state_dir / "state.json").write_text('{"format": 1, "users": [', "utf-8")
-    with caplog.at_level(logging.WARNING, logger="statbot.channels.sandbox.persist"):
+    with caplog.at_level(logging.WARNING, logger="statbot.sandbox.persist"):
         async with run_sandbox(state_dir=state_dir) as sandbox:
             assert await sandbox.client.send("/start") == 1
     (aside,) = state_dir.glob("state.json.damaged-*")

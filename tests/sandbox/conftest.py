@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from statbot.channels.sandbox import RunningSandbox, run_sandbox
+from statbot.sandbox import RunningSandbox, run_sandbox
 
 TOKEN = "123456:SANDBOX"
 

@@ -1,5 +1,8 @@
 """``statbot run`` without a token: the sandbox emulator and the unchanged bot, in one process.
 
+It lives beside the app, not in the sandbox: the sandbox is a server that bots talk to over HTTP
+and never imports the app (shared/DESIGN.md).
+
 The bot is the real one — polling, the Telegram channel, PTB's client — pointed at the emulator
 on 127.0.0.1, so a newcomer chats with it in a browser a minute after cloning (issue #5).
 """
@@ -7,8 +10,6 @@ on 127.0.0.1, so a newcomer chats with it in a browser a minute after cloning (i
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def sandboxed_settings(settings: Settings, api_url: str) -> Settings:
     """The bot's settings when it talks to the sandbox at ``api_url`` instead of Telegram."""
-    from statbot.channels.sandbox.state import DEFAULT_TOKEN
+    from statbot.sandbox.state import DEFAULT_TOKEN
 
     return settings.model_copy(
         update={
@@ -39,8 +40,8 @@ async def run_with_sandbox(settings: Settings) -> int:
     too when it can (issue 9, 2a): a bookmarked or still open page keeps working.
     """
     from statbot.app import run_app
-    from statbot.channels.sandbox.persist import remembered_port
-    from statbot.channels.sandbox.server import run_sandbox
+    from statbot.sandbox.persist import choose_port, remembered_port
+    from statbot.sandbox.server import run_sandbox
 
     state_dir = settings.data_dir / "sandbox"
     last_port = remembered_port(state_dir)
@@ -61,27 +62,3 @@ async def run_with_sandbox(settings: Settings) -> int:
         return await run_app(
             sandboxed_settings(settings, sandbox.api_url), mode_label="sandbox", on_ready=show_page
         )
-
-
-def choose_port(configured: int, remembered: int | None) -> int:
-    """The configured port if free; else the one served on last time if free; else 0 (any)."""
-    if configured:
-        if _port_free(configured):
-            return configured
-        log.warning("port %d is taken; the sandbox uses another port", configured)
-    if remembered and _port_free(remembered):
-        return remembered
-    return 0
-
-
-def _port_free(port: int) -> bool:
-    """Whether the sandbox can listen on ``port``: bound as the server binds it, so that
-    connections of the previous run lingering in TIME_WAIT do not count as taken."""
-    with socket.socket() as sock:
-        if os.name != "nt":  # on Windows SO_REUSEADDR would let us share a port in use
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

@@ -30,11 +30,11 @@ from typing import Any
 
 from aiohttp import web
 
-from statbot.channels.sandbox import users
-from statbot.channels.sandbox.botapi import commands_for_chat
-from statbot.channels.sandbox.state import Bot, SandboxState, User
-from statbot.channels.sandbox.users import ControlError
-from statbot.channels.sandbox.views import chat_view
+from statbot.sandbox import users
+from statbot.sandbox.botapi import commands_for_chat
+from statbot.sandbox.state import Bot, SandboxState, User
+from statbot.sandbox.users import ControlError
+from statbot.sandbox.views import chat_view
 
 MAX_WAIT_SECONDS = 120.0
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from statbot.channels.sandbox.files import FileStore, StoredFile
-from statbot.channels.sandbox.state import Bot, Chat, Message, SandboxState
+from statbot.sandbox.files import FileStore, StoredFile
+from statbot.sandbox.state import Bot, Chat, Message, SandboxState
 
 FORMAT = 1
 _MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message))

@@ -10,9 +10,9 @@ import collections
 from pathlib import Path
 from typing import Any
 
-from statbot.channels.sandbox.files import StoredFile
-from statbot.channels.sandbox.snapshot import FILE_FIELDS, FORMAT, Dormant, KeptFiles
-from statbot.channels.sandbox.state import Bot, Chat, Message, SandboxState, User, Webhook
+from statbot.sandbox.files import StoredFile
+from statbot.sandbox.snapshot import FILE_FIELDS, FORMAT, Dormant, KeptFiles
+from statbot.sandbox.state import Bot, Chat, Message, SandboxState, User, Webhook
 
 
 class SnapshotError(ValueError):

@@ -6,15 +6,15 @@ An unchanged bot (python-telegram-bot, aiogram, or any HTTP client) talks to it 
 ``statbot sandbox``.
 """
 
-from statbot.channels.sandbox.client import (
+from statbot.sandbox.client import (
     ChatView,
     SandboxClient,
     SandboxError,
     SandboxTimeout,
     SentMessage,
 )
-from statbot.channels.sandbox.server import RunningSandbox, build_app, run_sandbox
-from statbot.channels.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
+from statbot.sandbox.server import RunningSandbox, build_app, run_sandbox
+from statbot.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
 
 __all__ = [
     "DEFAULT_TOKEN",

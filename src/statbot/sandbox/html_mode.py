@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from statbot.channels.sandbox.entities import Builder, Entity, byte_offset, parse_error
+from statbot.sandbox.entities import Builder, Entity, byte_offset, parse_error
 
 _HTML_TAGS = {
     "b": "bold",

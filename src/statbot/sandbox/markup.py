@@ -7,10 +7,10 @@ https://core.telegram.org/bots/api#formatting-options).
 
 from __future__ import annotations
 
-from statbot.channels.sandbox.entities import Entity, detect_entities, trim, utf16_len
-from statbot.channels.sandbox.html_mode import parse_html
-from statbot.channels.sandbox.markdown_mode import parse_markdown, parse_markdown_v2
-from statbot.channels.sandbox.params import bad_request
+from statbot.sandbox.entities import Entity, detect_entities, trim, utf16_len
+from statbot.sandbox.html_mode import parse_html
+from statbot.sandbox.markdown_mode import parse_markdown, parse_markdown_v2
+from statbot.sandbox.params import bad_request
 
 __all__ = ["Entity", "detect_entities", "parse_text", "trim", "utf16_len"]
 

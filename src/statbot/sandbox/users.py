@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from statbot.channels.sandbox.markup import detect_entities
-from statbot.channels.sandbox.state import Bot, Chat, Message, SandboxState, User
-from statbot.channels.sandbox.views import message_to_api, message_view
+from statbot.sandbox.markup import detect_entities
+from statbot.sandbox.state import Bot, Chat, Message, SandboxState, User
+from statbot.sandbox.views import message_to_api, message_view
 
 
 class ControlError(Exception):

@@ -18,9 +18,9 @@ from typing import Any
 
 import aiohttp
 
-from statbot.channels.sandbox.messages import Call
-from statbot.channels.sandbox.params import ApiError, bad_request
-from statbot.channels.sandbox.state import Bot, SandboxState, Webhook, update_kind
+from statbot.sandbox.messages import Call
+from statbot.sandbox.params import ApiError, bad_request
+from statbot.sandbox.state import Bot, SandboxState, Webhook, update_kind
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from statbot.channels.sandbox import messages
-from statbot.channels.sandbox.messages import Call
-from statbot.channels.sandbox.params import ApiError, Params, bad_request
-from statbot.channels.sandbox.state import Bot, SandboxState
-from statbot.channels.sandbox.updates import Webhooks, get_updates
+from statbot.sandbox import messages
+from statbot.sandbox.messages import Call
+from statbot.sandbox.params import ApiError, Params, bad_request
+from statbot.sandbox.state import Bot, SandboxState
+from statbot.sandbox.updates import Webhooks, get_updates
 
 log = logging.getLogger(__name__)
 

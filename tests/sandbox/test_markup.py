@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from statbot.channels.sandbox.markup import detect_entities, parse_text
-from statbot.channels.sandbox.params import ApiError
+from statbot.sandbox.markup import detect_entities, parse_text
+from statbot.sandbox.params import ApiError
 
 
 def test_html_entities_and_utf16_offsets() -> None:

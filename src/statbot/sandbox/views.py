@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from statbot.channels.sandbox.files import StoredFile
-from statbot.channels.sandbox.state import Bot, Chat, Message
+from statbot.sandbox.files import StoredFile
+from statbot.sandbox.state import Bot, Chat, Message
 
 
 def message_to_api(

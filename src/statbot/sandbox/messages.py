@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from statbot.channels.sandbox.files import StoredFile, image_size
-from statbot.channels.sandbox.keyboards import check_rate, parse_reply_markup
-from statbot.channels.sandbox.markup import Entity, parse_text, trim, utf16_len
-from statbot.channels.sandbox.params import ApiError, Params, bad_request
-from statbot.channels.sandbox.state import Bot, Chat, Message, SandboxState
-from statbot.channels.sandbox.views import message_to_api, message_view
+from statbot.sandbox.files import StoredFile, image_size
+from statbot.sandbox.keyboards import check_rate, parse_reply_markup
+from statbot.sandbox.markup import Entity, parse_text, trim, utf16_len
+from statbot.sandbox.params import ApiError, Params, bad_request
+from statbot.sandbox.state import Bot, Chat, Message, SandboxState
+from statbot.sandbox.views import message_to_api, message_view
 
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statbot.channels.sandbox.files import FileStore, StoredFile
+from statbot.sandbox.files import FileStore, StoredFile
 
 DEFAULT_TOKEN = "123456:SANDBOX"
 DEFAULT_USERS = ("Alice", "Bob", "Carol", "Dave")

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.request import HTTPXRequest
 
-from statbot.channels.sandbox import RunningSandbox
+from statbot.sandbox import RunningSandbox
 
 from .conftest import TOKEN, png_bytes
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from statbot.channels.sandbox.params import bad_request
+from statbot.sandbox.params import bad_request
 
 Entity = dict[str, Any]
 
