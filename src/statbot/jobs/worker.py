@@ -1,6 +1,6 @@
 """The job subprocess: ``python -m statbot.jobs.worker TASK_JSON``.
 
-Started by :mod:`statbot.jobs.local` in its own process group. Talks back over its original
+Started by :mod:`statbot.jobs.launch` in its own process group. Talks back over its original
 stdout, one JSON object a line (``progress`` heartbeats, then at most one ``error``); the job's own
 prints and C-level output go to stderr (the job's log file) instead, so they cannot corrupt the
 protocol. The result is written to ``workdir/result.json`` under a temporary name and renamed, so
