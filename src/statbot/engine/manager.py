@@ -6,11 +6,10 @@ versioned commit of session + replies + applied id + inbox consumption; a duplic
 applied twice and its pending replies are re-sent; per key, events apply in inbox order;
 different keys run concurrently (one task per busy key, gone when its queue empties).
 
-Applying one entry: take the key's session from a bounded cache (or load it, migrating an old
-schema) → dedupe (already applied: drop the entry, re-send pending replies) → dispatch → one
-fenced ``store.commit``. A StaleVersionError (someone else committed: another replica, a sweep)
-re-applies on a fresh load, a bounded number of times. A failing handler never moves the
-session: the stored one is reloaded and only the input and an apology are recorded.
+This module is the engine's surface: wiring, lifecycle, ``submit``/``drain``, expiry and
+forgetting, and the background work (inbox replay, cleanup loop, delivery retries). Applying one
+entry — cache or load, dedupe, dispatch, fenced commit, re-apply on a stale version — is
+:mod:`statbot.engine.apply`.
 
 Delivery (:mod:`statbot.engine.delivery`): after the commit the deliverer set with
 ``set_deliverer`` gets that key's undelivered replies in order and returns the seqs it sent;
@@ -32,19 +31,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, TypeVar
 
+from statbot.engine.apply import Applier, Observer
 from statbot.engine.cache import SessionCache
 from statbot.engine.delivery import Deliverer, Delivery
-from statbot.engine.dispatch import Dispatcher, Outcome
-from statbot.engine.errors import StaleVersionError
+from statbot.engine.dispatch import Dispatcher
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.expiry import Expiry, ForgetHook, SessionDeletedHook
 from statbot.engine.keyed import KeyedRunner
 from statbot.engine.migrations import Migrations
 from statbot.engine.options import EngineConfig
-from statbot.engine.replies import OutboxItem, Reply
-from statbot.engine.session import Session
 from statbot.engine.stores.base import InboxEntry, SessionStore
-from statbot.engine.texts import SOMETHING_WENT_WRONG
 from statbot.engine.workflow import WorkflowRegistry
 from statbot.errors import SessionError
 
@@ -53,9 +49,6 @@ T = TypeVar("T")
 
 
 __all__ = ["Deliverer", "EngineConfig", "StateManager"]
-
-# A workflow name no registry has: a session that cannot be migrated is quarantined through it.
-_UNMIGRATABLE = "__unmigratable__"
 
 
 class StateManager:
@@ -80,7 +73,6 @@ class StateManager:
             history_limit=self.config.max_history_messages,
             rollback=False,  # a failed event reloads the stored session instead (no copies)
         )
-        self._keys = KeyedRunner(self._apply_entry, retry_delays=self.config.retry_delays)
         self._cache = SessionCache(self.config.session_cache_size)
         self._expiry = Expiry(self)
         self._delivery = Delivery(store)
@@ -89,9 +81,6 @@ class StateManager:
         # applied: events committed; duplicates: already-applied events discarded;
         # duplicate_submits: submits refused because the same event was still pending;
         # failed: events left in the inbox after bounded stale retries.
-        # Optional observer for metrics: called with ("applied", seconds) after each commit and
-        # ("duplicate", 0.0) for each redelivered event; must be cheap and never raise.
-        self.observe: Callable[[str, float], None] | None = None
         self.counters = {
             "applied": 0,
             "duplicates": 0,
@@ -99,6 +88,28 @@ class StateManager:
             "failed": 0,
             "stale_retries": 0,
         }
+        self._applier = Applier(
+            store,
+            self.dispatcher,
+            cache=self._cache,
+            delivery=self._delivery,
+            expiry=self._expiry,
+            migrations=self.migrations,
+            clock=clock,
+            max_commit_retries=self.config.max_commit_retries,
+            counters=self.counters,
+        )
+        self._keys = KeyedRunner(self._applier.apply, retry_delays=self.config.retry_delays)
+
+    @property
+    def observe(self) -> Observer | None:
+        """Optional observer for metrics: called with ("applied", seconds) after each commit and
+        ("duplicate", 0.0) for each redelivered event; must be cheap and never raise."""
+        return self._applier.observe
+
+    @observe.setter
+    def observe(self, fn: Observer | None) -> None:
+        self._applier.observe = fn
 
     # wiring ---------------------------------------------------------------------------------
     def set_deliverer(self, fn: Deliverer) -> None:
@@ -219,112 +230,6 @@ class StateManager:
         counts["cached_sessions"] = len(self._cache)
         counts["undelivered_keys"] = len(self._delivery.undelivered)
         return counts
-
-    # applying one event ---------------------------------------------------------------------
-    async def _apply_entry(self, entry: InboxEntry) -> None:
-        event = entry.event
-        started = time.perf_counter()
-        for attempt in range(self.config.max_commit_retries + 1):
-            cached = self._cache.take(entry.key) if attempt == 0 else None
-            session = cached if cached is not None else await self._load(event.key)
-            if session.has_applied(event.event_id, event.update_id):
-                # Never silent: a user whose message is dropped here gets no answer (issue 9).
-                log.warning(
-                    "dropped %s for %s as a duplicate: it was applied already",
-                    event.event_id,
-                    entry.key,
-                )
-                self._cache.put(session)
-                await self.store.inbox_discard(entry.seq)
-                self.counters["duplicates"] += 1
-                if self.observe is not None:
-                    self.observe("duplicate", 0.0)
-                await self._delivery.deliver(entry.key)
-                return
-            expected = session.version
-            outcome = await self._dispatch(session, event)
-            session = outcome.session
-            try:
-                if outcome.forget:
-                    session = await self._expiry.forget_from_handler(session, event.key.user_id)
-                try:
-                    items = await self._commit(session, outcome.replies, expected, entry)
-                except (TypeError, ValueError):
-                    # A handler left something that is not JSON in the session: its failure.
-                    log.exception(
-                        "session %s is not serialisable after %s", entry.key, entry.event_id
-                    )
-                    failed = self.dispatcher.record_failure(
-                        await self._load(event.key), event, [Reply.say(SOMETHING_WENT_WRONG)]
-                    )
-                    session = failed.session
-                    items = await self._commit(session, failed.replies, expected, entry)
-            except StaleVersionError as exc:
-                self.counters["stale_retries"] += 1
-                log.info("re-applying %s on fresh state: %s", event.event_id, exc)
-                continue
-            self.counters["applied"] += 1
-            if self.observe is not None:
-                self.observe("applied", time.perf_counter() - started)
-            self._cache.put(session)
-            await self._delivery.deliver(entry.key, items)
-            return
-        self.counters["failed"] += 1
-        log.error(
-            "gave up applying %s to %s after %d stale commits; left in the inbox",
-            event.event_id,
-            entry.key,
-            self.config.max_commit_retries + 1,
-        )
-
-    async def _commit(
-        self, session: Session, replies: list[Reply], expected: int, entry: InboxEntry
-    ) -> list[OutboxItem]:
-        event = entry.event
-        session.mark_applied(event.event_id, event.update_id)
-        session.updated_at = self.clock()
-        return await self.store.commit(
-            session,
-            expected_version=expected,
-            replies=replies,
-            event_id=event.event_id,
-            inbox_seq=entry.seq,
-        )
-
-    async def _load(self, key: ConversationKey) -> Session:
-        session = await self.store.load(key)
-        if session is None:
-            now = self.clock()
-            return Session(key=key, created_at=now, updated_at=now)
-        if self.migrations.needed(session):
-            try:
-                return self.migrations.apply(session)
-            except Exception:
-                log.exception("session %s cannot be migrated; quarantined", key)
-                return Session(
-                    key=key,
-                    workflow=_UNMIGRATABLE,
-                    version=session.version,
-                    schema_version=self.migrations.target,
-                )
-        return session
-
-    async def _dispatch(self, session: Session, event: Event) -> Outcome:
-        try:
-            outcome = await self.dispatcher.apply(session, event)
-        except Exception:
-            # A bug in routing (handler errors are handled inside): answer and consume the
-            # event on the stored state rather than failing it forever at every restart.
-            log.exception("dispatching %s for %s failed", event.event_id, event.key)
-            replies = [Reply.say(SOMETHING_WENT_WRONG)]
-        else:
-            if not outcome.dirty:
-                return outcome
-            replies = outcome.replies
-        # The session object was changed by a handler that then failed: start again from the
-        # stored state (the failed event does not move the conversation).
-        fresh = await self._load(event.key)
-        return self.dispatcher.record_failure(fresh, event, replies)
 
     # delivery -------------------------------------------------------------------------------
     async def _redeliver(self, key: str) -> None:

@@ -1,0 +1,173 @@
+"""Applying ONE journaled event to its conversation: load, dedupe, dispatch, commit, deliver.
+
+:class:`Applier` is what the :class:`~statbot.engine.manager.StateManager` runs in a key's turn
+for each inbox entry (the manager owns the turns, the lifecycle and the background work):
+
+take the key's session from the bounded cache (or load it, migrating an old schema) → dedupe
+(already applied: drop the entry, re-send pending replies) → dispatch → one fenced
+``store.commit`` of session + replies + applied id + inbox consumption. A StaleVersionError
+(someone else committed: another replica, a sweep) re-applies on a fresh load, a bounded number
+of times. A failing handler never moves the session: the stored one is reloaded and only the
+input and an apology are recorded. After the commit the key's undelivered replies are handed to
+the deliverer (:mod:`statbot.engine.delivery`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from statbot.engine.cache import SessionCache
+from statbot.engine.delivery import Delivery
+from statbot.engine.dispatch import Dispatcher, Outcome
+from statbot.engine.errors import StaleVersionError
+from statbot.engine.events import ConversationKey, Event
+from statbot.engine.expiry import Expiry
+from statbot.engine.migrations import Migrations
+from statbot.engine.replies import OutboxItem, Reply
+from statbot.engine.session import Session
+from statbot.engine.stores.base import InboxEntry, SessionStore
+from statbot.engine.texts import SOMETHING_WENT_WRONG
+
+# The manager's logger, as before this module was split out of it (log filters keep working).
+log = logging.getLogger("statbot.engine.manager")
+
+# A workflow name no registry has: a session that cannot be migrated is quarantined through it.
+_UNMIGRATABLE = "__unmigratable__"
+
+Observer = Callable[[str, float], None]
+
+
+class Applier:
+    """Applies inbox entries; counts into the manager's ``counters``, reports to ``observe``."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        dispatcher: Dispatcher,
+        *,
+        cache: SessionCache,
+        delivery: Delivery,
+        expiry: Expiry,
+        migrations: Migrations,
+        clock: Callable[[], float],
+        max_commit_retries: int,
+        counters: dict[str, int],
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.cache = cache
+        self.delivery = delivery
+        self.expiry = expiry
+        self.migrations = migrations
+        self.clock = clock
+        self.max_commit_retries = max_commit_retries
+        self.counters = counters
+        self.observe: Observer | None = None
+
+    async def apply(self, entry: InboxEntry) -> None:
+        event = entry.event
+        started = time.perf_counter()
+        for attempt in range(self.max_commit_retries + 1):
+            cached = self.cache.take(entry.key) if attempt == 0 else None
+            session = cached if cached is not None else await self.load(event.key)
+            if session.has_applied(event.event_id, event.update_id):
+                # Never silent: a user whose message is dropped here gets no answer (issue 9).
+                log.warning(
+                    "dropped %s for %s as a duplicate: it was applied already",
+                    event.event_id,
+                    entry.key,
+                )
+                self.cache.put(session)
+                await self.store.inbox_discard(entry.seq)
+                self.counters["duplicates"] += 1
+                if self.observe is not None:
+                    self.observe("duplicate", 0.0)
+                await self.delivery.deliver(entry.key)
+                return
+            expected = session.version
+            outcome = await self._dispatch(session, event)
+            session = outcome.session
+            try:
+                if outcome.forget:
+                    session = await self.expiry.forget_from_handler(session, event.key.user_id)
+                try:
+                    items = await self._commit(session, outcome.replies, expected, entry)
+                except (TypeError, ValueError):
+                    # A handler left something that is not JSON in the session: its failure.
+                    log.exception(
+                        "session %s is not serialisable after %s", entry.key, entry.event_id
+                    )
+                    failed = self.dispatcher.record_failure(
+                        await self.load(event.key), event, [Reply.say(SOMETHING_WENT_WRONG)]
+                    )
+                    session = failed.session
+                    items = await self._commit(session, failed.replies, expected, entry)
+            except StaleVersionError as exc:
+                self.counters["stale_retries"] += 1
+                log.info("re-applying %s on fresh state: %s", event.event_id, exc)
+                continue
+            self.counters["applied"] += 1
+            if self.observe is not None:
+                self.observe("applied", time.perf_counter() - started)
+            self.cache.put(session)
+            await self.delivery.deliver(entry.key, items)
+            return
+        self.counters["failed"] += 1
+        log.error(
+            "gave up applying %s to %s after %d stale commits; left in the inbox",
+            event.event_id,
+            entry.key,
+            self.max_commit_retries + 1,
+        )
+
+    async def load(self, key: ConversationKey) -> Session:
+        """The stored session at the current schema (a new one if there is none)."""
+        session = await self.store.load(key)
+        if session is None:
+            now = self.clock()
+            return Session(key=key, created_at=now, updated_at=now)
+        if self.migrations.needed(session):
+            try:
+                return self.migrations.apply(session)
+            except Exception:
+                log.exception("session %s cannot be migrated; quarantined", key)
+                return Session(
+                    key=key,
+                    workflow=_UNMIGRATABLE,
+                    version=session.version,
+                    schema_version=self.migrations.target,
+                )
+        return session
+
+    async def _commit(
+        self, session: Session, replies: list[Reply], expected: int, entry: InboxEntry
+    ) -> list[OutboxItem]:
+        event = entry.event
+        session.mark_applied(event.event_id, event.update_id)
+        session.updated_at = self.clock()
+        return await self.store.commit(
+            session,
+            expected_version=expected,
+            replies=replies,
+            event_id=event.event_id,
+            inbox_seq=entry.seq,
+        )
+
+    async def _dispatch(self, session: Session, event: Event) -> Outcome:
+        try:
+            outcome = await self.dispatcher.apply(session, event)
+        except Exception:
+            # A bug in routing (handler errors are handled inside): answer and consume the
+            # event on the stored state rather than failing it forever at every restart.
+            log.exception("dispatching %s for %s failed", event.event_id, event.key)
+            replies = [Reply.say(SOMETHING_WENT_WRONG)]
+        else:
+            if not outcome.dirty:
+                return outcome
+            replies = outcome.replies
+        # The session object was changed by a handler that then failed: start again from the
+        # stored state (the failed event does not move the conversation).
+        fresh = await self.load(event.key)
+        return self.dispatcher.record_failure(fresh, event, replies)
