@@ -1,9 +1,10 @@
 """Running a workflow's states: entering them, calling handlers, following their requests.
 
-The part of dispatch that knows about states and handlers; :mod:`statbot.engine.dispatch`
-adds routing and the built-in commands on top. Entering a state runs ``on_enter`` (or sends
-``prompt``), pushes ``{state, data}`` (the data as it was on entry) to the back-stack and stamps
-a fresh menu token that every CHOICES reply of that state entry carries.
+The part of dispatch that knows about states and handlers; :mod:`statbot.engine.commands` adds
+the built-in commands on top and :mod:`statbot.engine.dispatch` the routing. Entering a state runs
+``on_enter`` (or sends ``prompt``), pushes ``{state, data}`` (the data as it was on entry) to the
+back-stack and stamps a fresh menu token that every CHOICES reply of that state entry carries. A
+session whose workflow or state no longer exists is quarantined: reset, and the user told.
 """
 
 from __future__ import annotations
@@ -201,6 +202,17 @@ class StateRunner:
 
     def _workflow(self, session: Session) -> Workflow | None:
         return self.registry.get(session.workflow)
+
+    def _quarantine(self, session: Session, out: Outcome) -> None:
+        log.warning(
+            "session %s quarantined: workflow %r state %r no longer exist; reset",
+            session.key,
+            session.workflow,
+            session.state,
+        )
+        leave_workflow(session)
+        out.quarantined = True
+        out.replies.append(Reply.say(texts.QUARANTINED))
 
 
 def leave_workflow(session: Session) -> None:
