@@ -291,6 +291,7 @@ OTHER_STEPS: dict[str, list[str]] = {
     "describe": [],
     "predict": ["latest"],  # the model step comes before the data step
 }
+DATA_STEP = {"stats": "data", "explore": "data", "describe": "file", "predict": "data"}
 
 
 @pytest.mark.parametrize("command", list(OTHER_STEPS))
@@ -311,7 +312,7 @@ async def test_the_corpus_at_the_other_data_steps(tmp_path: Path, command: str) 
             for answer in OTHER_STEPS[command]:
                 await chat.text(answer)
             waiting = await chat.state()
-            assert waiting is not None, f"{command}: not at a data step"
+            assert waiting == DATA_STEP[command], f"{command}: not at the data step"
             said = assert_clear(await chat.upload(path), f"{command}/{case.name}")
             if isinstance(case.expect, type):  # the loader refuses it: so must the workflow
                 assert await chat.state() == waiting, f"{command}/{case.name}: {said!r}"

@@ -61,7 +61,8 @@ async def test_strangers_are_refused_and_nothing_runs(
         assert await session_of(app, BOB) is None  # nothing ran for Bob
         chat = await do(client, client.send("/train"))  # Alice is allowed
         assert "Let's train a model" in texts_of(chat)[-1]
-        assert await session_of(app, ALICE) is not None
+        alice = await session_of(app, ALICE)
+        assert alice is not None and (alice.workflow, alice.state) == ("train", "data")
 
 
 async def test_file_too_big_for_telegram_suggests_a_server_path(bot: BotInSandbox) -> None:
