@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.installed-dev-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev run test lint bench clean sandbox
+.PHONY: install install-dev run test test-fast lint bench clean sandbox
 
 # What running statbot needs and nothing more: no system packages, no test tools (issue 9).
 install: $(STAMP)
@@ -36,6 +36,13 @@ run: install
 test: install-dev
 	@set +e; $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) — treated as failure"; exit 1; fi; \
+	exit $$rc
+
+# The unit tier alone (in-process, no servers, no browser, no subprocess drills): under two
+# minutes, for the edit-test loop. `make test` stays the full suite.
+test-fast: install-dev
+	@set +e; $(PY) -m pytest -q -m unit $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test-fast: pytest collected no tests (exit 5) — treated as failure"; exit 1; fi; \
 	exit $$rc
 
 lint: install-dev
