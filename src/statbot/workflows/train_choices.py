@@ -1,0 +1,230 @@
+"""/train's choices: the target, the features, the model, and the confirmation that starts the
+training job (:mod:`statbot.workflows.training`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import DONE_OPTION, Option, Reply
+from statbot.engine.workflow import Context
+from statbot.errors import StatbotError
+from statbot.workflows import data as D
+from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
+from statbot.workflows.train_data import intent as request_intent
+from statbot.workflows.training import submit_training
+
+TRAIN_IT, CHANGE = "train", "change"
+CLASSIFICATION_MODELS = (
+    "auto",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "logistic",
+    "knn",
+    "svm",
+)
+
+
+# target, features, model ---------------------------------------------------------------------
+async def enter_target(ctx: Context) -> None:
+    dataset = ctx.data["dataset"]
+    wanted = request_intent(ctx).get("target")
+    if wanted and not ctx.reprompt:
+        found = resolve_one(wanted, D.column_options(dataset["columns"]), "column")
+        if isinstance(found, Option):
+            ctx.data["target"] = found.id
+            ctx.reply(f"Target: *{found.id}*.")
+            ctx.goto("features")
+            return
+        ctx.reply(found.message)
+    ctx.reply(
+        Reply.ask(
+            "Which column should the model predict (the target)?",
+            D.column_options(dataset["columns"], dataset.get("kinds")),
+            page_size=8,
+        )
+    )
+
+
+async def on_target(ctx: Context) -> None:
+    columns = ctx.data["dataset"]["columns"]
+    options = D.column_options(columns)
+    picked = _pick_one(ctx, options, "column")
+    if picked is None:
+        return
+    kind = (ctx.data["dataset"].get("kinds") or {}).get(picked, "")
+    if kind in ("identifier", "text", "free_text"):
+        ctx.reply(
+            f"'{picked}' looks like {kind.replace('_', ' ')}; predicting it is rarely "
+            "useful, but I'll go ahead."
+        )
+    ctx.data["target"] = picked
+    ctx.goto("features")
+
+
+async def enter_features(ctx: Context) -> None:
+    columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
+    intent = request_intent(ctx)
+    if intent and not ctx.reprompt:  # /back re-prompts, so the user can still change them
+        chosen = resolve_many(intent.get("features", "all"), D.column_options(columns), "column")
+        if not isinstance(chosen, NoMatch) and chosen:
+            ctx.data["features"] = [o.id for o in chosen]
+            shown = ", ".join(ctx.data["features"][:8])
+            ctx.reply(f"Features: {shown}" + (" …" if len(chosen) > 8 else "") + ".")
+            ctx.goto("model")
+            return
+        if isinstance(chosen, NoMatch):
+            ctx.reply(chosen.message)
+    selected = ctx.data.setdefault("features", columns)
+    ctx.reply(
+        Reply.ask(
+            f"Which columns should it learn from? All {len(columns)} others are ticked; untick "
+            "what should not be used, then Done. Or type `all`, `all except a, b`, or a list.",
+            D.column_options(columns, ctx.data["dataset"].get("kinds")),
+            multi=True,
+            selected=tuple(selected),
+        )
+    )
+
+
+async def on_features(ctx: Context) -> None:
+    columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
+    options = D.column_options(columns)
+    selected: list[str] = list(ctx.data.get("features") or [])
+    event = ctx.event
+    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
+        if event.choice in selected:
+            selected.remove(event.choice)
+        elif event.choice in columns:
+            selected.append(event.choice)
+        ctx.data["features"] = [c for c in columns if c in selected]
+        ctx.reply(
+            Reply.ask(
+                f"{len(selected)} of {len(columns)} columns selected.",
+                options,
+                multi=True,
+                selected=tuple(ctx.data["features"]),
+            )
+        )
+        return
+    if event.kind is EventKind.TEXT and event.text.strip().lower() not in ("done", "ok"):
+        chosen = resolve_many(event.text, options, "column")
+        if isinstance(chosen, NoMatch):
+            ctx.reply(chosen.message)
+            return
+        selected = [o.id for o in chosen]
+    if not selected:
+        ctx.reply("Choose at least one column to learn from.")
+        return
+    ctx.data["features"] = [c for c in columns if c in selected]
+    ctx.goto("model")
+
+
+def _model_options(task: str | None) -> list[Option]:
+    from statbot.analysis.ml.models import MODELS, models_for
+
+    names = models_for(task) if task else list(MODELS)  # type: ignore[arg-type]
+    return [Option("auto", "auto (compare several)")] + [Option(n, MODELS[n].label) for n in names]
+
+
+async def enter_model(ctx: Context) -> None:
+    task = ctx.data.get("task")
+    if task is None and not ctx.data.get("deferred"):
+        task = await ctx.run_blocking(
+            _detect_task, D.services(ctx), ctx.data["dataset"], ctx.data["target"]
+        )
+        ctx.data["task"] = task
+    wanted = request_intent(ctx).get("model")
+    if wanted and not ctx.reprompt:
+        from statbot.analysis.ml.models import resolve_model_name
+
+        try:
+            name = resolve_model_name(wanted)
+        except StatbotError as exc:
+            ctx.reply(exc.user_message)
+        else:
+            if name in {o.id for o in _model_options(task)}:
+                ctx.data["model"] = name
+                ctx.goto("confirm")
+                return
+            ctx.reply(f"{_label(name)} does not fit a {task} problem; choose another model.")
+    ctx.reply(
+        Reply.ask(
+            (f"This is a *{task}* problem. " if task else "") + "Which model? *auto* compares "
+            "several by cross-validation and keeps the best.",
+            _model_options(task),
+        )
+    )
+
+
+def _detect_task(svc: Any, dataset: dict[str, Any], target: str) -> str:
+    from statbot.analysis.ml.pipeline import detect_task
+
+    frame = D.read_frame(svc, dataset["ref"])
+    return str(detect_task(frame[target]))
+
+
+async def on_model(ctx: Context) -> None:
+    from statbot.analysis.ml.models import resolve_model_name
+
+    options = _model_options(ctx.data.get("task"))
+    if ctx.event.kind is EventKind.CHOICE:
+        name = ctx.event.choice
+    else:
+        found = resolve_one(ctx.event.text, options, "model")
+        name = found.id if isinstance(found, Option) else resolve_model_name(ctx.event.text)
+    if name not in {o.id for o in options}:
+        labels = ", ".join(o.label for o in options)
+        ctx.reply(f"That model does not fit this task. Choose one of: {labels}.")
+        return
+    ctx.data["model"] = name
+    ctx.goto("confirm")
+
+
+# confirm and train ---------------------------------------------------------------------------
+async def enter_confirm(ctx: Context) -> None:
+    d = ctx.data
+    features = d["features"]
+    shown = ", ".join(features[:8]) + (
+        f" and {len(features) - 8} more" if len(features) > 8 else ""
+    )
+    ctx.reply(
+        Reply.ask(
+            f"Ready to train *{_label(d['model'])}* to predict *{d['target']}* from {shown}, "
+            "with 5-fold cross-validation and a 20% holdout.",
+            [Option(TRAIN_IT, "Train"), Option(CHANGE, "Change the model")],
+        )
+    )
+
+
+async def on_confirm(ctx: Context) -> None:
+    answer = ctx.event.choice or ctx.event.text.strip().lower()
+    if answer in (CHANGE, "change", "change the model"):
+        ctx.goto("model")
+        return
+    if answer not in (TRAIN_IT, "train", "yes", "go", "ok"):
+        ctx.reply("Press *Train* to start, or *Change the model*.")
+        return
+    await submit_training(ctx)
+
+
+def _label(model: str) -> str:
+    from statbot.analysis.ml.models import MODELS
+
+    spec = MODELS.get(model)
+    return spec.label if spec is not None else model
+
+
+def _pick_one(ctx: Context, options: list[Option], noun: str) -> str | None:
+    event = ctx.event
+    if event.kind is EventKind.CHOICE:
+        if event.choice in {o.id for o in options}:
+            return event.choice
+        ctx.reply(f"Please choose a {noun}.")
+        return None
+    found = resolve_one(event.text, options, noun)
+    if isinstance(found, NoMatch):
+        ctx.reply(found.message)
+        return None
+    return found.id

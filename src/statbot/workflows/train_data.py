@@ -1,0 +1,150 @@
+"""/train's first steps: where the data comes from — an upload or a server path (load it now, or
+defer loading and describe the columns by hand) — and the check of its column types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from statbot.engine.events import EventKind
+from statbot.engine.replies import Option, Reply
+from statbot.engine.workflow import Context
+from statbot.workflows import data as D
+from statbot.workflows.choose import NoMatch, resolve_one
+
+LOAD_NOW, DEFER = "load_now", "defer"
+OK = "ok"
+
+
+def intent(ctx: Context) -> dict[str, str]:
+    """What a one-shot request ("train a random forest to predict price") already said."""
+    found: dict[str, str] = ctx.data.get("intent") or {}
+    return found
+
+
+# data ----------------------------------------------------------------------------------------
+async def on_data(ctx: Context) -> None:
+    got = await D.receive(ctx)
+    if isinstance(got, Path):
+        ctx.data["path"] = str(got)
+        ctx.goto("path_mode")
+    elif got is not None and _enough_columns(ctx, got):
+        D.remember(ctx, got)
+        ctx.data["schema_text"] = got.schema_text
+        ctx.goto("schema")
+
+
+def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
+    """A model needs a target and at least one column to learn from."""
+    if len(loaded.columns) >= 2:
+        return True
+    ctx.reply(
+        f"*{loaded.name}* has only one column ({', '.join(loaded.columns) or 'none'}); a model "
+        "needs a column to predict and at least one to learn from. Send a file with more columns."
+    )
+    return False
+
+
+async def enter_data(ctx: Context) -> None:
+    if ctx.reprompt:
+        D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
+        return
+    if ctx.event.kind is EventKind.UPLOAD:  # the request came as a file's caption
+        await on_data(ctx)
+        return
+    if D.use_last_for_intent(ctx):
+        ctx.goto("schema")
+        return
+    D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
+
+
+async def enter_path_mode(ctx: Context) -> None:
+    ctx.reply(
+        Reply.ask(
+            f"`{ctx.data['path']}` — load it now, or defer loading until training (then you "
+            "describe its columns yourself, e.g. `price:float, city:category, id:ignore`)?",
+            [Option(LOAD_NOW, "Load now"), Option(DEFER, "Defer loading")],
+        )
+    )
+
+
+async def on_path_mode(ctx: Context) -> None:
+    answer = ctx.event.choice or ctx.event.text.strip().lower()
+    if answer in (LOAD_NOW, "load now", "now", "load"):
+        loaded = await D.load_server_file(ctx, Path(ctx.data["path"]))
+        if not _enough_columns(ctx, loaded):
+            return
+        D.remember(ctx, loaded)
+        ctx.data["schema_text"] = loaded.schema_text
+        ctx.goto("schema")
+    elif answer in (DEFER, "defer", "defer loading", "later"):
+        ctx.goto("spec")
+    else:
+        ctx.reply("Please choose *Load now* or *Defer loading*.")
+
+
+async def on_spec(ctx: Context) -> None:
+    from statbot.analysis.io.schema import parse_schema_spec
+
+    spec = await ctx.run_blocking(parse_schema_spec, ctx.event.text)
+    columns = [name for name, kind in spec.columns if kind != "ignore"]
+    ctx.data["deferred"] = {"path": ctx.data["path"], "spec": ctx.event.text.strip()}
+    ctx.data["dataset"] = {
+        "ref": {},
+        "name": Path(ctx.data["path"]).name,
+        "rows": 0,
+        "columns": columns,
+        "kinds": {name: kind for name, kind in spec.columns if kind != "ignore"},
+    }
+    ctx.reply(f"Understood {len(columns)} columns; the file is read when training starts.")
+    ctx.goto("target")
+
+
+# schema --------------------------------------------------------------------------------------
+async def enter_schema(ctx: Context) -> None:
+    dataset = ctx.data["dataset"]
+    if not ctx.data.get("schema_text"):
+        ctx.data["schema_text"] = await ctx.run_blocking(
+            D.preview_overrides, D.services(ctx), dataset, {}
+        )
+    ctx.reply(
+        Reply.ask(
+            f"{D.summary_line(dataset)} Column types as I read them:\n`{ctx.data['schema_text']}`\n"
+            'Correct one by typing e.g. "treat zip as category", or go on.',
+            [Option(OK, "Looks right")],
+        )
+    )
+
+
+async def on_schema(ctx: Context) -> None:
+    if ctx.event.choice == OK or ctx.event.text.strip().lower() in (
+        "ok",
+        "yes",
+        "looks right",
+    ):
+        overrides = ctx.data.get("overrides") or {}
+        if overrides:
+            svc = D.services(ctx)
+            loaded = await ctx.run_blocking(
+                D.store_with_overrides, svc, ctx.session.user_id, ctx.data["dataset"], overrides
+            )
+            D.remember(ctx, loaded)
+        ctx.goto("target")
+        return
+    parsed = D.parse_override(ctx.event.text)
+    if parsed is None:
+        ctx.reply('Type a correction like "treat zip as category", or press *Looks right*.')
+        return
+    column, kind = parsed
+    options = D.column_options(ctx.data["dataset"]["columns"])
+    found = resolve_one(column, options, "column")
+    if isinstance(found, NoMatch):
+        ctx.reply(found.message)
+        return
+    overrides = {**(ctx.data.get("overrides") or {}), found.id: kind}
+    svc = D.services(ctx)
+    ctx.data["schema_text"] = await ctx.run_blocking(
+        D.preview_overrides, svc, ctx.data["dataset"], overrides
+    )
+    ctx.data["overrides"] = overrides
+    ctx.reply(f"OK: '{found.id}' will be treated as {kind}.")
+    await enter_schema(ctx)
