@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from statbot.engine.replies import Reply
+from statbot.engine.workflow import Context
 from statbot.errors import DataError
-from statbot.workflows.data import write_result
+from statbot.workflows.data import services, write_result
 from statbot.workflows.report import fmt
 
 
@@ -278,3 +279,23 @@ def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> lis
     if analysis.analyze:
         replies.append(Reply.say(f"Reproduce with:\n`{analysis.analyze}`"))
     return replies
+
+
+async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
+    """Compute one /stats analysis off the event loop, send its replies, go on to 'more'."""
+    svc = services(ctx)
+    dataset = ctx.data["dataset"]
+    out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
+    prefix = f"{analysis}-{ctx.event.event_id}"
+    replies, summary = await ctx.run_blocking(
+        compute,
+        svc,
+        dataset=dataset,
+        analysis=analysis,
+        params=params,
+        out_dir=out_dir,
+        prefix=prefix,
+    )
+    ctx.reply(*replies)
+    ctx.memory["result"] = {**summary, "dataset": dataset["name"]}
+    ctx.goto("more")

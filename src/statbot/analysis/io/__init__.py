@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.errors import LimitExceeded, UnreadableFile, UnsupportedFormat
+from statbot.analysis.io._parquet import read_parquet as _read_parquet
 from statbot.analysis.io.limits import DataLimits
 
 if TYPE_CHECKING:
@@ -130,46 +131,6 @@ def _scan_file(path: Path, size: int) -> tuple[str, bool]:
             digest.update(chunk)
             has_nul = has_nul or b"\x00" in chunk
     return digest.hexdigest(), has_nul
-
-
-def _value_bytes(arrow_type: pa.DataType) -> int:
-    """Lower bound of decoded bytes per value: the fixed width, or a 4-byte offset."""
-    try:
-        return max(int(arrow_type.bit_width) // 8, 1)
-    except ValueError:
-        return 4
-
-
-def _read_parquet(source: bytes | Path, limits: DataLimits) -> pa.Table:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from statbot.analysis.io._clean import check_shape
-
-    try:
-        handle = pq.ParquetFile(pa.BufferReader(source) if isinstance(source, bytes) else source)
-        meta = handle.metadata
-        check_shape(meta.num_rows, meta.num_columns, limits)
-        # Fixed-width columns decode to rows × width bytes whatever their compressed size;
-        # refuse before decoding a small file that claims billions of values.
-        decoded = sum(meta.num_rows * _value_bytes(f.type) for f in handle.schema_arrow)
-        if decoded > limits.max_decoded_mb * 1024 * 1024:
-            raise LimitExceeded(
-                "max_decoded_mb",
-                limits.max_decoded_mb,
-                decoded / 1024 / 1024,
-                unit="MB",
-                what="The Parquet file decodes to at least",
-            )
-        return handle.read()
-    except LimitExceeded:
-        raise
-    except Exception as exc:  # pyarrow raises many types on corrupt files; translate them all
-        log.info("parquet refused: %r", exc)
-        raise UnreadableFile(
-            f"parquet: {exc!r}",
-            user_message="This Parquet file is damaged or not a Parquet file.",
-        ) from exc
 
 
 Scan = Callable[[], tuple[str, bool]]  # -> (sha256 hex, whether the bytes hold a NUL)
