@@ -160,6 +160,8 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = int(os.environ.get("STATBOT_CRASH_SEED", random.randrange(2**32)))
+    with capsys.disabled():  # first, so a hang or a crash of the test itself still shows it
+        print(f"\ncrash test seed {seed} (rerun with STATBOT_CRASH_SEED={seed})", flush=True)
     driver = Driver(tmp_path, random.Random(seed))
     started = time.monotonic()
     while driver.kills < KILLS:
