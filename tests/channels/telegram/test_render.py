@@ -42,6 +42,29 @@ def test_rate_limiter_per_chat_global_and_pause() -> None:
     assert limiter.reserve(2) == 0.0  # another chat is not held back
     limiter.pause(3, 5.0)
     assert limiter.reserve(3) >= 5.0 and limiter.reserve(4) == 0.0
-    group = RateLimiter(group_per_minute=20.0, chat_burst=1.0, clock=lambda: now[0])
+    group = RateLimiter(group_per_minute=20.0, group_burst=1.0, clock=lambda: now[0])
     group.reserve(-100)
     assert abs(group.reserve(-100) - 3.0) < 1e-9  # 20/min
+
+
+def test_a_chat_in_debt_stays_paced() -> None:
+    """A bucket that went negative refilled to full on the next call, so no limit held after
+    the first wait (found with benchmarks/burst.py)."""
+    now = [0.0]
+    limiter = RateLimiter(per_chat=1.0, chat_burst=3.0, clock=lambda: now[0])
+    waits = [limiter.reserve(7) for _ in range(6)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert [round(w, 9) for w in waits[3:]] == [1.0, 2.0, 3.0]  # queued, one per second
+    now[0] = 10.0  # idle long enough: the burst is back, no more
+    assert [limiter.reserve(7) for _ in range(4)][-1] > 0.0
+
+
+def test_replies_are_not_paced_overall_but_bulk_sends_are() -> None:
+    """Telegram's ~30/s is for bulk notifications; replies to 300 users go out at once, and
+    a private chat is not paced ahead by default (a 429 pauses it instead)."""
+    now = [0.0]
+    limiter = RateLimiter(overall=30.0, clock=lambda: now[0])
+    assert all(limiter.reserve(chat) == 0.0 for chat in range(1, 301) for _ in range(5))
+    assert len(limiter) == 0  # no buckets kept for chats that are not paced
+    bulk = [limiter.reserve(chat, bulk=True) for chat in range(1001, 1061)]
+    assert bulk[29] == 0.0 and abs(bulk[59] - 1.0) < 1e-9  # 30 at once, then 30 per second
