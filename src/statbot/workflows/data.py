@@ -9,6 +9,11 @@ event loop, whenever a step needs it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -57,14 +62,16 @@ class Loaded:
         }
 
 
-def services(ctx: Context) -> Any:
+def services(ctx: Context) -> Services:
+    """The bot's services (:class:`statbot.workflows.services.Services`) for this handler."""
     if ctx.services is None:
         raise StatbotError("workflow services are not configured")
-    return ctx.services
+    found: Services = ctx.services
+    return found
 
 
 # --- blocking helpers (run through ctx.run_blocking) ------------------------------------------
-def store_file(svc: Any, user_id: int, path: Path, name: str) -> Loaded:
+def store_file(svc: Services, user_id: int, path: Path, name: str) -> Loaded:
     """Load a file with the configured limits and store it as a dataset (idempotent)."""
     from statbot.analysis.io import load_path
     from statbot.analysis.io.limits import DataLimits
@@ -103,20 +110,20 @@ def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
         raise DatasetTooLargeError(name, size, limit_mb)
 
 
-def read_frame(svc: Any, ref: dict[str, Any]) -> Any:
+def read_frame(svc: Services, ref: dict[str, Any]) -> Any:
     from statbot.analysis.io.datasets import DatasetRef
 
     return svc.datasets.get(DatasetRef.from_dict(ref))
 
 
-def dataset_file(svc: Any, ref: dict[str, Any]) -> Path:
+def dataset_file(svc: Services, ref: dict[str, Any]) -> Path:
     from statbot.analysis.io.datasets import DatasetRef
 
     return Path(svc.datasets.parquet_path(DatasetRef.from_dict(ref)))
 
 
 def store_with_overrides(
-    svc: Any, user_id: int, loaded: dict[str, Any], overrides: dict[str, str]
+    svc: Services, user_id: int, loaded: dict[str, Any], overrides: dict[str, str]
 ) -> Loaded:
     """Apply the user's type corrections and store the corrected table as its own dataset."""
     from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
@@ -134,7 +141,7 @@ def store_with_overrides(
     )
 
 
-def preview_overrides(svc: Any, loaded: dict[str, Any], overrides: dict[str, str]) -> str:
+def preview_overrides(svc: Services, loaded: dict[str, Any], overrides: dict[str, str]) -> str:
     """Check corrections against the data now (raises SchemaMismatch in words); return the
     schema table as it will be."""
     from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
@@ -244,14 +251,14 @@ async def _receive_upload(ctx: Context) -> Loaded:
     return loaded
 
 
-def recheck_server_path(svc: Any, path: Path | str) -> Path:
+def recheck_server_path(svc: Services, path: Path | str) -> Path:
     """Check a server path again right before reading it: since it was typed, the file may
     have become a symlink out of the allowed folders, a FIFO, or too large."""
     limit = int(svc.settings.max_file_mb * 2**20)
     return resolve_server_path(str(path), list(svc.settings.local_path_roots), limit)
 
 
-def _load_checked(svc: Any, user_id: int, path: Path) -> Loaded:
+def _load_checked(svc: Services, user_id: int, path: Path) -> Loaded:
     return store_file(svc, user_id, recheck_server_path(svc, path), path.name)
 
 

@@ -12,6 +12,11 @@ the event id, so a replayed event rewrites the same file instead of leaving a se
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 import math
 import shlex
 from dataclasses import dataclass
@@ -49,8 +54,8 @@ class TableInfo:
     warnings: list[str]
 
 
-def _services(ctx: Context) -> Any:
-    services = ctx.services
+def _services(ctx: Context) -> Services:
+    services: Services | None = ctx.services
     if services is None or not hasattr(services, "data_dir"):
         raise RuntimeError("/describe needs the workflow services (data_dir, settings, files)")
     return services

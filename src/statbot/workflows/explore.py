@@ -4,6 +4,11 @@ columns → their distributions (histogram and box plot for numbers, top levels 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 import math
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ TOP_LEVELS = 8
 
 
 # blocking helpers -------------------------------------------------------------------------------
-def overview(svc: Any, ref: dict[str, Any]) -> str:
+def overview(svc: Services, ref: dict[str, Any]) -> str:
     from statbot.analysis.io.schema import infer_schema, render_schema
     from statbot.analysis.stats.describe import missing_report
 
@@ -71,7 +76,7 @@ def head_table(frame: Any, rows: int = HEAD_ROWS) -> str:
 
 
 def distributions(
-    svc: Any, ref: dict[str, Any], columns: list[str], out_dir: Path, prefix: str
+    svc: Services, ref: dict[str, Any], columns: list[str], out_dir: Path, prefix: str
 ) -> list[Reply]:
     """A histogram with a box plot per numeric column; top levels per other column."""
     from statbot.analysis.frames import column_kind

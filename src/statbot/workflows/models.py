@@ -4,6 +4,11 @@ created, library versions) → rename, delete (confirmed), or download the model
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 import re
 from typing import Any
 
@@ -26,7 +31,7 @@ MAX_NAME = 60
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def _cards(svc: Any, user_id: int) -> list[Any]:
+def _cards(svc: Services, user_id: int) -> list[Any]:
     return list(reversed(svc.models.list(user_id)))  # newest first
 
 

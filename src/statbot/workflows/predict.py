@@ -4,6 +4,11 @@ the rows back as a CSV document with the predictions (and class probabilities) a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,7 @@ from statbot.workflows.choose import NoMatch, resolve_one
 LATEST = "latest"
 
 
-def _cards(svc: Any, user_id: int) -> list[Any]:
+def _cards(svc: Services, user_id: int) -> list[Any]:
     return list(reversed(svc.models.list(user_id)))  # newest first
 
 
@@ -107,7 +112,7 @@ async def on_data(ctx: Context) -> None:
 
 
 def _predict(
-    svc: Any, user_id: int, model_id: str, ref: dict[str, Any], target: Path
+    svc: Services, user_id: int, model_id: str, ref: dict[str, Any], target: Path
 ) -> dict[str, Any]:
     from statbot.analysis.ml.predict import predict_frame
 

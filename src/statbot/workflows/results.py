@@ -9,6 +9,11 @@ rewrites the same files instead of leaving new ones.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 import math
 import shlex
 from dataclasses import dataclass, field
@@ -235,7 +240,7 @@ def _logit(
 
 
 def compute(
-    svc: Any,
+    svc: Services,
     *,
     dataset: dict[str, Any],
     analysis: str,

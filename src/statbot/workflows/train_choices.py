@@ -3,6 +3,11 @@ training job (:mod:`statbot.workflows.training`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
+
 from typing import Any
 
 from statbot.engine.events import EventKind
@@ -158,7 +163,7 @@ async def enter_model(ctx: Context) -> None:
     )
 
 
-def _detect_task(svc: Any, dataset: dict[str, Any], target: str) -> str:
+def _detect_task(svc: Services, dataset: dict[str, Any], target: str) -> str:
     from statbot.analysis.ml.pipeline import detect_task
 
     frame = D.read_frame(svc, dataset["ref"])
