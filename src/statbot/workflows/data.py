@@ -9,16 +9,11 @@ event loop, whenever a step needs it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
@@ -26,6 +21,9 @@ from statbot.engine.files import safe_file_name
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 LAST = "__last__"
 USE_PATH = "__path__"

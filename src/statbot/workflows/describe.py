@@ -12,16 +12,11 @@ the event id, so a replayed event rewrites the same file instead of leaving a se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.io.limits import DataLimits
 from statbot.analysis.io.paths import looks_like_path, resolve_server_path
@@ -33,6 +28,9 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError
 from statbot.workflows.choose import NoMatch, norm, resolve_many
 from statbot.workflows.data import write_result
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 STATS = ("count", "mean", "std", "min", "max")
 ASK_FILE = "Send me a CSV file (Excel, Parquet and JSON work too): upload it, or type its path."

@@ -4,20 +4,18 @@ columns → their distributions (histogram and box plot for numbers, top levels 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import menus as M
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 HEAD_ROWS = 5
 CELL_CHARS = 10

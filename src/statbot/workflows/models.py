@@ -4,13 +4,8 @@ created, library versions) → rename, delete (confirmed), or download the model
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
@@ -18,6 +13,9 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, norm, resolve_one
 from statbot.workflows.report import fmt
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 RENAME, DELETE, DOWNLOAD, LIST = "rename", "delete", "download", "list"
 YES, NO = "yes", "no"

@@ -4,19 +4,17 @@ the rows back as a CSV document with the predictions (and class probabilities) a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, resolve_one
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 LATEST = "latest"
 

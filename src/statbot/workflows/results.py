@@ -9,22 +9,20 @@ rewrites the same files instead of leaving new ones.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
 import math
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.replies import Reply
 from statbot.engine.workflow import Context
 from statbot.errors import DataError
 from statbot.workflows.data import services, write_result
 from statbot.workflows.report import fmt
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 
 @dataclass

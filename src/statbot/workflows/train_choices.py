@@ -3,12 +3,7 @@ training job (:mod:`statbot.workflows.training`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from statbot.workflows.services import Services
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import DONE_OPTION, Option, Reply
@@ -18,6 +13,9 @@ from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
 from statbot.workflows.train_data import intent as request_intent
 from statbot.workflows.training import submit_training
+
+if TYPE_CHECKING:
+    from statbot.workflows.services import Services
 
 TRAIN_IT, CHANGE = "train", "change"
 CLASSIFICATION_MODELS = (
