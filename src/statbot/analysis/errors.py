@@ -93,3 +93,21 @@ class SchemaMismatch(DataError):
 
 class DatasetNotFound(DataError):
     """A DatasetRef whose Parquet file or sidecar is missing."""
+
+
+class DatasetTooLargeError(DataError):
+    """A dataset is larger than ``STATBOT_MAX_DATAFRAME_SIZE_MB`` (a file to attach, or a table
+    to hold in memory)."""
+
+    def __init__(self, path: str, size_bytes: int, limit_mb: float) -> None:
+        size_mb = size_bytes / (1024 * 1024)
+        super().__init__(
+            f"{path}: {size_mb:.1f} MB exceeds the {limit_mb:g} MB limit",
+            user_message=(
+                f"That dataset is {size_mb:.1f} MB, more than the {limit_mb:g} MB I can work "
+                "with. Please send a smaller file (fewer rows or columns)."
+            ),
+        )
+        self.path = path
+        self.size_bytes = size_bytes
+        self.limit_mb = limit_mb

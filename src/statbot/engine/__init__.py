@@ -10,14 +10,12 @@ from __future__ import annotations
 from statbot.engine.delivery import Deliverer
 from statbot.engine.dispatch import Dispatcher, Outcome
 from statbot.engine.errors import (
-    DatasetTooLargeError,
     QuarantinedSessionError,
     StaleVersionError,
     TransitionError,
     WorkflowDefinitionError,
 )
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
-from statbot.engine.limits import ensure_dataset_size
 from statbot.engine.manager import StateManager
 from statbot.engine.migrations import Migrations
 from statbot.engine.options import EngineConfig
@@ -36,7 +34,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "Context",
     "ConversationKey",
-    "DatasetTooLargeError",
     "Deliverer",
     "Dispatcher",
     "EngineConfig",
@@ -60,5 +57,4 @@ __all__ = [
     "Workflow",
     "WorkflowDefinitionError",
     "WorkflowRegistry",
-    "ensure_dataset_size",
 ]

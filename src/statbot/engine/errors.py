@@ -5,7 +5,6 @@ SessionError (statbot.errors)
 ├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
 ├── TransitionError       a handler asked for a transition its state does not allow
 ├── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
-└── DatasetTooLargeError  a dataset exceeds ``max_dataframe_size_mb``
 """
 
 from __future__ import annotations
@@ -33,20 +32,3 @@ class TransitionError(SessionError):
 
 class QuarantinedSessionError(SessionError):
     """The stored session refers to a workflow or state that no longer exists."""
-
-
-class DatasetTooLargeError(SessionError):
-    """A file to attach to a session is larger than ``max_dataframe_size_mb``."""
-
-    def __init__(self, path: str, size_bytes: int, limit_mb: float) -> None:
-        size_mb = size_bytes / (1024 * 1024)
-        super().__init__(
-            f"{path}: {size_mb:.1f} MB exceeds the {limit_mb:g} MB limit",
-            user_message=(
-                f"That dataset is {size_mb:.1f} MB, more than the {limit_mb:g} MB I can work "
-                "with. Please send a smaller file (fewer rows or columns)."
-            ),
-        )
-        self.path = path
-        self.size_bytes = size_bytes
-        self.limit_mb = limit_mb

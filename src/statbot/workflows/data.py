@@ -101,7 +101,7 @@ def write_result(path: Path, data: bytes) -> None:
 
 def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
     """STATBOT_MAX_DATAFRAME_SIZE_MB: the largest table a conversation may hold in memory."""
-    from statbot.engine.errors import DatasetTooLargeError
+    from statbot.analysis.errors import DatasetTooLargeError
 
     size = int(frame.memory_usage(deep=True, index=False).sum())
     if size > limit_mb * 1024 * 1024:

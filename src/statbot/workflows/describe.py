@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis.io.limits import DataLimits
+from statbot.analysis.io.limits import DataLimits, ensure_dataset_size
 from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
 from statbot.engine.files import safe_file_name
-from statbot.engine.limits import ensure_dataset_size
 from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError

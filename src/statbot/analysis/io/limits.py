@@ -1,9 +1,15 @@
-"""Bounds on user data, one per setting (issue #3: each limit is a setting)."""
+"""Bounds on user data, one per setting (issue #3: each limit is a setting) — the one home of
+the data limits: what a loaded file may be (``DataLimits``) and how large a stored dataset a
+conversation may use (:func:`ensure_dataset_size`)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from statbot.analysis.errors import DatasetTooLargeError
 
 if TYPE_CHECKING:
     from statbot.config import Settings
@@ -38,3 +44,12 @@ class DataLimits:
             max_cell_chars=settings.max_cell_chars,
             max_excel_uncompressed_mb=settings.max_excel_uncompressed_mb,
         )
+
+
+def ensure_dataset_size(path: str | os.PathLike[str], max_mb: float = 200.0) -> int:
+    """Return the file's size in bytes; raise :class:`DatasetTooLargeError` (with a message for
+    the user) when it is larger than ``max_mb`` megabytes (MiB)."""
+    size = Path(path).stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise DatasetTooLargeError(str(path), size, max_mb)
+    return size
