@@ -12,7 +12,7 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
-from statbot.workflows import menus as M
+from statbot.workflows import steps as M
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services

@@ -13,8 +13,8 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
-from statbot.workflows import menus as M
 from statbot.workflows import results as R
+from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, norm, resolve_one
 from statbot.workflows.stats_vars import (
     enter_features,

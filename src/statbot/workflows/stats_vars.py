@@ -6,8 +6,8 @@ from __future__ import annotations
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
-from statbot.workflows import menus as M
 from statbot.workflows import results as R
+from statbot.workflows import steps as M
 
 NONE_ID = "__none__"  # "no second variable": a one-sample test
 

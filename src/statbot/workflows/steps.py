@@ -1,4 +1,4 @@
-"""Menu steps the analysis conversations share: pick one column, or tick several.
+"""Declared steps the analysis conversations share: pick one column, or tick several.
 
 Both accept the button or typed text (DESIGN.md "Chat"): a name, a number from the list, `all`,
 `all except a, b` or a list; a name that matches nothing gets the closest suggestion.
