@@ -17,16 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.http import post_json
+
 STATBOT = Path(sys.executable).parent / "statbot"
-
-
-def _post(url: str, payload: dict[str, object]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        body: dict[str, Any] = json.load(response)
-        return body
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -82,8 +75,8 @@ def statbot(
 def test_statbot_run_keeps_chats_update_ids_and_address(tmp_path: Path) -> None:
     run_url = r"open (http://127\.0\.0\.1:\d+)/ to chat"
     with statbot(["run"], tmp_path, run_url) as (base, _log, _proc):
-        first = _post(base + "/_sandbox/messages", {"text": "/start"})
-        _post(base + "/_sandbox/wait", {"bot_messages": 1, "timeout": 20})
+        first = post_json(base + "/_sandbox/messages", {"text": "/start"})
+        post_json(base + "/_sandbox/wait", {"bot_messages": 1, "timeout": 20})
     state_dir = tmp_path / "var" / "sandbox"
     assert (state_dir / "state.json").exists() and (state_dir / "files").is_dir()
 
@@ -92,9 +85,9 @@ def test_statbot_run_keeps_chats_update_ids_and_address(tmp_path: Path) -> None:
         before = _get(again + "/_sandbox/chats/default")["messages"]
         assert [m["text"] for m in before if not m["from_bot"]] == ["/start"]
         assert "statbot" in next(m["text"] for m in before if m["from_bot"])
-        second = _post(again + "/_sandbox/messages", {"text": "/start"})
+        second = post_json(again + "/_sandbox/messages", {"text": "/start"})
         assert second["update_id"] == first["update_id"] + 1
-        view = _post(
+        view = post_json(
             again + "/_sandbox/wait",
             {"bot_messages": 1, "after_message_id": second["message_id"], "timeout": 20},
         )
@@ -117,7 +110,7 @@ def test_statbot_sandbox_state_dir_survives_sigkill(tmp_path: Path) -> None:
     state_dir = tmp_path / "kept"
     args = ["sandbox", "--port", "0", "--state-dir", str(state_dir)]
     with statbot(args, tmp_path, r"open (http://127\.0\.0\.1:\d+)/") as (base, _log, proc):
-        sent = _post(base + "/_sandbox/messages", {"text": "before the crash"})
+        sent = post_json(base + "/_sandbox/messages", {"text": "before the crash"})
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and "before the crash" not in (
             (state_dir / "state.json").read_text() if (state_dir / "state.json").exists() else ""
@@ -128,5 +121,5 @@ def test_statbot_sandbox_state_dir_survives_sigkill(tmp_path: Path) -> None:
     with statbot(args, tmp_path, r"open (http://127\.0\.0\.1:\d+)/") as (base, _log, _proc):
         messages = _get(base + "/_sandbox/chats/default")["messages"]
         assert [m["text"] for m in messages] == ["before the crash"]
-        after = _post(base + "/_sandbox/messages", {"text": "after"})
+        after = post_json(base + "/_sandbox/messages", {"text": "after"})
         assert after["update_id"] == sent["update_id"] + 1

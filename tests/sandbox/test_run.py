@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+from tests.support.http import post_json
+
 STATBOT = Path(sys.executable).parent / "statbot"
-
-
-def _post(url: str, payload: dict[str, object]) -> dict[str, object]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        body: dict[str, object] = json.load(response)
-        return body
 
 
 def test_statbot_run_without_token_chats_through_the_sandbox(tmp_path: Path) -> None:
@@ -54,8 +45,8 @@ def test_statbot_run_without_token_chats_through_the_sandbox(tmp_path: Path) -> 
             match = re.search(r"open (http://127\.0\.0\.1:\d+)/ to chat", line)
             base = match.group(1) if match else None
         assert base, "".join(log)
-        _post(base + "/_sandbox/messages", {"text": "/start"})
-        view = _post(base + "/_sandbox/wait", {"bot_messages": 1, "timeout": 20})
+        post_json(base + "/_sandbox/messages", {"text": "/start"})
+        view = post_json(base + "/_sandbox/wait", {"bot_messages": 1, "timeout": 20})
         replies = [m for m in view["messages"] if m["from_bot"]]  # type: ignore[union-attr]
         assert "statbot" in replies[0]["text"]
     finally:
