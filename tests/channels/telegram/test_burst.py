@@ -10,15 +10,14 @@ import random
 from typing import Any
 
 import pytest
-from telegram import Update
 from telegram.request import HTTPXRequest
 
-from statbot.channels.telegram.ingress import Poller
+from statbot.channels.telegram.ingress import Poller, chat_of
 from statbot.channels.telegram.request import BoundedRequest
 
 
-def message_update(update_id: int, chat_id: int) -> Update:
-    raw = {
+def message_update(update_id: int, chat_id: int) -> dict[str, Any]:
+    return {
         "update_id": update_id,
         "message": {
             "message_id": update_id,
@@ -28,14 +27,13 @@ def message_update(update_id: int, chat_id: int) -> Update:
             "text": f"m{update_id}",
         },
     }
-    return Update.de_json(raw, None)
 
 
 class RecordingIngress:
     """Journals with a random delay, so chats finish in a shuffled order."""
 
     def __init__(self, fail_on: int | None = None) -> None:
-        self.journaled: list[tuple[int, int]] = []  # (chat_id, update_id)
+        self.journaled: list[tuple[int | None, int]] = []  # (chat_id, update_id)
         self.inflight = 0
         self.most_inflight = 0
         self.fail_on = fail_on
@@ -48,12 +46,12 @@ class RecordingIngress:
             await asyncio.sleep(self.rng.random() / 1000)
             if raw["update_id"] == self.fail_on:
                 raise OSError("disk full")
-            self.journaled.append((raw["message"]["chat"]["id"], raw["update_id"]))
+            self.journaled.append((chat_of(raw), raw["update_id"]))
         finally:
             self.inflight -= 1
 
 
-def burst(chats: int, per_chat: int) -> list[Update]:
+def burst(chats: int, per_chat: int) -> list[dict[str, Any]]:
     ids = itertools.count(1)
     return [message_update(next(ids), 1000 + c) for _ in range(per_chat) for c in range(chats)]
 
@@ -63,8 +61,8 @@ async def test_a_batch_is_journaled_chats_concurrently_each_chat_in_order() -> N
     poller = Poller(None, ingress)  # type: ignore[arg-type]
     updates = burst(chats=20, per_chat=5)
     await poller._journal_batch(updates)
-    assert poller.offset == updates[-1].update_id + 1
-    assert sorted(u for _c, u in ingress.journaled) == [u.update_id for u in updates]
+    assert poller.offset == updates[-1]["update_id"] + 1
+    assert sorted(u for _c, u in ingress.journaled) == [u["update_id"] for u in updates]
     for chat in range(1000, 1020):
         ids = [u for c, u in ingress.journaled if c == chat]
         assert ids == sorted(ids) and len(ids) == 5
@@ -82,6 +80,42 @@ async def test_a_failed_append_stops_the_offset_before_it_and_raises() -> None:
     journaled = {u for _c, u in ingress.journaled}
     assert {1, 2, 3, 4, 5} <= journaled
     assert 10 not in journaled  # the failed chat's later update was not journaled past the gap
+
+
+def test_a_press_shares_its_chats_lane_and_odd_updates_share_one() -> None:
+    press = {"update_id": 9, "callback_query": {"id": "q", "message": {"chat": {"id": 1001}}}}
+    assert chat_of(message_update(8, 1001)) == chat_of(press) == 1001
+    odd = [{"update_id": 10}, {"message": {"chat": {"id": "1001"}}}, {"message": []}, [], None]
+    assert {chat_of(update) for update in odd} == {None}
+    assert chat_of({"message": {"chat": {"id": True}}}) is None
+
+
+class FakeBot:
+    """``Bot._post`` as the poller calls it: the Bot API's JSON result, no PTB objects."""
+
+    def __init__(self, batches: list[Any]) -> None:
+        self.batches = batches
+        self.calls: list[tuple[str, dict[str, Any], float]] = []
+
+    async def _post(self, endpoint: str, data: dict[str, Any], *, read_timeout: float) -> Any:
+        self.calls.append((endpoint, dict(data), read_timeout))
+        return self.batches.pop(0)
+
+
+async def test_the_poller_journals_the_raw_json_and_acknowledges_it_on_the_next_call() -> None:
+    ingress = RecordingIngress()
+    strange = {"update_id": 3, "edited_message": {"text": "PTB-unknown fields are fine"}}
+    bot = FakeBot([[message_update(1, 1001), message_update(2, 1002), strange], []])
+    poller = Poller(bot, ingress, timeout=5)  # type: ignore[arg-type]
+    first = await poller._get_updates()
+    await poller._journal_batch(first)
+    assert set(ingress.journaled) == {(1001, 1), (1002, 2), (None, 3)}
+    assert poller.offset == 4  # past the update statbot does not act on, too
+    assert await poller._get_updates() == []
+    (endpoint, data, read_timeout), (_, again, _) = bot.calls
+    assert endpoint == "getUpdates" and data["offset"] is None and again["offset"] == 4
+    assert data["timeout"] == 5 and data["allowed_updates"] == ["message", "callback_query"]
+    assert read_timeout == 20  # what get_updates(timeout=5, read_timeout=5 + 10) waited
 
 
 async def test_bounded_request_caps_calls_in_flight_and_lets_uploads_pass(

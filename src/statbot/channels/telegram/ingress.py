@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import StreamReader, web
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from statbot.channels.telegram.menus import MenuTable
@@ -146,12 +146,7 @@ class Poller:
         backoff = 0.5
         while not self._stopping.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=self.offset,
-                    timeout=self.timeout,
-                    allowed_updates=["message", "callback_query"],
-                    read_timeout=self.timeout + 10,
-                )
+                updates = await self._get_updates()
             except Conflict as exc:
                 self.ingress.metrics.conflicts.inc()
                 raise ConflictError(
@@ -169,8 +164,30 @@ class Poller:
             # Journal first; only then may the next getUpdates confirm it via the offset.
             await self._journal_batch(updates)
 
-    async def _journal_batch(self, updates: Sequence[Update]) -> None:
-        """Journal one getUpdates batch and move the offset past what landed.
+    async def _get_updates(self) -> list[Any]:
+        """One ``getUpdates`` call; the updates as the Bot API's JSON (dicts).
+
+        Not ``Bot.get_updates``: it builds PTB objects of every update, which the ingress only
+        turned back into dicts (``to_dict``) for ``parse_update`` — 7% of the bot's busy time
+        under a burst (docs/PERFORMANCE.md "Burst"). The ingress works on the raw JSON anyway
+        (the webhook hands it over as received), and ``parse_update`` is total on it: an update
+        PTB could not parse no longer fails the whole batch. ``Bot._post`` is the call
+        ``get_updates`` makes (same errors: Conflict, RetryAfter, NetworkError, …), with the
+        same read timeout it computes (ours plus the long-poll's).
+        """
+        result = await self.bot._post(
+            "getUpdates",
+            {
+                "timeout": self.timeout,
+                "offset": self.offset,
+                "allowed_updates": ["message", "callback_query"],
+            },
+            read_timeout=self.timeout + 10 + self.timeout,  # as get_updates(read_timeout=t + 10)
+        )
+        return list(result) if isinstance(result, list) else []
+
+    async def _journal_batch(self, updates: Sequence[Any]) -> None:
+        """Journal one getUpdates batch (raw JSON updates) and move the offset past what landed.
 
         Chats are journaled concurrently, so their appends share the store's group commits:
         one by one, a burst of 100 updates waited for 100 commits (each behind a loop turn
@@ -180,29 +197,48 @@ class Poller:
         the offset stops before the first update that did not land (the rest is fetched
         again; appends that did land are deduplicated) and the error is raised.
         """
-        lanes: dict[int | None, list[Update]] = {}
-        for update in updates:
-            chat = update.effective_chat
-            lanes.setdefault(chat.id if chat is not None else None, []).append(update)
-        failed: dict[int, Exception] = {}
+        lanes: dict[int | None, list[int]] = {}  # chat id -> positions in the batch
+        for index, update in enumerate(updates):
+            lanes.setdefault(chat_of(update), []).append(index)
+        failed: dict[int, Exception] = {}  # position -> why it (or one before it) failed
 
-        async def lane(batch: list[Update]) -> None:
-            for index, update in enumerate(batch):
+        async def lane(positions: list[int]) -> None:
+            for n, index in enumerate(positions):
                 try:
-                    await self.ingress.ingest(update.to_dict())
+                    await self.ingress.ingest(updates[index])
                 except Exception as exc:
-                    failed.update((later.update_id, exc) for later in batch[index:])
+                    failed.update((later, exc) for later in positions[n:])
                     return
 
-        await asyncio.gather(*(lane(batch) for batch in lanes.values()))
-        for update in updates:
-            if update.update_id in failed:
-                raise failed[update.update_id]
-            self.offset = update.update_id + 1
+        await asyncio.gather(*(lane(positions) for positions in lanes.values()))
+        for index, update in enumerate(updates):
+            if index in failed:
+                raise failed[index]
+            update_id = update_id_of(update)
+            if update_id is not None:  # without one (never from Telegram) the next moves past
+                self.offset = update_id + 1
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def update_id_of(raw: Any) -> int | None:
+    value = raw.get("update_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def chat_of(raw: Any) -> int | None:
+    """The chat a raw update belongs to (a message's, or a pressed button's message's); None
+    when it has none (those share one lane)."""
+    if not isinstance(raw, dict):
+        return None
+    message = raw.get("message")
+    if message is None and isinstance(raw.get("callback_query"), dict):
+        message = raw["callback_query"].get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
 
 class WebhookServer:
