@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from statbot.analysis.io.datasets import DatasetRef
 from statbot.engine.events import EventKind
 from statbot.errors import DataError, StatbotError
 from statbot.jobs import JobStatus, get_job
 from statbot.jobs.builtin import train_spec
 from statbot.jobs.registry import DEFAULT_MODULES, load_job_modules
+from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput, TrainOutput
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -31,23 +33,26 @@ def _head(path: str) -> bytes:
     return Path(path).read_bytes()[:8]
 
 
-def spec_for(tmp_path, *, key: str = "u100", target: str = "bought", model="logistic", **kw):
-    return train_spec(
-        key="console:5:5",
+def spec_for(
+    tmp_path, source, *, key: str = "u100", target: str = "bought", model="logistic", **kw
+):
+    job = TrainInput(
         user_id=5,
         idempotency_key=key,
         data_dir=tmp_path / "data",
+        source=source,
         target=target,
         model=model,
         cv=3,
         **kw,
     )
+    return train_spec(job, key="console:5:5")
 
 
-def run(payload: dict, workdir: Path, seen: list | None = None) -> dict:
+def run(payload: dict, workdir: Path, seen: list | None = None) -> TrainOutput:
     load_job_modules(DEFAULT_MODULES)
     report = (lambda f, m: seen.append((f, m))) if seen is not None else (lambda f, m: None)
-    return get_job("train")(payload, report, workdir)
+    return TrainOutput.from_dict(get_job("train")(payload, report, workdir))
 
 
 async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
@@ -58,19 +63,20 @@ async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
     ref = DatasetStore(tmp_path / "data").put(5, frame(), name="shop")
     runner = make_runner(modules=DEFAULT_MODULES, default_memory_mb=2048, data_dir=tmp_path)
     await runner.start()
-    info = await runner.submit(spec_for(tmp_path, dataset=ref.to_dict()))
+    info = await runner.submit(spec_for(tmp_path, StoredDataset(ref)))
     async with asyncio.timeout(120):
         done = await runner.wait(info.job_id)
     assert done.status is JobStatus.SUCCEEDED, done.error
-    result = done.result
-    assert result is not None
-    card = result["card"]
+    assert done.result is not None
+    result = TrainOutput.from_dict(done.result)
+    card = result.card
     assert card["task"] == "binary" and card["target"] == "bought"
-    assert result["model_id"] == card["model_id"]
+    assert result.model_id == card["model_id"]
+    assert result.model_path == str(tmp_path / "data" / "models" / "5" / f"{result.model_id}.skops")
     models = sorted((tmp_path / "data" / "models" / "5").iterdir())
-    assert [p.name for p in models] == [f"{result['model_id']}.json", f"{result['model_id']}.skops"]
-    assert set(result["charts"]) == {"confusion_matrix", "roc", "importance"}
-    assert all(_head(path) == PNG for path in result["charts"].values())
+    assert [p.name for p in models] == [f"{result.model_id}.json", f"{result.model_id}.skops"]
+    assert set(result.charts) == {"confusion_matrix", "roc", "importance"}
+    assert all(_head(path) == PNG for path in result.charts.values())
     messages = [e.job["message"] for e in recorder.of(info.job_id, EventKind.JOB_PROGRESS)]
     assert "Saving the model" in messages
 
@@ -81,50 +87,42 @@ def test_a_rerun_of_the_same_job_reuses_the_model(tmp_path):
     frame().to_csv(dataset, index=False)
     payload = spec_for(
         tmp_path,
+        DatasetFile(dataset, "x:float, colour:category"),
         target="x",
         model="linear",
-        dataset_path=dataset,
-        schema="x:float, colour:category",
         overrides={"zip": "category"},
     ).payload
     seen: list[tuple[float, str]] = []
     first = run(payload, tmp_path / "w1", seen)
     second = run(payload, tmp_path / "w2")
-    assert first["model_id"] == second["model_id"]
+    assert first.model_id == second.model_id
     assert len(list((tmp_path / "data" / "models" / "5").glob("*.skops"))) == 1
-    assert first["card"]["task"] == "regression"
-    kinds = {f["name"]: f for f in first["card"]["features"]}
+    assert first.card["task"] == "regression"
+    kinds = {f["name"]: f for f in first.card["features"]}
     assert kinds["zip"]["kind"] in ("categorical", "category")  # the override was applied
-    assert set(first["charts"]) == {"predicted_vs_actual", "residuals", "importance"}
-    assert first["warnings"] == []
+    assert set(first.charts) == {"predicted_vs_actual", "residuals", "importance"}
+    assert first.warnings == ()
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_missing_data_is_a_clear_error(tmp_path):
     with pytest.raises(DataError) as err:
-        run(spec_for(tmp_path, dataset_path=tmp_path / "gone.csv").payload, tmp_path / "w")
+        run(spec_for(tmp_path, DatasetFile(tmp_path / "gone.csv")).payload, tmp_path / "w")
     assert err.value.user_message == "The file 'gone.csv' is no longer there, so training stopped."
-    ref = {"user_id": 5, "digest": "ab" * 16, "name": "shop"}
+    ref = DatasetRef(user_id=5, digest="ab" * 16, name="shop")
     with pytest.raises(DataError) as err:
-        run(spec_for(tmp_path, dataset=ref).payload, tmp_path / "w")
+        run(spec_for(tmp_path, StoredDataset(ref)).payload, tmp_path / "w")
     assert "no longer stored" in err.value.user_message
 
 
 def test_a_schema_that_does_not_fit_is_a_clear_error(tmp_path):
     dataset = tmp_path / "ds.csv"
     frame().to_csv(dataset, index=False)
-    payload = spec_for(tmp_path, dataset_path=dataset, schema="price:float").payload
+    payload = spec_for(tmp_path, DatasetFile(dataset, "price:float")).payload
     with pytest.raises(StatbotError) as err:
         run(payload, tmp_path / "w")
     assert "price" in err.value.user_message
-
-
-def test_train_spec_needs_exactly_one_source(tmp_path):
-    with pytest.raises(ValueError):
-        spec_for(tmp_path)
-    with pytest.raises(ValueError):
-        spec_for(tmp_path, dataset={"user_id": 5}, dataset_path=tmp_path / "x.csv")
 
 
 @pytest.mark.slow
@@ -141,7 +139,7 @@ async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
 
     rows = frame(1000)
     ref = DatasetStore(tmp_path / "data").put(5, rows, name="shop")
-    spec = spec_for(tmp_path, dataset=ref.to_dict(), model="random_forest", key="u900")
+    spec = spec_for(tmp_path, StoredDataset(ref), model="random_forest", key="u900")
     events_file = tmp_path / "events.jsonl"
     host_py = str(Path(__file__).with_name("host.py"))
     args = [str(tmp_path), str(events_file), ",".join(DEFAULT_MODULES), json.dumps(spec.to_dict())]

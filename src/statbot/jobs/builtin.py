@@ -3,12 +3,9 @@ registry, in the worker subprocess (pandas/sklearn/matplotlib are imported there
 
 Idempotent: the model id is derived from the job's idempotency key (``ModelRegistry.save``), so a
 run resumed after a crash saves the same model once; charts are written temp-then-rename.
-Build the spec with :func:`train_spec` so the payload has every field the job reads.
-
-The result (JSON): ``summary`` (one line for the user), ``model_id``, ``name``, ``model_path``,
-``card`` (the model card as a dict: metrics, CV, leaderboard, importances), ``warnings``
-(sentences for the user) and ``charts`` ({name: PNG path}: confusion_matrix/roc or
-predicted_vs_actual/residuals, importance, leaderboard).
+Build the spec with :func:`train_spec` from a :class:`~statbot.jobs.train_io.TrainInput`; the
+result is a :class:`~statbot.jobs.train_io.TrainOutput` as a dict. Charts: confusion_matrix/roc
+or predicted_vs_actual/residuals, importance, leaderboard.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from statbot.errors import DataError
 from statbot.jobs.base import JobSpec
 from statbot.jobs.registry import Progress, register_job
+from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput, TrainOutput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,56 +33,15 @@ _LOAD, _TRAIN = 0.05, 0.85
 
 
 def train_spec(
-    *,
-    key: str,
-    user_id: int,
-    idempotency_key: str,
-    data_dir: Path,
-    target: str,
-    dataset: dict[str, Any] | None = None,
-    dataset_path: Path | None = None,
-    schema: str | None = None,
-    limits: dict[str, Any] | None = None,
-    roots: list[str] | None = None,
-    overrides: dict[str, str] | None = None,
-    features: list[str] | None = None,
-    model: str = "auto",
-    cv: int = 5,
-    seed: int = 0,
-    name: str | None = None,
-    timeout_s: float | None = None,
-    memory_mb: int | None = None,
+    job: TrainInput, *, key: str, timeout_s: float | None = None, memory_mb: int | None = None
 ) -> JobSpec:
-    """The JobSpec of a training run, on exactly one of:
+    """The JobSpec of a training run; ``key`` is the conversation that receives its events.
 
-    - ``dataset``: a stored dataset (``DatasetRef.to_dict()``) of the dataset store, or
-    - ``dataset_path``: a file read at training time (deferred loading of a server path) with
-      :func:`statbot.analysis.io.load_path` under ``limits`` (``DataLimits`` fields), then cast to
-      ``schema`` (a spec in the grammar of ``parse_schema_spec``) when given; with ``roots``
-      (a server path's allowed folders) the path is checked against them again before the read.
-
-    ``overrides`` ({column: type}) are the user's type corrections ("treat zip as category").
-    """
-    if (dataset is None) == (dataset_path is None):
-        raise ValueError("give exactly one of dataset and dataset_path")
-    payload: dict[str, Any] = {
-        "user_id": user_id,
-        "idempotency_key": idempotency_key,
-        "data_dir": str(data_dir),
-        "dataset": dataset,
-        "dataset_path": str(dataset_path) if dataset_path is not None else None,
-        "schema": schema,
-        "limits": limits,
-        "roots": roots,
-        "overrides": overrides or {},
-        "target": target,
-        "features": features,
-        "model": model,
-        "cv": cv,
-        "seed": seed,
-        "name": name,
-    }
-    return JobSpec(TRAIN, key, user_id, idempotency_key, payload, timeout_s, memory_mb)
+    The job's id derives from ``job.idempotency_key``: the same key is the same job (and the
+    same model id, see ``ModelRegistry.save``)."""
+    return JobSpec(
+        TRAIN, key, job.user_id, job.idempotency_key, job.to_dict(), timeout_s, memory_mb
+    )
 
 
 @register_job(TRAIN, label="training")
@@ -92,8 +49,9 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
     from statbot.analysis.ml.registry import ModelRegistry
     from statbot.analysis.ml.training import train
 
+    job = TrainInput.from_dict(payload)  # BadJobInput fails the job without a retry
     progress(0.0, "Loading the data")
-    frame, warnings = _load(payload)
+    frame, warnings = _load(job)
     progress(_LOAD, f"Loaded {len(frame)} rows")
 
     def scaled(fraction: float, message: str) -> None:
@@ -101,69 +59,67 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
 
     result = train(
         frame,
-        str(payload["target"]),
-        payload.get("features"),
-        model=str(payload.get("model") or "auto"),
-        cv=int(payload.get("cv") or 5),
-        seed=int(payload.get("seed") or 0),
+        job.target,
+        list(job.features) if job.features is not None else None,
+        model=job.model,
+        cv=job.cv,
+        seed=job.seed,
         progress=scaled,
     )
     progress(_TRAIN, "Saving the model")
-    registry = ModelRegistry(Path(payload["data_dir"]))
-    user_id = int(payload["user_id"])
-    name = str(payload.get("name") or f"{result.model_name} for {result.target}")
-    card = registry.save(user_id, result, name, idempotency_key=str(payload["idempotency_key"]))
+    registry = ModelRegistry(job.data_dir)
+    name = job.name or f"{result.model_name} for {result.target}"
+    card = registry.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
     progress(0.9, "Drawing the charts")
     warnings.extend(result.warnings)
     charts = _charts(result, workdir / "charts", warnings)
     progress(1.0, "Done")
-    return {
-        "summary": f"Training finished: model “{card.name}” (id {card.model_id}) is saved. "
+    return TrainOutput(
+        summary=f"Training finished: model “{card.name}” (id {card.model_id}) is saved. "
         "See /models.",
-        "model_id": card.model_id,
-        "name": card.name,
-        "model_path": str(registry.path_of(user_id, card.model_id)),
-        "card": card.to_dict(),
-        "warnings": warnings,
-        "charts": charts,
-    }
+        model_id=card.model_id,
+        name=card.name,
+        model_path=str(registry.path_of(job.user_id, card.model_id)),
+        card=card.to_dict(),
+        warnings=tuple(warnings),
+        charts=charts,
+    ).to_dict()
 
 
-def _load(payload: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
-    warnings: list[str] = []
-    if payload.get("dataset"):
-        from statbot.analysis.io.datasets import DatasetRef, DatasetStore
+def _load(job: TrainInput) -> tuple[pd.DataFrame, list[str]]:
+    """The job's one read of its data, under the operator's limits whatever the source."""
+    from statbot.analysis.io import load_path
 
-        ref = DatasetRef.from_dict(payload["dataset"])
-        frame = DatasetStore(Path(payload["data_dir"])).get(ref)
+    source = job.source
+    if isinstance(source, StoredDataset):
+        from statbot.analysis.io.datasets import DatasetStore
+
+        # Read through load_path, not DatasetStore.get, so that the limits apply to a stored
+        # dataset too (an operator may have lowered them since it was stored).
+        path = DatasetStore(job.data_dir).parquet_path(source.ref)
+    elif source.roots is not None:
+        from statbot.analysis.io.paths import resolve_server_path
+
+        # A server path: checked against the allowed folders again right before the read
+        # (it may have become a link out of them since it was typed).
+        path = resolve_server_path(str(source.path), list(source.roots), job.limits.max_file_bytes)
     else:
-        from statbot.analysis.io import load_path
-        from statbot.analysis.io.limits import DataLimits
-
-        path = Path(payload["dataset_path"])
-        limits = DataLimits(**(payload.get("limits") or {}))
-        if payload.get("roots") is not None:
-            from statbot.analysis.io.paths import resolve_server_path
-
-            # A server path: checked against the allowed folders again right before the read
-            # (it may have become a link out of them since it was typed).
-            roots = [Path(root) for root in payload["roots"]]
-            path = resolve_server_path(str(path), roots, limits.max_file_bytes)
-        elif not path.is_file():
+        path = source.path
+        if not path.is_file():
             raise DataError(
                 f"dataset file {path} is missing",
                 user_message=f"The file '{path.name}' is no longer there, so training stopped.",
             )
-        loaded = load_path(path, limits)
-        frame, warnings = loaded.frame, list(loaded.warnings)
-        if payload.get("schema"):
-            from statbot.analysis.io.schema import parse_schema_spec, validate_against
+    loaded = load_path(path, job.limits)
+    frame, warnings = loaded.frame, list(loaded.warnings)
+    if isinstance(source, DatasetFile) and source.schema:
+        from statbot.analysis.io.schema import parse_schema_spec, validate_against
 
-            frame = validate_against(frame, parse_schema_spec(str(payload["schema"])))
-    if payload.get("overrides"):
+        frame = validate_against(frame, parse_schema_spec(source.schema))
+    if job.overrides:
         from statbot.analysis.io.schema import apply_overrides
 
-        frame = apply_overrides(frame, dict(payload["overrides"]))
+        frame = apply_overrides(frame, dict(job.overrides))
     return frame, warnings
 
 

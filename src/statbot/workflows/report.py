@@ -4,9 +4,12 @@ as images, and the exact ``statbot analyze`` line that reproduces the numbers.""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.replies import Reply
+
+if TYPE_CHECKING:
+    from statbot.jobs.train_io import TrainOutput
 
 CHART_TITLES = {
     "predicted_vs_actual": "Predicted vs actual (holdout)",
@@ -33,8 +36,8 @@ def _label(model: str) -> str:
     return spec.label if spec is not None else model
 
 
-def training_report(result: dict[str, Any], analyze_line: str) -> list[Reply]:
-    card = result["card"]
+def training_report(result: TrainOutput, analyze_line: str) -> list[Reply]:
+    card = result.card
     metrics = card.get("metrics") or {}
     cv = metrics.get("cv") or {}
     holdout = metrics.get("holdout") or {}
@@ -42,7 +45,7 @@ def training_report(result: dict[str, Any], analyze_line: str) -> list[Reply]:
     lines = [
         f"*Model trained*: {_label(card['model_name'])} predicting *{card['target']}* "
         f"({card['task']}).",
-        f'Model id `{result["model_id"]}`, name "{result["name"]}".',
+        f'Model id `{result.model_id}`, name "{result.name}".',
         "",
         f"Cross-validation ({card.get('cv_scheme', {}).get('folds', 5)}-fold), mean ± std:",
     ]
@@ -64,10 +67,10 @@ def training_report(result: dict[str, Any], analyze_line: str) -> list[Reply]:
             "Most important features: "
             + ", ".join(f"{item['feature']} ({fmt(item['mean'], 2)})" for item in top)
         )
-    for warning in (result.get("warnings") or [])[:5]:
+    for warning in result.warnings[:5]:
         lines.append(f"Note: {warning}")
     lines += ["", "Reproduce with:", f"`{analyze_line}`"]
     replies = [Reply.say("\n".join(lines))]
-    for name, path in (result.get("charts") or {}).items():
+    for name, path in result.charts.items():
         replies.append(Reply.image(path, CHART_TITLES.get(name, name), file_name=f"{name}.png"))
     return replies

@@ -9,7 +9,6 @@ freeze where it stopped) and offers what to do next (issue 9).
 from __future__ import annotations
 
 import shlex
-from dataclasses import asdict
 from typing import Any
 
 from statbot.engine.events import EventKind
@@ -25,38 +24,40 @@ CHANGE_WORDS = frozenset({CHANGE_MODEL, "change", "change the model", "model"})
 
 async def submit_training(ctx: Context) -> None:
     """Start the training of the current choices as a job keyed by this event; → training."""
+    from statbot.analysis.io.datasets import DatasetRef
     from statbot.analysis.io.limits import DataLimits
     from statbot.jobs.builtin import train_spec
+    from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput
 
     svc = D.services(ctx)
     d = ctx.data
     settings = svc.settings
     deferred = d.get("deferred")
-    source: dict[str, Any]
+    source: StoredDataset | DatasetFile
     if deferred:
         # Deferred loading: the job reads the file, under the operator's limits, and checks the
         # path against the allowed folders again right before it reads it.
         path = await ctx.run_blocking(D.recheck_server_path, svc, deferred["path"])
-        source = {
-            "dataset_path": path,
-            "schema": deferred["spec"],
-            "limits": asdict(DataLimits.from_settings(settings)),
-            "roots": [str(root) for root in settings.local_path_roots],
-        }
+        source = DatasetFile(path, deferred["spec"], tuple(settings.local_path_roots))
     else:
+        # Checked here so that a dataset deleted meanwhile is said now, not by a failed job.
         path = await ctx.run_blocking(D.dataset_file, svc, d["dataset"]["ref"])
-        source = {"dataset_path": path}
-    spec = train_spec(
-        key=str(ctx.session.key),
+        source = StoredDataset(DatasetRef.from_dict(d["dataset"]["ref"]))
+    job = TrainInput(
         user_id=ctx.session.user_id,
         idempotency_key=f"train:{ctx.session.key}:{ctx.event.event_id}",
         data_dir=svc.data_dir,
+        source=source,
         target=d["target"],
-        features=d["features"],
+        limits=DataLimits.from_settings(settings),
+        features=tuple(d["features"]),
         model=d["model"],
+    )
+    spec = train_spec(
+        job,
+        key=str(ctx.session.key),
         timeout_s=settings.job_timeout_seconds,
         memory_mb=settings.job_memory_mb,
-        **source,
     )
     info = await svc.jobs.submit(spec)
     d["job_id"] = info.job_id
@@ -111,11 +112,13 @@ async def on_training(ctx: Context) -> None:
         return
     status = job.get("status")
     if status == "succeeded" and job.get("result"):
-        result = job["result"]
+        from statbot.jobs.train_io import TrainOutput
+
+        result = TrainOutput.from_dict(job["result"])
         ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
         for reply in training_report(result, ctx.data["analyze"]):
             ctx.reply(reply)
-        ctx.memory["model"] = {"id": result["model_id"], "name": result["name"]}
+        ctx.memory["model"] = {"id": result.model_id, "name": result.name}
         ctx.goto("done")
         return
     cancelled = status == "cancelled"
