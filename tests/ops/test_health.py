@@ -74,7 +74,7 @@ async def test_metrics_exposition_is_valid(server: HealthServer, tmp_path: Path)
     assert 'statbot_api_errors_total{code="429"} 1.0' in body
     promtool = shutil.which("promtool")
     if promtool is None:
-        pytest.fail("promtool missing: scripts/install-system.sh installs Debian's prometheus")
+        pytest.fail("promtool missing: scripts/install-test-system.sh installs Debian's prometheus")
     result = await asyncio.to_thread(
         subprocess.run,
         [promtool, "check", "metrics"],

@@ -235,7 +235,7 @@ def test_health_endpoints_and_manager_cli(tmp_path: Path) -> None:
         assert "statbot_updates_applied_total 1.0" in metrics
         assert "statbot_handling_seconds_count 1.0" in metrics
         promtool = shutil.which("promtool")
-        assert promtool, "promtool missing: scripts/install-system.sh installs prometheus"
+        assert promtool, "promtool missing: scripts/install-test-system.sh installs prometheus"
         checked = subprocess.run(
             [promtool, "check", "metrics"],
             input=metrics,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,16 @@ async def alice(sandbox: RunningSandbox) -> int:
     users = await sandbox.client.users()
     await sandbox.client.send("/start")
     return int(users[0]["id"])
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium; missing is a failure with instructions, never a skip."""
+    from tests.sandbox.test_page import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "the browser test needs Debian's chromium at /usr/bin/chromium: "
+            "run `bash scripts/install-test-system.sh` (or `apt-get install -y chromium`)"
+        )
+    return CHROMIUM

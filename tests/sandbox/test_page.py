@@ -139,17 +139,6 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @pytest.fixture
-def chromium() -> Path:
-    """Debian's chromium; missing is a failure with instructions, never a skip."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "the browser test needs Debian's chromium at /usr/bin/chromium: "
-            "run `bash scripts/install-system.sh` (or `apt-get install -y chromium`)"
-        )
-    return CHROMIUM
-
-
-@pytest.fixture
 async def scripted_bot(sandbox: RunningSandbox) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     api = sandbox.api_url
     app = (

@@ -5,23 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from statbot.sandbox import run_sandbox
 
-from .test_page import CHROMIUM, CHROMIUM_ARGS
+from .test_page import CHROMIUM_ARGS
 from .test_persist import bot_for, keyboard
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's chromium; missing is a failure with instructions, never a skip."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "the browser test needs Debian's chromium at /usr/bin/chromium: "
-            "run `bash scripts/install-system.sh` (or `apt-get install -y chromium`)"
-        )
-    return CHROMIUM
 
 
 async def test_page_follows_a_restart_and_shows_the_history(chromium: Path, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """A real redis-server on 127.0.0.1 for the store tests (not fakeredis), one per test session.
 
-CI installs it with scripts/install-system.sh (Debian package ``redis-server``); when it is
+CI installs it with scripts/install-test-system.sh (Debian package ``redis-server``); when it is
 missing the Redis tests fail with that instruction instead of being skipped.
 """
 
@@ -37,7 +37,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if binary is None:
         pytest.fail(
             "redis-server is not installed; the Redis store tests need a real server. "
-            "Install it with `bash scripts/install-system.sh` (Debian package redis-server).",
+            "Install it with `bash scripts/install-test-system.sh` (Debian package redis-server).",
             pytrace=False,
         )
     workdir: Path = tmp_path_factory.mktemp("redis")
