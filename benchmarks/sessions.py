@@ -205,7 +205,7 @@ class LocalRedis:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            sys.exit("redis-server not found: run scripts/install-test-system.sh or pass --redis-url")
+            sys.exit("redis-server not found: run scripts/install-test-system.sh, or --redis-url")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])

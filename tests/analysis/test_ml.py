@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn import datasets
 
-from statbot.analysis.ml.models import MODELS
+from statbot.analysis.ml.catalog import MODELS
 from statbot.analysis.ml.training import detect_task, resolve_model_name, train
 from statbot.errors import ModelError
 

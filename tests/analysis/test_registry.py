@@ -17,7 +17,7 @@ import pytest
 import skops.io
 
 from statbot.analysis.ml.card import ModelCard
-from statbot.analysis.ml.models import models_for
+from statbot.analysis.ml.catalog import models_for
 from statbot.analysis.ml.registry import (
     TRUSTED_TYPES,
     ModelRegistry,

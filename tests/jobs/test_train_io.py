@@ -16,7 +16,7 @@ from statbot.analysis.io.limits import DataLimits
 from statbot.errors import DataError, JobError
 from statbot.jobs import JobStatus, get_job
 from statbot.jobs.builtin import train_spec
-from statbot.jobs.registry import DEFAULT_MODULES, load_job_modules
+from statbot.jobs.kinds import DEFAULT_MODULES, load_job_modules
 from statbot.jobs.train_io import (
     BadJobInput,
     DatasetFile,

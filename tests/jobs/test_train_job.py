@@ -14,7 +14,7 @@ from statbot.engine.events import EventKind
 from statbot.errors import DataError, StatbotError
 from statbot.jobs import JobStatus, get_job
 from statbot.jobs.builtin import train_spec
-from statbot.jobs.registry import DEFAULT_MODULES, load_job_modules
+from statbot.jobs.kinds import DEFAULT_MODULES, load_job_modules
 from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput, TrainOutput
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -1,10 +1,10 @@
-"""Background jobs: the JobRunner contract (base.py), job kinds (registry.py) and the local
+"""Background jobs: the JobRunner contract (base.py), job kinds (kinds.py) and the local
 runner (local.py: one subprocess per job, SQLite job table). See base.py for the events."""
 
 from __future__ import annotations
 
 from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
-from statbot.jobs.registry import JobFunction, Progress, get_job, register_job
+from statbot.jobs.kinds import JobFunction, Progress, get_job, register_job
 
 __all__ = [
     "Emit",

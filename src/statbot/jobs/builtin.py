@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.errors import DataError
 from statbot.jobs.base import JobSpec
-from statbot.jobs.registry import Progress, register_job
+from statbot.jobs.kinds import Progress, register_job
 from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput, TrainOutput
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from statbot.jobs.base import JobInfo, JobSpec, JobStatus
-from statbot.jobs.outbox import JobEvents
+from statbot.jobs.notify import JobEvents
 from statbot.jobs.process import kill_group, spawn_worker, started_at
 from statbot.jobs.supervise import Run, outcome, read_protocol, read_result
 from statbot.jobs.table import JobRow

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.errors import JobError
 from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
+from statbot.jobs.kinds import DEFAULT_MODULES, get_job, load_job_modules
 from statbot.jobs.launch import RESUMED_MESSAGE, STARTED_MESSAGE, Launcher, workdir
-from statbot.jobs.outbox import JobEvents
+from statbot.jobs.notify import JobEvents
 from statbot.jobs.recovery import recover, redeliver
-from statbot.jobs.registry import DEFAULT_MODULES, get_job, load_job_modules
 from statbot.jobs.table_thread import TableThread
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import logging
 
 from statbot.jobs.base import JobStatus
 from statbot.jobs.launch import Launcher, workdir
-from statbot.jobs.outbox import JobEvents
+from statbot.jobs.notify import JobEvents
 from statbot.jobs.process import kill_stale
 from statbot.jobs.table_thread import TableThread
 from statbot.jobs.worker import RESULT_FILE

@@ -107,7 +107,7 @@ def _lift_memory_limit() -> None:
 
 def run(task: dict[str, Any], channel: _Channel) -> int:
     from statbot.errors import StatbotError
-    from statbot.jobs.registry import get_job, load_job_modules
+    from statbot.jobs.kinds import get_job, load_job_modules
 
     workdir = Path(task["workdir"])
     try:

@@ -30,7 +30,7 @@ def iris(path: Path, drop_target: bool = False) -> Path:
 @pytest.fixture
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium at /usr/bin/chromium: bash scripts/install-test-system.sh")
+        pytest.fail("needs Debian's chromium (/usr/bin/chromium): scripts/install-test-system.sh")
     return CHROMIUM
 
 

@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from statbot.analysis.ml.metrics import LOWER_IS_BETTER, PRIMARY_METRIC, evaluate, summarise
-from statbot.analysis.ml.models import (
+from statbot.analysis.ml.catalog import (
     AUTO_CANDIDATES,
     MODELS,
     SVM_AUTO_MAX_ROWS,
     build_model,
     resolve_model_name,
 )
+from statbot.analysis.ml.metrics import LOWER_IS_BETTER, PRIMARY_METRIC, evaluate, summarise
 from statbot.analysis.ml.pipeline import (
     FeatureSpec,
     Task,

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from statbot.engine.events import Event, EventKind
 from statbot.jobs.base import Emit, JobInfo, JobStatus
-from statbot.jobs.registry import job_label
+from statbot.jobs.kinds import job_label
 
 log = logging.getLogger(__name__)
 
