@@ -7,13 +7,15 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Bot
+from telegram.constants import ParseMode
 
 from statbot.channels.telegram.limits import RateLimiter
 from statbot.channels.telegram.menus import MenuTable
-from statbot.channels.telegram.render import split_text
+from statbot.channels.telegram.render import split_text, to_html
 from statbot.channels.telegram.sender import TelegramSender
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import OutboxItem, Reply
@@ -54,3 +56,35 @@ async def test_a_429_between_parts_sends_each_part_once(
     joined = "".join(texts)
     assert re.findall(r"part \d", joined) == [f"part {i}" for i in range(5)]
     assert "".join(joined.split()) == "".join(reply.text.split())  # all of it, once, in order
+
+
+class RecordingBot(Bot):  # type: ignore[misc]
+    """Records each Bot API call as PTB would make it; answers like Telegram."""
+
+    _calls: list[tuple[str, dict[str, Any], dict[str, Any]]]  # _: Bot is frozen otherwise
+
+    async def _do_post(self, endpoint: str, data: dict[str, Any], **timeouts: Any) -> Any:
+        self._calls.append((endpoint, dict(data), timeouts))
+        chat = {"id": data.get("chat_id", 0), "type": "private"}
+        return {"message_id": len(self._calls), "date": 0, "chat": chat, "text": "-"}
+
+
+async def test_a_text_reply_posts_what_send_message_would(tmp_path: Path) -> None:
+    # Text parts skip Bot.send_message (it builds a Message of an answer nothing reads), but
+    # the request must be the same one.
+    bot = RecordingBot(DEFAULT_TOKEN)
+    bot._calls = []
+    menus = MenuTable(tmp_path / "menus.sqlite3")
+    try:
+        sender = TelegramSender(bot, menus)
+        key = str(ConversationKey("telegram", 42, 42))
+        reply = Reply.say("*Hi* <there> " + "x" * 5000)  # markdown, HTML escaping, 2 parts
+        done = await sender.deliver(key, [OutboxItem(key=key, seq=1, event_id="u1", reply=reply)])
+        parts = split_text(reply.text)
+        for part in parts:
+            await bot.send_message(42, to_html(part), parse_mode=ParseMode.HTML)
+    finally:
+        menus.close()
+    assert list(done) == [1] and len(parts) == 2
+    assert bot._calls[:2] == bot._calls[2:]
+    assert bot._calls[0][1]["text"].startswith("<b>Hi</b> &lt;there&gt;")
