@@ -185,6 +185,8 @@ class StatbotApp:
             self.metrics.handling_seconds.observe(seconds)
         elif what == "duplicate":
             self.metrics.updates_duplicate.inc()
+        elif what == "quarantined":
+            self.metrics.sessions_quarantined.inc()
 
     # health -----------------------------------------------------------------------------------
     async def _check_store(self) -> tuple[bool, str]:

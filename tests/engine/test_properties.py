@@ -29,7 +29,7 @@ from statbot.engine import (
     Workflow,
     WorkflowRegistry,
 )
-from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
 from statbot.engine.stores.memory import MemoryStore
 from statbot.engine.stores.sqlite import SqliteStore
 
@@ -113,6 +113,12 @@ class RecordingStore(SessionStore):
 
     async def counts(self) -> StoreCounts:
         return await self.inner.counts()
+
+    async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
+        await self.inner.quarantine(key, body, reason, at)
+
+    async def quarantined(self, limit: int = 100) -> list[Quarantined]:
+        return await self.inner.quarantined(limit)
 
 
 @dataclass(frozen=True)

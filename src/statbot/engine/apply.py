@@ -14,6 +14,7 @@ the deliverer (:mod:`statbot.engine.delivery`).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,14 +22,14 @@ from collections.abc import Callable
 from statbot.engine.cache import SessionCache
 from statbot.engine.delivery import Delivery
 from statbot.engine.dispatch import Dispatcher, Outcome
-from statbot.engine.errors import StaleVersionError
+from statbot.engine.errors import DamagedSessionError, StaleVersionError
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.expiry import Expiry
 from statbot.engine.migrations import Migrations
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session
 from statbot.engine.stores.base import InboxEntry, SessionStore
-from statbot.engine.texts import SOMETHING_WENT_WRONG
+from statbot.engine.texts import SESSION_DAMAGED, SOMETHING_WENT_WRONG
 
 # The manager's logger, as before this module was split out of it (log filters keep working).
 log = logging.getLogger("statbot.engine.manager")
@@ -65,6 +66,8 @@ class Applier:
         self.max_commit_retries = max_commit_retries
         self.counters = counters
         self.observe: Observer | None = None
+        # Keys whose record was unreadable and set aside: their next reply says so, once.
+        self._damaged: set[str] = set()
 
     async def apply(self, entry: InboxEntry) -> None:
         event = entry.event
@@ -88,6 +91,8 @@ class Applier:
                 return
             expected = session.version
             outcome = await self._dispatch(session, event)
+            if entry.key in self._damaged:
+                outcome.replies.insert(0, Reply.say(SESSION_DAMAGED))
             session = outcome.session
             try:
                 if outcome.forget:
@@ -109,6 +114,7 @@ class Applier:
                 log.info("re-applying %s on fresh state: %s", event.event_id, exc)
                 continue
             self.counters["applied"] += 1
+            self._damaged.discard(entry.key)
             if self.observe is not None:
                 self.observe("applied", time.perf_counter() - started)
             self.cache.put(session)
@@ -123,11 +129,19 @@ class Applier:
         )
 
     async def load(self, key: ConversationKey) -> Session:
-        """The stored session at the current schema (a new one if there is none)."""
-        session = await self.store.load(key)
+        """The stored session at the current schema (a new one if there is none, or if the
+        stored record cannot be read: that one is quarantined and the user starts afresh)."""
+        try:
+            session = await self.store.load(key)
+        except DamagedSessionError as exc:
+            return await self._set_aside(key, exc.version, exc.body, exc.reason)
         if session is None:
             now = self.clock()
             return Session(key=key, created_at=now, updated_at=now)
+        if session.schema_version > self.migrations.target:
+            reason = f"schema {session.schema_version} is newer than {self.migrations.target}"
+            body = json.dumps(session.to_dict())  # what this version could read of it
+            return await self._set_aside(key, session.version, body, reason)
         if self.migrations.needed(session):
             try:
                 return self.migrations.apply(session)
@@ -171,3 +185,19 @@ class Applier:
         # stored state (the failed event does not move the conversation).
         fresh = await self.load(event.key)
         return self.dispatcher.record_failure(fresh, event, replies)
+
+    async def _set_aside(
+        self, key: ConversationKey, version: int, body: str, reason: str
+    ) -> Session:
+        """Quarantine an unreadable record (kept for the operator, counted, logged once) and
+        give the user a fresh session at the stored version, so the next commit replaces it."""
+        name = str(key)
+        if name not in self._damaged:
+            await self.store.quarantine(name, body, reason, self.clock())
+            self.counters["quarantined"] = self.counters.get("quarantined", 0) + 1
+            log.error("session %s cannot be read (%s); quarantined, starting afresh", name, reason)
+            if self.observe is not None:
+                self.observe("quarantined", 0.0)
+            self._damaged.add(name)
+        now = self.clock()
+        return Session(key=key, version=version, created_at=now, updated_at=now)

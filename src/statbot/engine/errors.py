@@ -5,6 +5,7 @@ SessionError (statbot.errors)
 ├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
 ├── TransitionError       a handler asked for a transition its state does not allow
 ├── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
+└── DamagedSessionError   a stored session record cannot be read (damaged, or a newer version)
 """
 
 from __future__ import annotations
@@ -32,3 +33,16 @@ class TransitionError(SessionError):
 
 class QuarantinedSessionError(SessionError):
     """The stored session refers to a workflow or state that no longer exists."""
+
+
+class DamagedSessionError(SessionError):
+    """A stored session record that cannot be read: damaged JSON, missing fields, or written by
+    a newer statbot (its ``schema_version`` is above this one's). ``body`` is kept so that the
+    engine can quarantine it for the operator; ``version`` is the stored version to fence on."""
+
+    def __init__(self, key: str, version: int, body: str, reason: str) -> None:
+        super().__init__(f"session {key} cannot be read: {reason}")
+        self.key = key
+        self.version = version
+        self.body = body
+        self.reason = reason

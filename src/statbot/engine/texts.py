@@ -19,6 +19,10 @@ BUILTIN_HELP = (
 )
 
 STALE_MENU = "This menu is out of date."
+SESSION_DAMAGED = (
+    "I could not read what I had saved of our conversation (the record was damaged, or written "
+    "by a newer version of me), so we start afresh. Your datasets and models are not affected."
+)
 NOTHING_TO_CANCEL = "There is nothing to cancel — you are not in the middle of anything."
 NOTHING_TO_GO_BACK_TO = "There is nothing to go back to — you are not in the middle of anything."
 AT_FIRST_STEP = "This is the first step, so there is nothing to go back to (/cancel leaves)."

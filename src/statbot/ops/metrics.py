@@ -20,6 +20,11 @@ class Metrics:
             "Updates recognised as duplicates and not re-applied",
             registry=r,
         )
+        self.sessions_quarantined = Counter(
+            "statbot_sessions_quarantined",
+            "Stored session records that could not be read, set aside; the user started afresh",
+            registry=r,
+        )
         self.updates_applied = Counter(
             "statbot_updates_applied", "Events applied and committed", registry=r
         )

@@ -308,6 +308,17 @@ class TestSessionStoreContract:
             "sessions": 3, "active": 2, "in_grace": 1, "in_workflow": 1, "inbox": 1, "outbox": 3
         }  # fmt: skip
 
+    async def test_quarantine_keeps_unreadable_records_in_order(self, store: SessionStore):
+        assert await store.quarantined() == []
+        await store.quarantine("tg:1:1", "{not json", "JSONDecodeError", 5.0)
+        await store.quarantine("tg:2:2", '{"key":"tg:2:2"}', "newer schema", 6.0)
+        found = await store.quarantined()
+        assert [(q.key, q.body, q.reason, q.at) for q in found] == [
+            ("tg:1:1", "{not json", "JSONDecodeError", 5.0),
+            ("tg:2:2", '{"key":"tg:2:2"}', "newer schema", 6.0),
+        ]
+        assert len(await store.quarantined(limit=1)) == 1
+
     async def test_concurrent_commits_with_the_same_version_exactly_one_wins(
         self, backend: Backend
     ):

@@ -65,7 +65,7 @@ async def test_a_version_1_file_is_migrated_in_place(tmp_path: Path):
         assert loaded is not None and (loaded.state, loaded.version) == ("pick", 3)
         assert await store.idle_since(6.0) == [ConversationKey("tg", 1, 2)]
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert "COVERING INDEX sessions_idle" in plan(path, IDLE_SQL, (1.0, 10))
 
 

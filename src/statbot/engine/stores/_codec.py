@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from statbot.engine.errors import DamagedSessionError
 from statbot.engine.session import Session
 
 _EMPTY: tuple[object, ...] = ("", [], {})
@@ -23,7 +24,12 @@ def session_body(session: Session, version: int) -> str:
     return dumps({k: v for k, v in raw.items() if v is not None and v not in _EMPTY})
 
 
-def load_session(body: str, version: int) -> Session:
-    session = Session.from_dict(json.loads(body))
+def load_session(body: str, version: int, key: str = "") -> Session:
+    """The stored session; :class:`DamagedSessionError` when the record cannot be read."""
+    try:
+        raw = json.loads(body)
+        session = Session.from_dict(raw)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DamagedSessionError(key, version, body, f"{type(exc).__name__}: {exc}") from exc
     session.version = version
     return session

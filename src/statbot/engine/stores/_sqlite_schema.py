@@ -53,6 +53,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX sessions_grace",
         "CREATE INDEX sessions_grace ON sessions(grace_until, status, key) WHERE status = 'grace'",
     ),
+    (
+        # 3: unreadable session records, set aside for the operator (issue 15).
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            at REAL NOT NULL,
+            reason TEXT NOT NULL,
+            body TEXT NOT NULL)""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The scans: their WHERE terms repeat the partial indexes' literally so the planner uses them

@@ -29,6 +29,16 @@ class InboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A session record the engine could not read, set aside for the operator (issue 15)."""
+
+    key: str
+    at: float
+    reason: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoreCounts:
     sessions: int
     active: int
@@ -118,6 +128,16 @@ class SessionStore(ABC):
 
     @abstractmethod
     async def counts(self) -> StoreCounts: ...
+
+    # damaged records ------------------------------------------------------------------------
+    @abstractmethod
+    async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
+        """Keep an unreadable session record (as stored) for the operator; durable on return.
+        The session itself is left as it is: the engine's next commit replaces it."""
+
+    @abstractmethod
+    async def quarantined(self, limit: int = 100) -> list[Quarantined]:
+        """The records set aside, oldest first."""
 
     async def __aenter__(self) -> SessionStore:
         await self.open()

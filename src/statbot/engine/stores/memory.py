@@ -18,7 +18,7 @@ from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session, SessionStatus
-from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
 
 
 class MemoryStore(SessionStore):
@@ -31,6 +31,7 @@ class MemoryStore(SessionStore):
         self._outbox: dict[str, dict[int, OutboxItem]] = {}
         self._next_seq = 1
         self._out_seq: dict[str, int] = {}
+        self._quarantined: list[Quarantined] = []
 
     async def close(self) -> None:
         return None
@@ -158,3 +159,9 @@ class MemoryStore(SessionStore):
             inbox=len(self._inbox),
             outbox=sum(len(b) for b in self._outbox.values()),
         )
+
+    async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
+        self._quarantined.append(Quarantined(key, at, reason, body))
+
+    async def quarantined(self, limit: int = 100) -> list[Quarantined]:
+        return self._quarantined[:limit]

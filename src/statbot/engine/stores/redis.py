@@ -36,7 +36,7 @@ from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session, SessionStatus
 from statbot.engine.stores import _lua
 from statbot.engine.stores._codec import dumps, load_session, session_body
-from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
 from statbot.errors import SessionError
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class RedisStore(SessionStore):
         if stored is None:
             return None
         version, _out_seq, body = stored.split(" ", 2)
-        return load_session(body, int(version))
+        return load_session(body, int(version), str(key))
 
     async def commit(
         self,
@@ -256,3 +256,13 @@ class RedisStore(SessionStore):
             inbox=int(inbox),
             outbox=int(outbox),
         )
+
+    # damaged records ------------------------------------------------------------------------
+    async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
+        record = dumps({"key": key, "at": at, "reason": reason, "body": body})
+        await self._call(self._r.rpush(self._k("quarantine"), record))
+
+    async def quarantined(self, limit: int = 100) -> list[Quarantined]:
+        rows = await self._call(self._r.lrange(self._k("quarantine"), 0, limit - 1))
+        found = [json.loads(row) for row in rows]
+        return [Quarantined(r["key"], float(r["at"]), r["reason"], r["body"]) for r in found]

@@ -43,7 +43,7 @@ from statbot.engine.stores._sqlite_schema import (
     USER_SQL,
 )
 from statbot.engine.stores._sqlite_wal import WAL_SIZE_LIMIT
-from statbot.engine.stores.base import InboxEntry, SessionStore, StoreCounts
+from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
 
 __all__ = [
     "GRACE_SQL",
@@ -89,7 +89,7 @@ class SqliteStore(SessionStore):
         found = row.fetchone()
         if found is None:
             return None
-        return load_session(found[0], int(found[1]))
+        return load_session(found[0], int(found[1]), name)
 
     async def commit(
         self,
@@ -266,3 +266,22 @@ class SqliteStore(SessionStore):
                 return True
             await asyncio.sleep(0.05)
         return False
+
+    # damaged records ------------------------------------------------------------------------
+    async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
+        def txn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO quarantine (key, at, reason, body) VALUES (?, ?, ?, ?)",
+                (key, at, reason, body),
+            )
+
+        await self._file.write(txn)
+
+    async def quarantined(self, limit: int = 100) -> list[Quarantined]:
+        def read(conn: sqlite3.Connection) -> list[Quarantined]:
+            rows = conn.execute(
+                "SELECT key, at, reason, body FROM quarantine ORDER BY id LIMIT ?", (limit,)
+            )
+            return [Quarantined(k, float(a), r, b) for k, a, r, b in rows.fetchall()]
+
+        return await self._file.read(read)
