@@ -58,9 +58,11 @@ class Builtins(StateRunner):
     async def _interpret(self, session: Session, event: Event, out: Outcome) -> bool:
         """Free text (or an upload's caption) while idle, such as "train a random forest to
         predict price": start the workflow it names with what it says as ``data["intent"]``."""
-        if event.kind not in (EventKind.TEXT, EventKind.UPLOAD) or not event.text.strip():
-            return False
-        found = self.registry.interpret(event.text)
+        found = None
+        if event.kind in (EventKind.TEXT, EventKind.UPLOAD) and event.text.strip():
+            found = self.registry.interpret(event.text)
+        if found is None and event.kind is EventKind.UPLOAD and self.registry.on_upload:
+            found = (self.registry.on_upload, {})  # a file with nothing said: keep it, offer
         if found is None:
             return False
         name, slots = found
@@ -85,7 +87,8 @@ class Builtins(StateRunner):
         current = self._workflow(session)
         if current is not None:
             await self._on_cancel(session, event, current, out)
-            out.replies.append(Reply.say(texts.leaving(current, workflow)))
+            if current.command:  # a hidden step (the idle-upload offer) is left silently
+                out.replies.append(Reply.say(texts.leaving(current, workflow)))
         leave_workflow(session)
         session.workflow = workflow.name
         if intent:

@@ -97,12 +97,30 @@ class StateRunner:
         """Act on what a handler asked for: forget, finish or goto (checked)."""
         if ctx.forget_requested:
             out.forget = True
-        if ctx.finished:
+        if ctx.switch_to is not None and self.registry.get(ctx.switch_to[0]) is not None:
+            target_workflow = self.registry.get(ctx.switch_to[0])
+            assert target_workflow is not None
+            await self._start_workflow(
+                session, target_workflow, event, out, intent=ctx.switch_to[1]
+            )
+        elif ctx.finished:
             leave_workflow(session)
         elif ctx.next_state is not None:
             target = workflow.state(ctx.next_state)
             if not self._blocked(session, target.requires, out):
                 await self._enter(session, workflow, target.name, event, out)
+
+    async def _start_workflow(
+        self,
+        session: Session,
+        workflow: Workflow,
+        event: Event,
+        out: Outcome,
+        *,
+        intent: dict[str, str] | None = None,
+    ) -> None:
+        """Leave the current workflow for ``workflow`` (the Builtins define it)."""
+        raise NotImplementedError
 
     async def _enter(
         self, session: Session, workflow: Workflow, name: str, event: Event, out: Outcome

@@ -141,6 +141,7 @@ class Context:
         # a stale menu): transitions requested then are ignored.
         self.reprompt = False
         self.forget_requested = False
+        self.switch_to: tuple[str, dict[str, str]] | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -174,6 +175,11 @@ class Context:
     def stay(self) -> None:
         self.next_state = None
 
+    def switch(self, workflow: str, intent: dict[str, str] | None = None) -> None:
+        """Leave this workflow for ``workflow`` once the handler returns, as if its command had
+        been sent with what ``intent`` says (e.g. ``{"dataset": "last"}``: on the last data)."""
+        self.switch_to = (workflow, dict(intent or {}))
+
     def request_forget(self) -> None:
         """Ask the engine to delete everything of this user (all sessions, their data files)
         once this handler returns; the current conversation restarts empty with these replies."""
@@ -196,19 +202,28 @@ class WorkflowRegistry:
     """
 
     def __init__(
-        self, workflows: Iterable[Workflow] = (), *, interpreter: Interpreter | None = None
+        self,
+        workflows: Iterable[Workflow] = (),
+        *,
+        interpreter: Interpreter | None = None,
+        on_upload: str | None = None,
     ) -> None:
         self.interpreter = interpreter
         self._by_name: dict[str, Workflow] = {}
         self._by_command: dict[str, Workflow] = {}
         for workflow in workflows:
             self.add(workflow)
+        if on_upload is not None and on_upload not in self._by_name:
+            raise WorkflowDefinitionError(f"on_upload names no workflow: {on_upload!r}")
+        # The workflow a file sent while no conversation runs starts (issue 15: it was dropped).
+        self.on_upload = on_upload
 
     def add(self, workflow: Workflow) -> None:
         if workflow.name in self._by_name or workflow.command in self._by_command:
             raise WorkflowDefinitionError(f"workflow {workflow.name!r} registered twice")
         self._by_name[workflow.name] = workflow
-        self._by_command[workflow.command] = workflow
+        if workflow.command:  # no command: started by the engine only (e.g. an idle upload)
+            self._by_command[workflow.command] = workflow
 
     def interpret(self, text: str) -> tuple[str, dict[str, str]] | None:
         if self.interpreter is None:
@@ -225,4 +240,5 @@ class WorkflowRegistry:
         return self._by_command.get(command)
 
     def __iter__(self) -> Any:
-        return iter(self._by_name.values())
+        """The workflows a user can start by command (what /help and the menu list)."""
+        return iter(w for w in self._by_name.values() if w.command)

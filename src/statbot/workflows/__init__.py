@@ -14,6 +14,7 @@ def all_workflows() -> list[Workflow]:
     from statbot.workflows.explore import EXPLORE
     from statbot.workflows.models import MODELS
     from statbot.workflows.predict import PREDICT
+    from statbot.workflows.received import RECEIVED
     from statbot.workflows.stats import STATS
     from statbot.workflows.train import TRAIN
 
@@ -24,6 +25,7 @@ def all_workflows() -> list[Workflow]:
         EXPLORE,
         MODELS,
         DESCRIBE,
+        RECEIVED,
     ]
 
 
@@ -36,4 +38,4 @@ def interpret(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 def default_registry() -> WorkflowRegistry:
-    return WorkflowRegistry(all_workflows(), interpreter=interpret)
+    return WorkflowRegistry(all_workflows(), interpreter=interpret, on_upload="received")

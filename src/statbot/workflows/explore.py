@@ -101,6 +101,9 @@ def distributions(
 
 # steps --------------------------------------------------------------------------------------------
 async def enter_data(ctx: Context) -> None:
+    if D.use_last_for_intent(ctx):  # "explore it", or the button under a file just sent
+        await _show(ctx, ctx.data["dataset"]["ref"])
+        return
     D.ask_for_data(ctx, "Let's explore your data. " + D.ASK_DATA)
 
 
@@ -108,7 +111,11 @@ async def on_data(ctx: Context) -> None:
     loaded = await D.receive_loaded(ctx)
     if loaded is None:
         return
-    text = await ctx.run_blocking(overview, D.services(ctx), loaded.ref)
+    await _show(ctx, loaded.ref)
+
+
+async def _show(ctx: Context, ref: dict[str, Any]) -> None:
+    text = await ctx.run_blocking(overview, D.services(ctx), ref)
     ctx.reply(f"{D.summary_line(ctx.data['dataset'])}\n{text}")
     ctx.data["selected"] = []
     ctx.goto("columns")
