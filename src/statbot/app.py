@@ -211,9 +211,15 @@ class StatbotApp:
         return {"sessions": sessions, "jobs": await self.jobs.counts()}
 
     async def _sweep_loop(self) -> None:
-        """Failed and orphaned uploads leave the staging area after their TTL."""
+        """Failed and orphaned uploads leave the staging area after their TTL; datasets nothing
+        refers to any more leave after the session timeout (``UserData.sweep_orphans``)."""
+        import time
+
+        from statbot.errors import StatbotError
         from statbot.workflows.staging import sweep_staging
 
+        assert self.core is not None
+        grace = self.settings.session_timeout_minutes * 60.0
         while True:
             try:
                 removed = await asyncio.to_thread(sweep_staging, self.data_dir)
@@ -221,6 +227,10 @@ class StatbotApp:
                     log.info("staging sweep removed %d folder(s)", removed)
             except OSError:
                 log.exception("staging sweep failed")
+            try:
+                await self.core.userdata.sweep_orphans(time.time(), grace)
+            except (OSError, StatbotError):  # a store outage: the next round tries again
+                log.exception("dataset sweep failed")
             await asyncio.sleep(self.settings.cleanup_interval_seconds)
 
     async def _refresh_gauges(self) -> None:

@@ -7,6 +7,7 @@ channel they put in front of it (issue 10).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
@@ -67,6 +68,47 @@ class UserData:
             if digest not in in_use:
                 ref = DatasetRef(user_id=session.key.user_id, digest=digest, name="")
                 await asyncio.to_thread(self.services.datasets.delete, ref)
+
+    async def sweep_orphans(self, now: float, grace_s: float) -> int:
+        """Remove datasets that no session and no unfinished job refers to, once their file is
+        older than ``grace_s``: one a step stored and then refused (a one-column file at /train)
+        stayed until /forget, and those of sessions Redis expired were never removed (issue
+        15). Models do not need them: a model file holds all it learnt. Returns how many."""
+        datasets = self.services.datasets
+        removed = 0
+        for user in await asyncio.to_thread(datasets.users):
+            old = await asyncio.to_thread(datasets.stored_before, user, now - grace_s)
+            if not old:
+                continue
+            used = await self._referenced(int(user))
+            if used is None:
+                continue
+            for ref in old:
+                if ref.digest not in used and await asyncio.to_thread(datasets.delete, ref):
+                    removed += 1
+        if removed:
+            log.info("dataset sweep removed %d dataset(s) nothing refers to", removed)
+        return removed
+
+    async def _referenced(self, user_id: int) -> str | None:
+        """Everything of the user's sessions and unfinished jobs that may name a dataset, as
+        one text (a digest in it is in use: conservative by design); None when a session cannot
+        be read, so nothing of that user is removed on a guess."""
+        from statbot.engine.errors import DamagedSessionError
+
+        parts: list[str] = []
+        for key in await self.store.keys_for_user(user_id):
+            try:
+                session = await self.store.load(key)
+            except DamagedSessionError:
+                return None
+            if session is not None:
+                parts.append(json.dumps(session.to_dict()))
+        if self.services.jobs is not None:
+            for info in await self.services.jobs.list(user_id):
+                if not info.status.finished:
+                    parts.append(json.dumps(info.spec.payload))
+        return "\n".join(parts)
 
 
 @dataclass

@@ -198,6 +198,24 @@ class DatasetStore:
                 path.unlink()
         return existed
 
+    def users(self) -> tuple[str, ...]:
+        """The user ids that have a datasets folder."""
+        if not self.root.is_dir():
+            return ()
+        return tuple(
+            sorted(p.name for p in self.root.iterdir() if p.is_dir() and _USER.match(p.name))
+        )
+
+    def stored_before(self, user_id: int | str, before: float) -> tuple[DatasetRef, ...]:
+        """The user's datasets whose files were last written before ``before`` (epoch s)."""
+        folder = self._user_dir(user_id)
+        found = []
+        for parquet in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):
+                if parquet.stat().st_mtime < before and _DIGEST.match(parquet.stem):
+                    found.append(DatasetRef(user_id, parquet.stem, parquet.stem))
+        return tuple(found)
+
     def delete_user(self, user_id: int | str) -> int:
         """Remove everything stored for ``user_id`` (/forget); returns how many datasets."""
         folder = self._user_dir(user_id)
