@@ -221,14 +221,17 @@ class StatbotApp:
         assert self.core is not None
         grace = self.settings.session_timeout_minutes * 60.0
         while True:
+            self.metrics.sweep_runs.inc()
             try:
                 removed = await asyncio.to_thread(sweep_staging, self.data_dir)
+                self.metrics.sweep_removed.labels(what="staging").inc(removed)
                 if removed:
                     log.info("staging sweep removed %d folder(s)", removed)
             except OSError:
                 log.exception("staging sweep failed")
             try:
-                await self.core.userdata.sweep_orphans(time.time(), grace)
+                swept = await self.core.userdata.sweep_orphans(time.time(), grace)
+                self.metrics.sweep_removed.labels(what="datasets").inc(swept)
             except (OSError, StatbotError):  # a store outage: the next round tries again
                 log.exception("dataset sweep failed")
             await asyncio.sleep(self.settings.cleanup_interval_seconds)
@@ -241,6 +244,21 @@ class StatbotApp:
         self.metrics.sessions.labels(status="grace").set(stats.get("in_grace", 0))
         for state, count in (await self.jobs.counts()).items():
             self.metrics.jobs.labels(state=state).set(count)
+        staging, datasets = await asyncio.to_thread(_disk_usage, self.data_dir)
+        self.metrics.disk_bytes.labels(area="staging").set(staging)
+        self.metrics.disk_bytes.labels(area="datasets").set(datasets)
+
+
+def _disk_usage(data_dir: Path) -> tuple[int, int]:
+    """Bytes under staging/ and datasets/ (what the operator's disk alert watches)."""
+    from statbot.workflows.staging import staging_usage
+
+    total = 0
+    for path in (data_dir / "datasets").rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return staging_usage(data_dir).bytes, total
 
 
 async def run_app(

@@ -54,6 +54,20 @@ class Metrics:
         self.sessions = Gauge(
             "statbot_sessions", "Stored sessions, by status", ["status"], registry=r
         )
+        self.disk_bytes = Gauge(
+            "statbot_disk_bytes", "Bytes on disk under the data dir, by area", ["area"], registry=r
+        )
+        self.sweep_runs = Counter("statbot_sweep_runs", "Cleanup sweeps run", registry=r)
+        self.sweep_removed = Counter(
+            "statbot_sweep_removed",
+            "What the cleanup sweeps removed: staging folders, unreferenced datasets",
+            ["what"],
+            registry=r,
+        )
+        for area in ("staging", "datasets"):
+            self.disk_bytes.labels(area=area)
+        for what in ("staging", "datasets"):
+            self.sweep_removed.labels(what=what)
         for reason in ("secret", "size", "json"):
             self.webhook_rejections.labels(reason=reason)
 
