@@ -14,29 +14,30 @@ from statbot.workflows.choose import NoMatch, norm, resolve_many, resolve_one
 TYPE_HINT = " Or type `all`, `all except a, b`, or a list."
 
 
-def multi_menu(ctx: Context, options: list[Option], text: str) -> Reply:
-    """Toggles for ``options``, ticked as ``ctx.data["selected"]`` says, with a Done button."""
-    return Reply.ask(
-        text + TYPE_HINT, options, multi=True, selected=tuple(ctx.data.get("selected") or ())
-    )
+def multi_menu(ctx: Context, options: list[Option], text: str, key: str = "selected") -> Reply:
+    """Toggles for ``options``, ticked as ``ctx.data[key]`` says, with a Done button."""
+    return Reply.ask(text + TYPE_HINT, options, multi=True, selected=tuple(ctx.data.get(key) or ()))
 
 
-async def multi_select(ctx: Context, options: list[Option]) -> list[str] | None:
-    """Handle a toggle, Done, or a typed list at a multi-select step.
+async def multi_select(
+    ctx: Context, options: list[Option], key: str = "selected"
+) -> list[str] | None:
+    """Handle a toggle, Done, or a typed list at a multi-select step; the ticks live in
+    ``ctx.data[key]``.
 
     Returns the chosen ids (in the options' order) when the user is done, or None when the menu
     stays open (a toggle was shown again, or a typed name matched nothing and was explained).
     """
     event = ctx.event
     ids = [o.id for o in options]
-    selected = list(ctx.data.get("selected") or [])
+    selected = list(ctx.data.get(key) or [])
     if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
         if event.choice in selected:
             selected.remove(event.choice)
         elif event.choice in ids:
             selected.append(event.choice)
-        ctx.data["selected"] = [c for c in ids if c in selected]
-        ctx.reply(multi_menu(ctx, options, f"{len(selected)} of {len(ids)} selected."))
+        ctx.data[key] = [c for c in ids if c in selected]
+        ctx.reply(multi_menu(ctx, options, f"{len(selected)} of {len(ids)} selected.", key))
         return None
     if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
         chosen = resolve_many(event.text, options, "column")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
-from statbot.engine.replies import DONE_OPTION, Option, Reply
+from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
 from statbot.workflows import data as D
+from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
 from statbot.workflows.train_data import intent as request_intent
 from statbot.workflows.training import submit_training
@@ -53,7 +54,7 @@ async def enter_target(ctx: Context) -> None:
 async def on_target(ctx: Context) -> None:
     columns = ctx.data["dataset"]["columns"]
     options = D.column_options(columns)
-    picked = _pick_one(ctx, options, "column")
+    picked = M.pick_one(ctx, options)
     if picked is None:
         return
     kind = (ctx.data["dataset"].get("kinds") or {}).get(picked, "")
@@ -93,34 +94,13 @@ async def enter_features(ctx: Context) -> None:
 
 async def on_features(ctx: Context) -> None:
     columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
-    options = D.column_options(columns)
-    selected: list[str] = list(ctx.data.get("features") or [])
-    event = ctx.event
-    if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
-        if event.choice in selected:
-            selected.remove(event.choice)
-        elif event.choice in columns:
-            selected.append(event.choice)
-        ctx.data["features"] = [c for c in columns if c in selected]
-        ctx.reply(
-            Reply.ask(
-                f"{len(selected)} of {len(columns)} columns selected.",
-                options,
-                multi=True,
-                selected=tuple(ctx.data["features"]),
-            )
-        )
+    selected = await M.multi_select(ctx, D.column_options(columns), key="features")
+    if selected is None:
         return
-    if event.kind is EventKind.TEXT and event.text.strip().lower() not in ("done", "ok"):
-        chosen = resolve_many(event.text, options, "column")
-        if isinstance(chosen, NoMatch):
-            ctx.reply(chosen.message)
-            return
-        selected = [o.id for o in chosen]
     if not selected:
         ctx.reply("Choose at least one column to learn from.")
         return
-    ctx.data["features"] = [c for c in columns if c in selected]
+    ctx.data["features"] = selected
     ctx.goto("model")
 
 
@@ -217,17 +197,3 @@ def _label(model: str) -> str:
 
     spec = MODELS.get(model)
     return spec.label if spec is not None else model
-
-
-def _pick_one(ctx: Context, options: list[Option], noun: str) -> str | None:
-    event = ctx.event
-    if event.kind is EventKind.CHOICE:
-        if event.choice in {o.id for o in options}:
-            return event.choice
-        ctx.reply(f"Please choose a {noun}.")
-        return None
-    found = resolve_one(event.text, options, noun)
-    if isinstance(found, NoMatch):
-        ctx.reply(found.message)
-        return None
-    return found.id
