@@ -62,3 +62,26 @@ def test_second_holder_is_refused_with_pid_and_sigkill_frees_it(tmp_path: Path) 
     lock.release()
     assert not lock.held
     lock.release()  # idempotent
+
+
+def test_live_holder_names_the_holder_even_without_its_pid_file(tmp_path: Path) -> None:
+    """`statbot stop` finds a bot that `statbot run` or systemd started by this (issue 15)."""
+    lock = InstanceLock.for_token(tmp_path, "1:abc")
+    assert lock.live_holder() is None  # nobody holds it
+    proc = _start_holder(tmp_path, "1:abc")
+    try:
+        assert lock.live_holder() == proc.pid
+        # The PID file is gone (or stale, naming a dead process): the kernel still knows.
+        lock.path.with_suffix(".pid").write_text("999999999\n")
+        assert lock.holder_pid() == 999999999
+        assert lock.live_holder() == proc.pid
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    # A dead holder's PID file outlives it; the lock does not, and neither does the answer.
+    lock.path.with_suffix(".pid").write_text(f"{proc.pid}\n")
+    assert lock.live_holder() is None
+    with lock:
+        assert lock.live_holder() == os.getpid()

@@ -1,19 +1,43 @@
 """Process-level promises with real subprocesses (issue #6): one instance per token, the lock
 freed by a SIGKILL, a 409 Conflict stops the bot cleanly, SIGTERM drains and exits 0, and a
-SIGKILL mid-conversation loses nothing and doubles nothing."""
+SIGKILL mid-conversation loses nothing and doubles nothing.
+
+And `statbot start/stop/restart/status` tell the truth (issue 15): stop and status find a bot
+that a plain `statbot run` started (no PID file); start waits for /readyz and reports a bot that
+exits at once (refused token, health port taken) with its exit code and log; restart gives a
+new, ready process; each start rotates the log."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
+import re
 import signal
+import socket
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
+from statbot.ops.lock import InstanceLock
+from statbot.ops.process import Paths, Target, find_bot, pid_alive, read_pid
 from statbot.sandbox.client import ChatView, SandboxClient
-from tests.ops.procs import kill_quietly, start_bot, start_sandbox
+from tests.ops.procs import (
+    TOKEN,
+    Proc,
+    bot_env,
+    free_port,
+    kill_quietly,
+    start_bot,
+    start_sandbox,
+    statbot,
+    status_json,
+)
 
 T = TypeVar("T")
 
@@ -139,7 +163,8 @@ def iris_csv(drop_target: bool = False) -> bytes:
     frame = load_iris(as_frame=True).frame
     if drop_target:
         frame = frame.drop(columns=["target"]).head(5)
-    return frame.to_csv(index=False).encode()
+    text: str = frame.to_csv(index=False)
+    return text.encode()
 
 
 async def _press(client: SandboxClient, label: str) -> None:
@@ -259,3 +284,145 @@ def test_health_endpoints_and_manager_cli(tmp_path: Path) -> None:
     finally:
         cli("stop")
         kill_quietly(sandbox)
+
+
+class Cli:
+    """`statbot <command>` as an operator types it, with the bot's environment."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = {**os.environ, **env}
+        self.data_dir = Path(env["STATBOT_DATA_DIR"])
+
+    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            statbot(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def cleanup(self) -> None:
+        """Stop what `statbot start` left running, by the PID its PID file names."""
+        pid = read_pid(Paths.under(self.data_dir))
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Proc]:
+    proc = start_sandbox(tmp_path)
+    try:
+        yield proc
+    finally:
+        kill_quietly(proc)
+
+
+def api(sandbox: Proc) -> str:
+    return f"http://127.0.0.1:{sandbox.port}"
+
+
+def started_pid(out: str) -> int:
+    match = re.search(r"running, PID (\d+), ready", out)
+    assert match, out
+    return int(match.group(1))
+
+
+def test_stop_and_status_find_a_bot_started_with_plain_run(tmp_path: Path, sandbox: Proc) -> None:
+    data = tmp_path / "data"
+    bot = start_bot(api(sandbox), data, tmp_path / "bot.log")
+    cli = Cli(bot_env(api(sandbox), data, bot.port))
+    try:
+        assert not Paths.under(data).pid_file.exists()  # nothing `statbot start` would leave
+        target = Target(Paths.under(data), InstanceLock.for_token(data, TOKEN), bot.port)
+        found = find_bot(target)
+        assert found is not None and (found.pid, found.via) == (bot.pid, "instance lock")
+        # Without the lock (a webhook bot takes none) the health server's /status names it.
+        found = find_bot(Target(Paths.under(data), None, bot.port))
+        assert found is not None and (found.pid, found.via) == (bot.pid, "health server")
+        assert status_json(bot.port)["pid"] == bot.pid
+
+        shown = cli("status")
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert f'"pid": {bot.pid}' in shown.stdout and '"found_by": "instance lock"' in shown.stdout
+
+        stopped = cli("stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert f"statbot (PID {bot.pid}, found by its instance lock) stopped" in stopped.stdout
+        assert bot.popen.wait(10) == 0  # SIGTERM: drained and exited 0
+        assert "statbot stopped (exit 0)" in bot.text()
+        shown = cli("status")
+        assert shown.returncode == 3 and "not running" in shown.stdout
+        assert cli("stop").stdout.strip() == "statbot is not running"
+    finally:
+        kill_quietly(bot)
+
+
+def test_start_reports_a_refused_token_with_its_exit_code_and_log(
+    tmp_path: Path, sandbox: Proc
+) -> None:
+    data = tmp_path / "data"
+    wrong = "999999:NOT-A-SANDBOX-BOT"  # the sandbox answers 401 Unauthorized for it
+    cli = Cli(bot_env(api(sandbox), data, free_port(), STATBOT_TELEGRAM_TOKEN=wrong))
+    try:
+        started = cli("start")
+        assert started.returncode == 1, started.stdout + started.stderr
+        assert "exited with code 1 before it was ready" in started.stderr
+        assert "statbot cannot start: Telegram rejected the bot token" in started.stderr
+        assert wrong not in started.stderr + started.stdout
+        assert not Paths.under(data).pid_file.exists()
+        assert cli("status").returncode == 3
+    finally:
+        cli.cleanup()
+
+
+def test_start_reports_a_taken_health_port(tmp_path: Path, sandbox: Proc) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cli = Cli(bot_env(api(sandbox), tmp_path / "data", port))
+        try:
+            started = cli("start")
+            assert started.returncode == 1, started.stdout + started.stderr
+            assert "exited with code 1 before it was ready" in started.stderr
+            assert "address already in use" in started.stderr
+            assert "another process listens on that port" in started.stderr
+            assert "Traceback" not in started.stderr  # a sentence, not a stack
+        finally:
+            cli.cleanup()
+
+
+def test_restart_gives_a_new_ready_process_and_rotates_the_log(
+    tmp_path: Path, sandbox: Proc
+) -> None:
+    data = tmp_path / "data"
+    port = free_port()
+    cli = Cli(bot_env(api(sandbox), data, port))
+    paths = Paths.under(data)
+    try:
+        first = cli("start")
+        assert first.returncode == 0, first.stdout + first.stderr
+        old = started_pid(first.stdout)
+        assert status_json(port)["pid"] == old
+        again = cli("start")
+        assert again.returncode == 1 and f"already running (PID {old}" in again.stderr
+
+        restarted = cli("restart")
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert f"statbot (PID {old}, found by its instance lock) stopped" in restarted.stdout
+        new = started_pid(restarted.stdout)
+        assert new != old and not pid_alive(old)
+        assert status_json(port)["pid"] == new and read_pid(paths) == new
+        # Each start wrote its own log: the first run's, with its graceful stop, moved to .1.
+        previous = paths.log_file.with_name("statbot.log.1").read_text()
+        assert "statbot stopped (exit 0)" in previous
+        assert "statbot stopped" not in paths.log_file.read_text()
+
+        stopped = cli("stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert not pid_alive(new) and not paths.pid_file.exists()
+    finally:
+        cli.cleanup()

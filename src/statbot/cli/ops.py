@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,6 +17,7 @@ commands = typer.Typer()
 
 if TYPE_CHECKING:
     from statbot.config import Settings
+    from statbot.ops.process import Target
 
 Report = Callable[[bool, str, str], None]
 
@@ -41,8 +44,7 @@ def run() -> None:
     if settings.mode == "sandbox":
         from statbot.sandboxed import run_with_sandbox
 
-        code = asyncio.run(run_with_sandbox(settings))
-        raise typer.Exit(code)
+        raise typer.Exit(_serve(run_with_sandbox(settings)))
     lock = None
     if settings.mode == "polling" and settings.token:
         # Take the lock before anything heavy is imported: a second instance must be told
@@ -57,73 +59,114 @@ def run() -> None:
             raise typer.Exit(5) from exc
     from statbot.app import run_app
 
-    raise typer.Exit(asyncio.run(run_app(settings, lock=lock)))
+    raise typer.Exit(_serve(run_app(settings, lock=lock)))
+
+
+def _serve(main: Coroutine[Any, Any, int]) -> int:
+    """Run the bot; a port someone else listens on is a sentence, not a traceback (issue 15:
+    `statbot start` shows the log's last lines, and DEPLOY.md quotes this one)."""
+    try:
+        return asyncio.run(main)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        logging.getLogger("statbot.cli").critical(
+            "statbot cannot start: %s — another process listens on that port "
+            "(STATBOT_HEALTH_PORT, or STATBOT_WEBHOOK_PORT in webhook mode)",
+            exc,
+        )
+        return 1
 
 
 @commands.command()
-def start() -> None:
-    """Start the bot in the background (PID file and log file under the data dir)."""
-    from statbot.ops.process import Paths, start_background
+def start(timeout: float = typer.Option(60.0, help="seconds to wait until ready")) -> None:
+    """Start the bot in the background and wait until /readyz answers 200 or it exits.
 
-    settings = _settings()
-    paths = Paths.under(Path(settings.data_dir))
-    try:
-        pid = start_background(paths)
-    except RuntimeError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"statbot started (PID {pid}); log: {paths.log_file}")
+    PID file and log under <data dir>/run/; the log is rotated at every start (statbot.log.1 …
+    .3 keep the three before). Exit 0 once ready; 1 when it exited, is not ready in time or
+    already runs."""
+    from statbot.ops.process import Target
+
+    _start(Target.for_settings(_settings()), timeout)
+
+
+def _start(target: Target, timeout: float) -> None:
+    from statbot.ops.process import start as start_process
+
+    log_file = target.paths.log_file
+    started = start_process(target, timeout)
+    if started.state == "ready":
+        typer.echo(f"statbot running, PID {started.pid}, ready; log: {log_file}")
+        return
+    if started.state == "already running":
+        typer.echo(f"statbot is already running (PID {started.pid}, {started.detail})", err=True)
+    elif started.state == "exited":
+        typer.echo(
+            f"statbot (PID {started.pid}) exited with code {started.exit_code} before it was "
+            f"ready; the last lines of {log_file}:\n{started.detail}",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"statbot (PID {started.pid}) is running but not ready after {timeout:g} s "
+            f"({started.detail}); it keeps trying, see {log_file} or `statbot status`",
+            err=True,
+        )
+    raise typer.Exit(1)
 
 
 @commands.command()
 def stop(timeout: float = typer.Option(30.0, help="seconds to wait")) -> None:
-    """Stop the background bot (SIGTERM, waits for a graceful exit, then reports)."""
-    from statbot.ops.process import Paths
+    """Stop the bot however it was started (statbot start, statbot run, systemd): SIGTERM to the
+    PID its instance lock, health server or PID file names; waits for a graceful exit."""
+    from statbot.ops.process import Target
     from statbot.ops.process import stop as stop_process
 
-    settings = _settings()
-    ok, message = stop_process(Paths.under(Path(settings.data_dir)), timeout)
+    ok, message = stop_process(Target.for_settings(_settings()), timeout)
     typer.echo(message, err=not ok)
     raise typer.Exit(0 if ok else 1)
 
 
 @commands.command()
-def restart(timeout: float = typer.Option(30.0, help="seconds to wait for the stop")) -> None:
-    """Stop, then start again."""
-    from statbot.ops.process import Paths, start_background
+def restart(
+    timeout: float = typer.Option(30.0, help="seconds to wait for the stop"),
+    ready_timeout: float = typer.Option(60.0, help="seconds to wait until ready again"),
+) -> None:
+    """Stop, then start again and wait until ready."""
+    from statbot.ops.process import Target
     from statbot.ops.process import stop as stop_process
 
-    settings = _settings()
-    paths = Paths.under(Path(settings.data_dir))
-    ok, message = stop_process(paths, timeout)
-    typer.echo(message)
+    target = Target.for_settings(_settings())
+    ok, message = stop_process(target, timeout)
+    typer.echo(message, err=not ok)
     if not ok:
         raise typer.Exit(1)
-    pid = start_background(paths)
-    typer.echo(f"statbot started (PID {pid}); log: {paths.log_file}")
+    _start(target, ready_timeout)
 
 
 @commands.command()
 def status() -> None:
-    """Report whether the bot runs (exit 0) or not (exit 3), from /status and the lock."""
+    """Report whether the bot runs (exit 0) or not (exit 3), however it was started: from its
+    health server's /status, its instance lock and the PID file."""
     import json
 
-    from statbot.ops.lock import InstanceLock
-    from statbot.ops.process import EXIT_NOT_RUNNING, EXIT_RUNNING, Paths, fetch_status, read_pid
+    from statbot.ops.process import EXIT_NOT_RUNNING, EXIT_RUNNING, Target, fetch_status, find_bot
 
-    settings = _settings()
-    pid = read_pid(Paths.under(Path(settings.data_dir)))
-    live = fetch_status(settings.health_port)
-    lock_held = False
-    if settings.token:
-        lock_held = InstanceLock.for_token(
-            Path(settings.data_dir), settings.token
-        ).is_held_elsewhere()
+    target = Target.for_settings(_settings())
+    found = find_bot(target)
+    live = fetch_status(target.health_port) if target.health_port else None
+    lock_held = target.lock is not None and target.lock.is_held_elsewhere()
     if live is not None:
-        typer.echo(json.dumps({**live, "lock_held": lock_held}, indent=2))
+        via = found.via if found is not None else "health server"
+        typer.echo(json.dumps({**live, "lock_held": lock_held, "found_by": via}, indent=2))
         raise typer.Exit(EXIT_RUNNING)
-    if pid is not None or lock_held:
-        typer.echo(f"statbot process {pid or '?'} exists but its health server does not answer")
+    if found is not None or lock_held:
+        pid = found.pid if found is not None else "?"
+        via = found.via if found is not None else "instance lock"
+        typer.echo(
+            f"statbot (PID {pid}, found by its {via}) runs, but its health server on port "
+            f"{target.health_port} does not answer (starting, stopping or stuck)"
+        )
         raise typer.Exit(EXIT_RUNNING)
     typer.echo("statbot is not running")
     raise typer.Exit(EXIT_NOT_RUNNING)

@@ -55,10 +55,31 @@ class InstanceLock:
         return bool(self._lock.is_locked)
 
     def holder_pid(self) -> int | None:
+        """The PID the last holder wrote next to the lock. It is written just after the lock is
+        taken and outlives a SIGKILLed holder, so it may be missing or stale: ``live_holder``
+        says who holds the lock now."""
         try:
             return int(self._pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
+
+    def live_holder(self) -> int | None:
+        """The PID of the process that holds the lock now; None when nobody holds it (or the
+        holder cannot be named: another PID namespace, no ``/proc``).
+
+        The kernel's lock table (``/proc/locks``) is asked first: it names the holder even
+        before it wrote its PID file, and never names a dead one. Elsewhere the PID file is
+        believed while that PID is alive and the lock is held (``statbot stop`` of a bot that
+        ``statbot run`` or systemd started, issue 15).
+        """
+        if self.held:
+            return os.getpid()
+        if not self.is_held_elsewhere():
+            return None
+        pid = _flock_holder(self.path)
+        if pid is None:
+            pid = self.holder_pid()
+        return pid if pid is not None and _alive(pid) else None
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,3 +118,41 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _flock_holder(path: Path) -> int | None:
+    """The PID holding a ``flock`` on ``path`` per ``/proc/locks`` (Linux), or None.
+
+    A line reads ``1: FLOCK  ADVISORY  WRITE 4393 fe:00:2155529 0 EOF``: PID, then the device
+    (major:minor in hex) and inode of the locked file; waiters are marked ``->`` and skipped.
+    """
+    try:
+        st = path.stat()
+        with open("/proc/locks") as fh:
+            lines = fh.readlines()
+    except OSError:
+        return None
+    want = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for line in lines:
+        fields = line.split()
+        if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            where = (int(major, 16), int(minor, 16), int(inode))
+            pid = int(fields[4])
+        except ValueError:
+            continue
+        if where == want and pid > 0:
+            return pid
+    return None
