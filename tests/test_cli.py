@@ -53,3 +53,10 @@ def test_every_command_module_is_registered() -> None:
         if isinstance(commands, typer.Typer):
             defined = {c.name or c.callback.__name__ for c in commands.registered_commands}
             assert defined and defined <= names, (info.name, defined - names)
+
+
+def test_tracebacks_never_show_local_variables() -> None:
+    """A crash of `statbot run` must not print locals (a token, a user's values) to the log."""
+    import statbot.cli as cli
+
+    assert cli.app.pretty_exceptions_show_locals is False

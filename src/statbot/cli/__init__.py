@@ -14,6 +14,8 @@ app = typer.Typer(
     help="statbot: statistics and machine learning on your own data, through a guided chat.",
     no_args_is_help=True,
     add_completion=False,
+    # A traceback that shows local variables could print a token or a user's data values.
+    pretty_exceptions_show_locals=False,
 )
 
 
