@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     # Operations
     health_port: int = Field(default=9876, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     sandbox_port: int = Field(default=8765, ge=0, le=65535)
 
     @field_validator("session_store")
@@ -87,6 +88,11 @@ class Settings(BaseSettings):
         if value in ("memory", "sqlite") or value.startswith(("redis://", "rediss://", "unix://")):
             return value
         raise ValueError("must be 'memory', 'sqlite' or a redis:// URL")
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -46,7 +46,8 @@ def chat(
     except ConfigError as exc:
         typer.echo(f"statbot: invalid setting {exc}", err=True)
         raise typer.Exit(2) from exc
-    setup_logging("INFO" if verbose else "WARNING", tuple(s for s in (settings.token,) if s))
+    secrets = tuple(s for s in (settings.token,) if s)
+    setup_logging("INFO" if verbose else "WARNING", secrets, settings.log_format)
     from statbot.ops.lock import InstanceLock, InstanceLockedError
 
     out_dir = out or Path(settings.data_dir) / "console" / "output"

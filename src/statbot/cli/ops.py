@@ -40,7 +40,7 @@ def run() -> None:
 
     settings = _settings()
     secrets = tuple(s for s in (settings.token,) if s)
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, secrets, settings.log_format)
     if settings.mode == "sandbox":
         from statbot.sandboxed import run_with_sandbox
 

@@ -23,6 +23,13 @@ from statbot.engine.session import Session
 from statbot.engine.workflow import Context, Handler, Prerequisite, Workflow, WorkflowRegistry
 
 log = logging.getLogger("statbot.engine.dispatch")
+# One INFO line per step transition (issue 15): who, which workflow, from -> to, which event.
+# Names and ids only, never data values (what users typed, column or file names): a test feeds
+# marker values through every workflow and looks for them in the logs
+# (tests/workflows/test_no_values_in_logs.py).
+# ASCII "->", so a stderr with an ASCII encoding can still write the line.
+transitions = logging.getLogger("statbot.engine.transitions")
+START, END = "(start)", "(end)"
 
 MAX_STACK = 64  # back-stack entries kept; a looping workflow must not grow a session forever
 MAX_HOPS = 32  # on_enter -> goto chains longer than this are a workflow bug
@@ -104,7 +111,7 @@ class StateRunner:
                 session, target_workflow, event, out, intent=ctx.switch_to[1]
             )
         elif ctx.finished:
-            leave_workflow(session)
+            leave_workflow(session, event)
         elif ctx.next_state is not None:
             target = workflow.state(ctx.next_state)
             if not self._blocked(session, target.requires, out):
@@ -127,6 +134,7 @@ class StateRunner:
     ) -> None:
         for _ in range(MAX_HOPS):
             state = workflow.state(name)
+            log_transition(session, workflow.name, session.state or START, name, event)
             session.state = name
             session.menu = self.new_token()
             session.stack.append({"state": name, "data": clone_data(session.data)})
@@ -139,7 +147,7 @@ class StateRunner:
                 if ctx.forget_requested:
                     out.forget = True
                 if ctx.finished:
-                    leave_workflow(session)
+                    leave_workflow(session, event)
                     return
                 if ctx.next_state is not None:
                     target = workflow.state(ctx.next_state)
@@ -147,7 +155,8 @@ class StateRunner:
                         name = target.name
                         continue
             if state.final and state.on_event is None:
-                leave_workflow(session)  # nothing can happen in an end state without a handler
+                # nothing can happen in an end state without a handler
+                leave_workflow(session, event)
             return
         raise HandlerFailed(TransitionError(f"{workflow.name}: more than {MAX_HOPS} hops"))
 
@@ -233,7 +242,24 @@ class StateRunner:
         out.replies.append(Reply.say(texts.QUARANTINED))
 
 
-def leave_workflow(session: Session) -> None:
+def log_transition(
+    session: Session, workflow: str, source: str, target: str, event: Event | None
+) -> None:
+    """The transition line; ``event`` None (a caller that has none to give) logs ``-``."""
+    transitions.info(
+        "user %s %s: %s -> %s (event %s)",
+        session.key.user_id,
+        workflow,
+        source,
+        target,
+        event.event_id if event is not None else "-",
+    )
+
+
+def leave_workflow(session: Session, event: Event | None = None) -> None:
+    """End the current workflow (logged when there was one); ``event`` is the one ending it."""
+    if session.workflow is not None:
+        log_transition(session, session.workflow, session.state or START, END, event)
     session.workflow = None
     session.state = None
     session.data = {}
