@@ -59,6 +59,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "workflows/test_train_driver.py",
         "workflows/test_train_cancel.py",
         "workflows/test_user_guide.py",
+        "workflows/test_no_values_in_logs.py",
     ),
 }
 MARKERS = ("unit", "process", "e2e", "browser", "redis", "postgres", "temporal")

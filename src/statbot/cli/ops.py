@@ -33,6 +33,17 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+def _running_settings() -> Settings:
+    """The settings the bot runs with: in sandbox mode it polls (and locks) with the sandbox's
+    own token (statbot.sandboxed), so stop/status look for that lock."""
+    from statbot.sandboxed import sandboxed_settings
+
+    settings = _settings()
+    if settings.mode == "sandbox":
+        return sandboxed_settings(settings, settings.telegram_api_url)
+    return settings
+
+
 @commands.command()
 def run() -> None:
     """Run the bot in the foreground until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
@@ -87,7 +98,7 @@ def start(timeout: float = typer.Option(60.0, help="seconds to wait until ready"
     already runs."""
     from statbot.ops.process import Target
 
-    _start(Target.for_settings(_settings()), timeout)
+    _start(Target.for_settings(_running_settings()), timeout)
 
 
 def _start(target: Target, timeout: float) -> None:
@@ -122,7 +133,7 @@ def stop(timeout: float = typer.Option(30.0, help="seconds to wait")) -> None:
     from statbot.ops.process import Target
     from statbot.ops.process import stop as stop_process
 
-    ok, message = stop_process(Target.for_settings(_settings()), timeout)
+    ok, message = stop_process(Target.for_settings(_running_settings()), timeout)
     typer.echo(message, err=not ok)
     raise typer.Exit(0 if ok else 1)
 
@@ -136,7 +147,7 @@ def restart(
     from statbot.ops.process import Target
     from statbot.ops.process import stop as stop_process
 
-    target = Target.for_settings(_settings())
+    target = Target.for_settings(_running_settings())
     ok, message = stop_process(target, timeout)
     typer.echo(message, err=not ok)
     if not ok:
@@ -152,7 +163,7 @@ def status() -> None:
 
     from statbot.ops.process import EXIT_NOT_RUNNING, EXIT_RUNNING, Target, fetch_status, find_bot
 
-    target = Target.for_settings(_settings())
+    target = Target.for_settings(_running_settings())
     found = find_bot(target)
     live = fetch_status(target.health_port) if target.health_port else None
     lock_held = target.lock is not None and target.lock.is_held_elsewhere()

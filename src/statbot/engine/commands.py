@@ -45,7 +45,7 @@ class Builtins(StateRunner):
             else:
                 left = self._workflow(session)
                 await self._on_cancel(session, event, left, out)
-                leave_workflow(session)
+                leave_workflow(session, event)
                 out.replies.append(Reply.say(texts.cancelled(left)))
         elif name == "back":
             await self._back(session, event, out)
@@ -89,7 +89,7 @@ class Builtins(StateRunner):
             await self._on_cancel(session, event, current, out)
             if current.command:  # a hidden step (the idle-upload offer) is left silently
                 out.replies.append(Reply.say(texts.leaving(current, workflow)))
-        leave_workflow(session)
+        leave_workflow(session, event)
         session.workflow = workflow.name
         if intent:
             session.data["intent"] = dict(intent)
@@ -138,7 +138,7 @@ class Builtins(StateRunner):
         elif event.choice == START_OVER:
             left = self._workflow(session)
             await self._on_cancel(session, event, left, out)
-            leave_workflow(session)
+            leave_workflow(session, event)
             out.replies.append(Reply.say(texts.started_over(left, self.registry)))
         elif event.choice == FORGET_YES:
             out.forget = True

@@ -54,13 +54,11 @@ class Target:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Target:
+        """For the settings the bot runs with: in sandbox mode, those of
+        ``statbot.sandboxed.sandboxed_settings`` (the token it polls the sandbox with and locks);
+        the caller passes them, since ops never imports the sandbox."""
         data_dir = Path(settings.data_dir)
         token = settings.token
-        if settings.mode == "sandbox":
-            # The bot polls its sandbox with this token, and locks it (statbot.sandboxed).
-            from statbot.sandbox.state import DEFAULT_TOKEN
-
-            token = DEFAULT_TOKEN
         lock = None
         if token and settings.mode != "webhook":
             lock = InstanceLock.for_token(data_dir, token)
