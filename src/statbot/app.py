@@ -87,6 +87,12 @@ class StatbotApp:
         core.services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
         self.manager.observe = self._observe
+        if self.jobs is not None:
+            self.jobs.observe_durations(
+                lambda kind, status, seconds: self.metrics.job_seconds.labels(
+                    kind=kind, status=status
+                ).observe(seconds)
+            )
         await self.channel.initialize()
         if self._want_health:
             self.health = HealthServer(

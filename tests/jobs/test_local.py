@@ -328,3 +328,19 @@ async def test_a_stray_thread_does_not_keep_a_finished_job_alive(make_runner, ma
     async with asyncio.timeout(10):  # well before the time limit
         done = await runner.wait(info.job_id)
     assert done.status is JobStatus.SUCCEEDED and done.result == {"ok": True}
+
+
+async def test_finished_jobs_report_their_duration(make_runner, make_spec):
+    """For statbot_job_seconds (issue 15): kind, outcome and start-to-end seconds."""
+    runner = make_runner()
+    seen: list[tuple[str, str, float]] = []
+    runner.observe_durations(lambda kind, status, seconds: seen.append((kind, status, seconds)))
+    await runner.start()
+    info = await runner.submit(make_spec(n=3, step_s=0.1))
+    async with asyncio.timeout(20):
+        done = await runner.wait(info.job_id)
+    assert len(seen) == 1
+    kind, status, seconds = seen[0]
+    assert (kind, status) == ("test.steps", "succeeded")
+    assert done.started_at is not None and done.finished_at is not None
+    assert seconds == pytest.approx(done.finished_at - done.started_at) and seconds >= 0.2

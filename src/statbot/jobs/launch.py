@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class Launcher:
         self.default_memory_mb = default_memory_mb
         self.progress_interval_s = progress_interval_s
         self.running: dict[str, Run] = {}
+        # Told (kind, status, seconds from start to end) when a job that ran finishes: metrics.
+        self.on_finished: Callable[[str, str, float], None] | None = None
 
     def memory_mb(self, spec: JobSpec) -> int | None:
         return spec.memory_mb if spec.memory_mb is not None else self.default_memory_mb
@@ -112,6 +115,9 @@ class Launcher:
         if row is None:
             return  # cancelled meanwhile
         log.info("job %s %s%s", job_id, status.value, f": {error}" if error else "")
+        info = row.info
+        if self.on_finished is not None and info.started_at and info.finished_at:
+            self.on_finished(info.spec.kind, info.status.value, info.finished_at - info.started_at)
         self.events.finished(row.info)
 
     async def cancel(self, job_id: str, *, announce: bool) -> bool:

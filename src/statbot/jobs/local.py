@@ -25,7 +25,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +177,10 @@ class LocalJobRunner(JobRunner):
         for row in rows:
             await asyncio.to_thread(shutil.rmtree, workdir(self.root, row.info.job_id), True)
         return len(rows)
+
+    def observe_durations(self, fn: Callable[[str, str, float], None]) -> None:
+        """``fn(kind, status, seconds)`` for every job that ran and finished (for metrics)."""
+        self._launcher.on_finished = fn
 
     async def counts(self) -> dict[str, int]:
         return await self._db.run(self._db.table.counts)

@@ -47,6 +47,13 @@ class Metrics:
             registry=r,
         )
         self.jobs = Gauge("statbot_jobs", "Jobs by state", ["state"], registry=r)
+        self.job_seconds = Histogram(
+            "statbot_job_seconds",
+            "Time from a job's start to its end, by kind and outcome",
+            ["kind", "status"],
+            registry=r,
+            buckets=(1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0),
+        )
         self.inbox_depth = Gauge(
             "statbot_inbox_depth", "Journaled events not yet applied", registry=r
         )
