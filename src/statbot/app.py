@@ -250,6 +250,11 @@ class StatbotApp:
         self.metrics.sessions.labels(status="grace").set(stats.get("in_grace", 0))
         for state, count in (await self.jobs.counts()).items():
             self.metrics.jobs.labels(state=state).set(count)
+        assert self.store is not None
+        by_workflow = await self.store.sessions_by_workflow()
+        self.metrics.sessions_in_workflow.clear()  # a workflow nobody is in any more reads 0
+        for workflow, count in by_workflow.items():
+            self.metrics.sessions_in_workflow.labels(workflow=workflow).set(count)
         staging, datasets = await asyncio.to_thread(_disk_usage, self.data_dir)
         self.metrics.disk_bytes.labels(area="staging").set(staging)
         self.metrics.disk_bytes.labels(area="datasets").set(datasets)

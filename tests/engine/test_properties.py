@@ -114,6 +114,9 @@ class RecordingStore(SessionStore):
     async def counts(self) -> StoreCounts:
         return await self.inner.counts()
 
+    async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
+        return await self.inner.sessions_by_workflow(limit)
+
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
         await self.inner.quarantine(key, body, reason, at)
 

@@ -255,10 +255,15 @@ def test_health_endpoints_and_manager_cli(tmp_path: Path) -> None:
         assert set(json.loads(body)["checks"]) == {"store", "jobs", "telegram", "lock"}
         drive(sandbox.port, lambda c: c.send("/start"))
         drive(sandbox.port, lambda c: c.wait_for_bot_messages(1))
+        drive(sandbox.port, lambda c: c.send("/train"))
+        drive(sandbox.port, lambda c: c.wait_for_bot_messages(2))
         code, metrics = http_get(port, "/metrics")
-        assert code == 200 and "statbot_updates_received_total 1.0" in metrics
-        assert "statbot_updates_applied_total 1.0" in metrics
-        assert "statbot_handling_seconds_count 1.0" in metrics
+        assert code == 200 and "statbot_updates_received_total 2.0" in metrics
+        assert "statbot_updates_applied_total 2.0" in metrics
+        assert "statbot_handling_seconds_count 2.0" in metrics
+        assert 'statbot_sessions_in_workflow{workflow="train"} 1.0' in metrics
+        assert 'statbot_disk_bytes{area="datasets"}' in metrics
+        assert "statbot_sweep_runs_total" in metrics
         promtool = shutil.which("promtool")
         assert promtool, "promtool missing: scripts/install-test-system.sh installs prometheus"
         checked = subprocess.run(

@@ -47,6 +47,12 @@ class Metrics:
             registry=r,
         )
         self.jobs = Gauge("statbot_jobs", "Jobs by state", ["state"], registry=r)
+        self.sessions_in_workflow = Gauge(
+            "statbot_sessions_in_workflow",
+            "Sessions by the conversation they are in",
+            ["workflow"],
+            registry=r,
+        )
         self.job_seconds = Histogram(
             "statbot_job_seconds",
             "Time from a job's start to its end, by kind and outcome",

@@ -308,6 +308,15 @@ class TestSessionStoreContract:
             "sessions": 3, "active": 2, "in_grace": 1, "in_workflow": 1, "inbox": 1, "outbox": 3
         }  # fmt: skip
 
+    async def test_sessions_by_workflow(self, store: SessionStore):
+        assert await store.sessions_by_workflow() == {}
+        await new(store, key(chat=1), workflow="describe")
+        await new(store, key(chat=2), workflow="describe")
+        await new(store, key(chat=3), workflow="train")
+        await new(store, key(chat=4))
+        assert await store.sessions_by_workflow() == {"describe": 2, "train": 1}
+        assert sum((await store.sessions_by_workflow(limit=2)).values()) == 2
+
     async def test_quarantine_keeps_unreadable_records_in_order(self, store: SessionStore):
         assert await store.quarantined() == []
         await store.quarantine("tg:1:1", "{not json", "JSONDecodeError", 5.0)

@@ -129,6 +129,11 @@ class SessionStore(ABC):
     @abstractmethod
     async def counts(self) -> StoreCounts: ...
 
+    @abstractmethod
+    async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
+        """How many sessions are in each workflow (those in none are not counted); at most
+        ``limit`` sessions are looked at (a gauge, not an audit)."""
+
     # damaged records ------------------------------------------------------------------------
     @abstractmethod
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:

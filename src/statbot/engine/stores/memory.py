@@ -160,6 +160,13 @@ class MemoryStore(SessionStore):
             outbox=sum(len(b) for b in self._outbox.values()),
         )
 
+    async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for raw in list(self._sessions.values())[:limit]:
+            if raw["workflow"]:
+                found[raw["workflow"]] = found.get(raw["workflow"], 0) + 1
+        return found
+
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
         self._quarantined.append(Quarantined(key, at, reason, body))
 

@@ -257,6 +257,24 @@ class RedisStore(SessionStore):
             outbox=int(outbox),
         )
 
+    async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
+        """From the set of sessions in a workflow and their bodies, in batches."""
+        names: list[str] = []
+        async for name in self._r.sscan_iter(self._k("wf"), count=500):
+            names.append(name)
+            if len(names) >= limit:
+                break
+        found: dict[str, int] = {}
+        for start in range(0, len(names), 500):
+            keys = [self._k("s", name) for name in names[start : start + 500]]
+            for stored in await self._call(self._r.mget(keys)):
+                if stored is None:
+                    continue  # expired or deleted meanwhile
+                workflow = json.loads(stored.split(" ", 2)[2]).get("workflow")
+                if workflow:
+                    found[workflow] = found.get(workflow, 0) + 1
+        return found
+
     # damaged records ------------------------------------------------------------------------
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
         record = dumps({"key": key, "at": at, "reason": reason, "body": body})

@@ -267,6 +267,17 @@ class SqliteStore(SessionStore):
             await asyncio.sleep(0.05)
         return False
 
+    async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute(
+                "SELECT workflow, COUNT(*) FROM (SELECT workflow FROM sessions"
+                " WHERE workflow IS NOT NULL LIMIT ?) GROUP BY workflow",
+                (limit,),
+            )
+            return {str(w): int(n) for w, n in rows.fetchall()}
+
+        return await self._file.read(read)
+
     # damaged records ------------------------------------------------------------------------
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:
         def txn(conn: sqlite3.Connection) -> None:
