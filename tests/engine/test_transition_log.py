@@ -64,10 +64,12 @@ async def test_goto_back_to_an_earlier_step_and_cancel(
     await apply(dispatcher, session, 13, EventKind.TEXT, text="no")  # confirm -> name
     assert lines(caplog)[-1] == "user 42 survey: confirm -> name (event u13)"
     caplog.clear()
-    await apply(dispatcher, session, 14, EventKind.COMMAND, text="cancel")
-    # commands.py ends the workflow without handing over the event: "-" stands for it.
-    [line] = lines(caplog)
-    assert line.startswith("user 42 survey: name -> (end) (event ")
+    await apply(dispatcher, session, 14, EventKind.TEXT, text="Bob")  # name -> colour
+    await apply(dispatcher, session, 15, EventKind.COMMAND, text="back")
+    assert lines(caplog)[-1] == "user 42 survey: colour -> name (event u15)"
+    caplog.clear()
+    await apply(dispatcher, session, 16, EventKind.COMMAND, text="cancel")
+    assert lines(caplog) == ["user 42 survey: name -> (end) (event u16)"]
     assert session.workflow is None
 
 

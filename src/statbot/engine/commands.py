@@ -12,7 +12,7 @@ from statbot.engine import texts
 from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import Reply
 from statbot.engine.session import Session
-from statbot.engine.states import Outcome, StateRunner, clone_data, leave_workflow
+from statbot.engine.states import Outcome, StateRunner, clone_data, leave_workflow, log_transition
 from statbot.engine.workflow import Workflow
 
 # Option ids of the engine's own menus. Workflows must not use ids starting with "__"
@@ -125,6 +125,7 @@ class Builtins(StateRunner):
         if previous.get("state") not in workflow.by_name:
             self._quarantine(session, out)
             return
+        log_transition(session, workflow.name, session.state or "", str(previous["state"]), event)
         session.state = str(previous["state"])
         session.data = clone_data(previous.get("data") or {})
         await self._reprompt(session, event, out)
