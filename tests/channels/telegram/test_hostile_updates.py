@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from telegram import Bot
 
 from statbot.channels.telegram.ingress import STALE_TOKEN, Ingress
-from statbot.channels.telegram.menus import MenuTable
 from statbot.channels.telegram.parse import Callback, parse_update
+from statbot.channels.telegram.sent import MenuTable
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
 from statbot.engine.stores import open_store
 from statbot.ops.metrics import Metrics

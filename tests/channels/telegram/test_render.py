@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from statbot.channels.telegram.limits import RateLimiter
+from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.render import keyboard, progress_text, split_text, to_html
 from statbot.engine.replies import Option, Reply
 

@@ -13,10 +13,10 @@ import pytest
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from statbot.channels.telegram.limits import RateLimiter
-from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.render import split_text, to_html
 from statbot.channels.telegram.sender import TelegramSender
+from statbot.channels.telegram.sent import MenuTable
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.sandbox.server import RunningSandbox, run_sandbox

@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 
 from statbot.channels.telegram.ingress import Ingress, WebhookServer
-from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.sent import MenuTable
 from statbot.engine.events import Event
 from statbot.engine.stores.memory import MemoryStore
 from statbot.ops.metrics import Metrics

@@ -20,10 +20,10 @@ from telegram.request import HTTPXRequest
 
 from statbot.channels.telegram.files import TelegramFiles
 from statbot.channels.telegram.ingress import Ingress, Journal, Poller, WebhookServer
-from statbot.channels.telegram.limits import RateLimiter
-from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.request import BoundedRequest
 from statbot.channels.telegram.sender import TelegramSender
+from statbot.channels.telegram.sent import MenuTable
 from statbot.config import Settings
 from statbot.engine.replies import OutboxItem
 from statbot.errors import ChannelError

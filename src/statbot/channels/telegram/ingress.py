@@ -24,10 +24,10 @@ from aiohttp import StreamReader, web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
-from statbot.channels.telegram.menus import MenuTable
 from statbot.channels.telegram.parse import Callback, parse_update
 from statbot.channels.telegram.render import keyboard
 from statbot.channels.telegram.sender import markup, retry_after_seconds
+from statbot.channels.telegram.sent import MenuTable
 from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import DONE_OPTION
 from statbot.errors import ChannelError

@@ -26,8 +26,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from statbot.channels.telegram.limits import RateLimiter
-from statbot.channels.telegram.menus import MenuTable
+from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.render import (
     MAX_CAPTION,
     fit_utf16,
@@ -37,6 +36,7 @@ from statbot.channels.telegram.render import (
     to_html,
     to_plain,
 )
+from statbot.channels.telegram.sent import MenuTable
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import OutboxItem, Reply, ReplyKind
 from statbot.ops.metrics import Metrics
