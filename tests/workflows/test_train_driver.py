@@ -186,3 +186,18 @@ async def test_a_failed_training_says_so_and_retry_runs_it_again(tmp_path: Path)
         await chat.press("Train")
         text = said(await until_ended(chat, start))
         assert "The training failed" in text and "200" in text, text
+
+
+async def test_train_without_a_job_runner_is_refused_in_words(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    """`statbot chat` beside a running bot has no job runner (the bot's owns the jobs)."""
+    await chat.send("/train")
+    await chat.upload(iris_csv)
+    await chat.press("Looks right")
+    await chat.send("species")
+    await chat.press("Done")
+    await chat.send("random forest")
+    text = said(await chat.press("Train"))
+    assert "Background jobs are not available here" in text, text
+    assert await chat.state() == ("train", "confirm")

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from statbot.engine.files import FileSource, LocalFiles
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from statbot.analysis.io.datasets import DatasetStore
     from statbot.analysis.ml.registry import ModelRegistry
     from statbot.config import Settings
+    from statbot.jobs.base import JobRunner
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Services:
     settings: Settings
     data_dir: Path
     files: FileSource = field(default_factory=LocalFiles)
-    jobs: Any = None  # statbot.jobs.base.JobRunner once the app wires it
+    jobs: JobRunner | None = None  # the job runner statbot.wiring built (None: no jobs here)
 
     @cached_property
     def datasets(self) -> DatasetStore:
@@ -38,6 +39,18 @@ class Services:
         from statbot.analysis.ml.registry import ModelRegistry
 
         return ModelRegistry(self.data_dir)
+
+    def job_runner(self) -> JobRunner:
+        """The job runner, or a clear refusal where none runs (``statbot chat`` beside a
+        running bot on the same data dir, whose runner owns the jobs)."""
+        if self.jobs is None:
+            from statbot.errors import JobError
+
+            raise JobError(
+                "no job runner here",
+                user_message="Background jobs are not available here, so I cannot train now.",
+            )
+        return self.jobs
 
     def staging_dir(self, user_id: int, upload_id: str | None = None) -> Path:
         """``STATBOT_DATA_DIR/staging/<user>/<upload>``: where an upload waits to be loaded."""

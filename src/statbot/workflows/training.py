@@ -59,7 +59,7 @@ async def submit_training(ctx: Context) -> None:
         timeout_s=settings.job_timeout_seconds,
         memory_mb=settings.job_memory_mb,
     )
-    info = await svc.jobs.submit(spec)
+    info = await svc.job_runner().submit(spec)
     d["job_id"] = info.job_id
     d["progress"] = 0.0
     d.pop("outcome", None)
@@ -86,7 +86,7 @@ def analyze_line(path: str, d: dict[str, Any]) -> str:
 
 
 async def enter_training(ctx: Context) -> None:
-    info = await D.services(ctx).jobs.status(ctx.data["job_id"])
+    info = await D.services(ctx).job_runner().status(ctx.data["job_id"])
     if ctx.reprompt and info is not None:
         ctx.reply(Reply.progress(info.job_id, info.progress, info.message or "Training…"))
         return
@@ -164,7 +164,7 @@ async def on_cancel(ctx: Context) -> None:
     """/cancel (or another command) while training: stop the job's process."""
     job_id = ctx.data.get("job_id")
     if job_id and ctx.session.state == "training":
-        cancelled = await D.services(ctx).jobs.cancel(job_id)
+        cancelled = await D.services(ctx).job_runner().cancel(job_id)
         if cancelled:
             ctx.reply(
                 Reply.progress(
