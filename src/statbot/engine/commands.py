@@ -13,7 +13,6 @@ from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import Reply
 from statbot.engine.session import Session
 from statbot.engine.states import Outcome, StateRunner, clone_data, leave_workflow, log_transition
-from statbot.engine.workflow import Workflow
 
 # Option ids of the engine's own menus. Workflows must not use ids starting with "__"
 # (except replies.DONE_OPTION, which the channel sends for multi-select menus).
@@ -71,36 +70,6 @@ class Builtins(StateRunner):
             return False
         await self._start_workflow(session, workflow, event, out, intent=slots)
         return True
-
-    async def _start_workflow(
-        self,
-        session: Session,
-        workflow: Workflow,
-        event: Event,
-        out: Outcome,
-        *,
-        intent: dict[str, str] | None = None,
-    ) -> None:
-        start = workflow.state(workflow.start)
-        if self._blocked(session, workflow.requires + start.requires, out):
-            return
-        current = self._workflow(session)
-        if current is not None:
-            await self._on_cancel(session, event, current, out)
-            if current.command:  # a hidden step (the idle-upload offer) is left silently
-                out.replies.append(Reply.say(texts.leaving(current, workflow)))
-        leave_workflow(session, event)
-        session.workflow = workflow.name
-        if intent:
-            session.data["intent"] = dict(intent)
-        await self._enter(session, workflow, start.name, event, out)
-
-    async def _on_cancel(
-        self, session: Session, event: Event, workflow: Workflow | None, out: Outcome
-    ) -> None:
-        """The workflow's own clean-up when the user leaves it (e.g. stop a running job)."""
-        if workflow is not None and workflow.on_cancel is not None:
-            await self._run(workflow.on_cancel, session, event, workflow, out)
 
     async def _help(self, session: Session, event: Event, out: Outcome) -> None:
         workflow = self._workflow(session)

@@ -126,8 +126,28 @@ class StateRunner:
         *,
         intent: dict[str, str] | None = None,
     ) -> None:
-        """Leave the current workflow for ``workflow`` (the Builtins define it)."""
-        raise NotImplementedError
+        """Leave the current workflow (its clean-up runs) and enter ``workflow``'s start, as its
+        command, a free-text request, an idle upload or a handler's ``ctx.switch`` asks."""
+        start = workflow.state(workflow.start)
+        if self._blocked(session, workflow.requires + start.requires, out):
+            return
+        current = self._workflow(session)
+        if current is not None:
+            await self._on_cancel(session, event, current, out)
+            if current.command:  # a hidden step (the idle-upload offer) is left silently
+                out.replies.append(Reply.say(texts.leaving(current, workflow)))
+        leave_workflow(session, event)
+        session.workflow = workflow.name
+        if intent:
+            session.data["intent"] = dict(intent)
+        await self._enter(session, workflow, start.name, event, out)
+
+    async def _on_cancel(
+        self, session: Session, event: Event, workflow: Workflow | None, out: Outcome
+    ) -> None:
+        """The workflow's own clean-up when the user leaves it (e.g. stop a running job)."""
+        if workflow is not None and workflow.on_cancel is not None:
+            await self._run(workflow.on_cancel, session, event, workflow, out)
 
     async def _enter(
         self, session: Session, workflow: Workflow, name: str, event: Event, out: Outcome
