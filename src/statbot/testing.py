@@ -117,13 +117,16 @@ class ChatDriver:
             return await self._submit(EventKind.COMMAND, text=name, args=args.strip())
         return await self._submit(EventKind.TEXT, text=text)
 
-    async def upload(self, path: Path, file_name: str | None = None) -> list[Reply]:
-        """A file sent as a document (the channel has staged it at ``path``)."""
+    async def upload(
+        self, path: Path, file_name: str | None = None, caption: str = ""
+    ) -> list[Reply]:
+        """A file sent as a document (the channel has staged it at ``path``), with an optional
+        caption (a request such as "explore it")."""
         name = file_name or path.name
-        self._log.append(("user", f"[uploads {name}]"))
+        self._log.append(("user", f"[uploads {name}]" + (f" {caption}" if caption else "")))
         size = (await asyncio.to_thread(path.stat)).st_size
         upload = Upload(name, size, path=str(path))
-        return await self._submit(EventKind.UPLOAD, upload=upload)
+        return await self._submit(EventKind.UPLOAD, upload=upload, text=caption)
 
     async def press(self, label: str) -> list[Reply]:
         """Press the button of the latest menu whose label starts with ``label``

@@ -1,9 +1,10 @@
 """Typed answers where buttons were offered (DESIGN.md "Chat"): every choice can be typed.
 
 Accepted: the option's number in the list, its id or label (case/space/underscore-insensitive),
-a unique prefix, and for multi-select ``all``, ``all except a, b``, ``none`` or a comma list.
-A name that matches nothing gets the closest suggestion ("no column 'prise' — did you mean
-'price'?"). Deterministic: no language model.
+a unique prefix of its label (or of its id, from 4 characters: the start of a model's id), and
+for multi-select ``all``, ``all except a, b``, ``none`` or a comma list. A name that matches
+nothing gets the closest suggestion ("no column 'prise' — did you mean 'price'?").
+Deterministic: no language model.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def resolve_one(text: str, options: Sequence[Option], noun: str = "option") -> O
     for option in options:
         if wanted in (norm(option.id), norm(option.label)):
             return option
-    prefixed = [o for o in options if norm(o.label).startswith(wanted)]
+    prefixed = [
+        o
+        for o in options
+        if norm(o.label).startswith(wanted) or (len(wanted) >= 4 and norm(o.id).startswith(wanted))
+    ]
     if len(prefixed) == 1:
         return prefixed[0]
     names = [o.label for o in options]

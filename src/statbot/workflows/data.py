@@ -219,16 +219,6 @@ async def receive_loaded(ctx: Context) -> Loaded | None:
     return loaded
 
 
-def use_last_for_intent(ctx: Context) -> bool:
-    """A one-shot request ("describe it") works on the last dataset without asking for one."""
-    last = ctx.memory.get("dataset")
-    if not (ctx.data.get("intent") and last and last.get("ref")) or ctx.reprompt:
-        return False
-    ctx.reply(f"Using your last dataset, {summary_line(last)}")
-    remember(ctx, Loaded(**{**last, "warnings": []}))
-    return True
-
-
 async def _receive_upload(ctx: Context) -> Loaded:
     svc = services(ctx)
     upload = ctx.event.upload

@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
@@ -100,25 +99,16 @@ def distributions(
 
 
 # steps --------------------------------------------------------------------------------------------
-async def enter_data(ctx: Context) -> None:
-    if D.use_last_for_intent(ctx):  # "explore it", or the button under a file just sent
-        await _show(ctx, ctx.data["dataset"]["ref"])
-        return
-    D.ask_for_data(ctx, "Let's explore your data. " + D.ASK_DATA)
-
-
-async def on_data(ctx: Context) -> None:
-    loaded = await D.receive_loaded(ctx)
-    if loaded is None:
-        return
-    await _show(ctx, loaded.ref)
-
-
-async def _show(ctx: Context, ref: dict[str, Any]) -> None:
-    text = await ctx.run_blocking(overview, D.services(ctx), ref)
+async def _show(ctx: Context, loaded: D.Loaded) -> None:
+    text = await ctx.run_blocking(overview, D.services(ctx), loaded.ref)
     ctx.reply(f"{D.summary_line(ctx.data['dataset'])}\n{text}")
     ctx.data["selected"] = []
     ctx.goto("columns")
+
+
+DATA = M.DataStep(
+    prompt="Let's explore your data. " + D.ASK_DATA, on_loaded=_show, next=("columns",)
+)
 
 
 def _options(ctx: Context) -> list[Option]:
@@ -162,14 +152,7 @@ EXPLORE = Workflow(
     description="a first look at a dataset: columns, types, missing values, distributions",
     start="data",
     states=(
-        State(
-            "data",
-            on_enter=enter_data,
-            on_event=on_data,
-            next=("columns",),
-            accepts=frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD}),
-            help="Upload a data file (or type a server path), or use the last dataset.",
-        ),
+        DATA.state(),
         State(
             "columns",
             on_enter=enter_columns,

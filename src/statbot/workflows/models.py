@@ -11,7 +11,8 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
-from statbot.workflows.choose import NoMatch, norm, resolve_one
+from statbot.workflows import steps as M
+from statbot.workflows.choose import norm, resolve_one
 from statbot.workflows.report import fmt
 
 if TYPE_CHECKING:
@@ -29,8 +30,14 @@ MAX_NAME = 60
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def _cards(svc: Services, user_id: int) -> list[Any]:
-    return list(reversed(svc.models.list(user_id)))  # newest first
+def newest_first(svc: Services, user_id: int) -> list[Any]:
+    """The user's model cards, newest first (blocking: reads the cards)."""
+    return list(reversed(svc.models.list(user_id)))
+
+
+def by_name(cards: list[Any]) -> list[Option]:
+    """The models as typed answers know them: by name (or the start of the id)."""
+    return [Option(c.model_id, c.name) for c in cards]
 
 
 def _options(cards: list[Any]) -> list[Option]:
@@ -39,7 +46,7 @@ def _options(cards: list[Any]) -> list[Option]:
 
 # the list -----------------------------------------------------------------------------------------
 async def enter_list(ctx: Context) -> None:
-    cards = await ctx.run_blocking(_cards, D.services(ctx), ctx.session.user_id)
+    cards = await ctx.run_blocking(newest_first, D.services(ctx), ctx.session.user_id)
     if not cards:
         ctx.reply("You have no models yet — /train one.")
         ctx.finish()
@@ -49,7 +56,7 @@ async def enter_list(ctx: Context) -> None:
 
 
 async def on_list(ctx: Context) -> None:
-    cards = await ctx.run_blocking(_cards, D.services(ctx), ctx.session.user_id)
+    cards = await ctx.run_blocking(newest_first, D.services(ctx), ctx.session.user_id)
     event = ctx.event
     if event.kind is EventKind.CHOICE:
         picked = event.choice if event.choice in {c.model_id for c in cards} else None
@@ -58,18 +65,9 @@ async def on_list(ctx: Context) -> None:
             await enter_list(ctx)
             return
     else:
-        wanted = event.text.strip()
-        by_id = [c.model_id for c in cards if len(wanted) >= 4 and c.model_id.startswith(wanted)]
-        by_name = [c.model_id for c in cards if norm(c.name) == norm(wanted)]
-        if by_id or by_name:
-            picked = (by_id or by_name)[0]
-        else:
-            names = [Option(c.model_id, c.name) for c in cards]
-            found = resolve_one(wanted, names, "model")
-            if isinstance(found, NoMatch):
-                ctx.reply(found.message)
-                return
-            picked = found.id
+        picked = M.pick_one(ctx, _options(cards), noun="model", typed=by_name(cards))
+        if picked is None:
+            return
     ctx.data["model_id"] = picked
     ctx.goto("card")
 

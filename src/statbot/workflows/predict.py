@@ -7,90 +7,71 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
-from statbot.workflows.choose import NoMatch, resolve_one
+from statbot.workflows import steps as M
+from statbot.workflows.models import by_name, newest_first
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
 
 LATEST = "latest"
-
-
-def _cards(svc: Services, user_id: int) -> list[Any]:
-    return list(reversed(svc.models.list(user_id)))  # newest first
+LATEST_WORDS = {w: LATEST for w in (LATEST, "last", "newest", "it")}
 
 
 async def enter_model(ctx: Context) -> None:
-    svc = D.services(ctx)
-    cards = await ctx.run_blocking(_cards, svc, ctx.session.user_id)
+    cards = await ctx.run_blocking(newest_first, D.services(ctx), ctx.session.user_id)
     if not cards:
         ctx.reply("You have no models yet. Train one with /train, then come back to /predict.")
         ctx.finish()
         return
     preset = (ctx.data.get("intent") or {}).pop("model", None)
-    if preset and _select(ctx, cards, str(preset)):
-        ctx.goto("data")
-        return
+    if preset:
+        picked = M.pick_typed(ctx, str(preset), by_name(cards), noun="model", words=LATEST_WORDS)
+        if picked is not None:
+            _choose(ctx, cards, picked)
+            return
     options = [Option(LATEST, f"latest: {cards[0].name}")] + [
         Option(c.model_id, f"{c.name} ({c.model_id[:6]})") for c in cards[:20]
     ]
     ctx.reply(Reply.ask("Which model should predict?", options))
 
 
-def _select(ctx: Context, cards: list[Any], wanted: str) -> bool:
-    if wanted.lower() in (LATEST, "last", "newest", "it"):
-        card = cards[0]
-    else:
-        by_id = {c.model_id: c for c in cards}
-        card = by_id.get(wanted) or next(
-            (c for c in cards if c.model_id.startswith(wanted) and len(wanted) >= 4), None
-        )
-        if card is None:
-            options = [Option(c.model_id, c.name) for c in cards]
-            found = resolve_one(wanted, options, "model")
-            if isinstance(found, NoMatch):
-                ctx.reply(found.message)
-                return False
-            card = by_id[found.id]
+async def on_model(ctx: Context) -> None:
+    cards = await ctx.run_blocking(newest_first, D.services(ctx), ctx.session.user_id)
+    if not cards:  # deleted meanwhile (from another chat)
+        ctx.reply("You have no models any more. Train one with /train, then come back.")
+        ctx.finish()
+        return
+    buttons = [Option(LATEST, LATEST), *by_name(cards)]  # any of them, also beyond the 20 shown
+    picked = M.pick_one(ctx, buttons, noun="model", typed=by_name(cards), words=LATEST_WORDS)
+    if picked is not None:
+        _choose(ctx, cards, picked)
+
+
+def _choose(ctx: Context, cards: list[Any], picked: str) -> None:
+    card = cards[0] if picked == LATEST else next(c for c in cards if c.model_id == picked)
     ctx.data["model"] = {
         "id": card.model_id,
         "name": card.name,
         "features": [f.name for f in card.features],
         "target": card.target,
     }
-    return True
+    ctx.goto("data")
 
 
-async def on_model(ctx: Context) -> None:
-    svc = D.services(ctx)
-    cards = await ctx.run_blocking(_cards, svc, ctx.session.user_id)
-    if not cards:  # deleted meanwhile (from another chat)
-        ctx.reply("You have no models any more. Train one with /train, then come back.")
-        ctx.finish()
-        return
-    wanted = ctx.event.choice if ctx.event.kind is EventKind.CHOICE else ctx.event.text.strip()
-    if _select(ctx, cards, wanted):
-        ctx.goto("data")
-
-
-async def enter_data(ctx: Context) -> None:
+def _ask_data(ctx: Context) -> str:
     model = ctx.data["model"]
     features = model["features"]
     shown = ", ".join(features[:10]) + (" …" if len(features) > 10 else "")
-    D.ask_for_data(
-        ctx,
+    return (
         f"Model *{model['name']}* predicts *{model['target']}* from: {shown}. "
-        "Send the new data (upload a file or type a server path).",
+        "Send the new data (upload a file or type a server path)."
     )
 
 
-async def on_data(ctx: Context) -> None:
-    loaded = await D.receive_loaded(ctx)
-    if loaded is None:
-        return
+async def _predict_rows(ctx: Context, loaded: D.Loaded) -> None:
     svc = D.services(ctx)
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     target = out_dir / f"predictions-{ctx.event.event_id}.csv"
@@ -107,6 +88,15 @@ async def on_data(ctx: Context) -> None:
     )
     ctx.memory["result"] = {"kind": "predictions", "path": str(target)}
     ctx.finish()
+
+
+DATA = M.DataStep(
+    prompt=_ask_data,
+    on_loaded=_predict_rows,
+    next=("done",),
+    help="Send a file with the same columns the model was trained on (the target "
+    "column is not needed).",
+)
 
 
 def _predict(
@@ -150,15 +140,7 @@ PREDICT = Workflow(
             next=("data",),
             help="Choose a model by its button, its name or id, or type `latest`.",
         ),
-        State(
-            "data",
-            on_enter=enter_data,
-            on_event=on_data,
-            next=("done",),
-            accepts=frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD}),
-            help="Send a file with the same columns the model was trained on (the target "
-            "column is not needed).",
-        ),
+        DATA.state(),
         State("done", final=True),
     ),
 )

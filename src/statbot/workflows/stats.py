@@ -55,25 +55,24 @@ FIRST_STEP = {"describe": "columns", "correlation": "columns", "test": "var_a"}
 
 
 # data ---------------------------------------------------------------------------------------------
-async def enter_data(ctx: Context) -> None:
+async def _note_preset(ctx: Context) -> None:
     intent = ctx.data.get("intent") or {}
-    if intent.get("analysis") in ANALYSIS_IDS and not ctx.reprompt:
+    if intent.get("analysis") in ANALYSIS_IDS:
         # "describe it", "what about correlation?": the analysis is chosen already
         ctx.data["preset_analysis"] = intent["analysis"]
-    if ctx.event.kind is EventKind.UPLOAD and not ctx.reprompt:  # the request was a caption
-        await on_data(ctx)
-        return
-    if D.use_last_for_intent(ctx):
-        ctx.goto("analysis")
-        return
-    D.ask_for_data(ctx, "Let's look at your data. " + D.ASK_DATA)
 
 
-async def on_data(ctx: Context) -> None:
-    if await D.receive_loaded(ctx) is None:
-        return
-    ctx.reply(D.summary_line(ctx.data["dataset"]))
+async def _to_analysis(ctx: Context, loaded: D.Loaded) -> None:
     ctx.goto("analysis")
+
+
+DATA = M.DataStep(
+    prompt="Let's look at your data. " + D.ASK_DATA,
+    on_loaded=_to_analysis,
+    on_start=_note_preset,
+    say_summary=True,
+    next=("analysis",),
+)
 
 
 # analysis -----------------------------------------------------------------------------------------
@@ -170,7 +169,6 @@ async def on_more(ctx: Context) -> None:
         ctx.goto("analysis")
 
 
-_DATA_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
 COLUMNS_HELP = "Tick columns and press Done, or type `all`, `all except a, b`, or a list."
 
 STATS = Workflow(
@@ -179,14 +177,7 @@ STATS = Workflow(
     description="statistics: describe, correlation, tests, regression",
     start="data",
     states=(
-        State(
-            "data",
-            on_enter=enter_data,
-            on_event=on_data,
-            next=("analysis",),
-            accepts=_DATA_KINDS,
-            help="Upload a data file (or type a server path), or use the last dataset.",
-        ),
+        DATA.state(),
         State(
             "analysis",
             on_enter=enter_analysis,

@@ -1,17 +1,112 @@
-"""Declared steps the analysis conversations share: pick one column, or tick several.
+"""Declared steps the analysis conversations share: the data step, pick one, tick several.
 
-Both accept the button or typed text (DESIGN.md "Chat"): a name, a number from the list, `all`,
-`all except a, b` or a list; a name that matches nothing gets the closest suggestion.
+:class:`DataStep` is declared once here and instantiated by /train, /predict, /stats and
+/explore with what differs between them (the prompt, what happens to the dataset); every
+dataset a conversation takes passes :meth:`DataStep.accept`, the one place to extend what a
+data step checks or corrects. :func:`pick_one` and :func:`multi_select` accept the button or
+typed text (DESIGN.md "Chat"): a name, a number from the list, `all`, `all except a, b` or a
+list; a name that matches nothing gets the closest suggestion.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
 from statbot.engine.events import EventKind
 from statbot.engine.replies import DONE_OPTION, Option, Reply
-from statbot.engine.workflow import Context
+from statbot.engine.workflow import Context, Handler, State
+from statbot.workflows import data as D
 from statbot.workflows.choose import NoMatch, norm, resolve_many, resolve_one
 
 TYPE_HINT = " Or type `all`, `all except a, b`, or a list."
+DATA_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD})
+DATA_HELP = "Upload a data file (or type a server path), or use the last dataset."
+NONE_WORDS = frozenset({"none", "nothing", "no"})
+
+OnLoaded = Callable[[Context, D.Loaded], Awaitable[None]]
+OnPath = Callable[[Context, Path], Awaitable[None]]
+Prompt = str | Callable[[Context], str]
+
+
+@dataclass(frozen=True)
+class DataStep:
+    """The step that gets a dataset into a conversation: an upload, a server path, the last
+    dataset (its button, "same data", or a one-shot request such as "describe it").
+
+    ``prompt`` asks for the data (a function of the context when it names earlier choices),
+    ``on_loaded`` goes on with the dataset once it is the conversation's current one.
+    ``on_path`` (optional) sees a checked server path before it is read (/train offers to
+    defer reading it); without it the file is read at once. ``check`` refuses a dataset in
+    words (True to take it). ``on_start`` runs when the step is entered afresh (not a
+    re-prompt), first. ``say_summary`` says the dataset's one-line summary when it comes in.
+    """
+
+    prompt: Prompt
+    on_loaded: OnLoaded
+    next: tuple[str, ...]
+    help: str = DATA_HELP
+    on_path: OnPath | None = None
+    check: Callable[[Context, D.Loaded], bool] | None = None
+    on_start: Handler | None = None
+    say_summary: bool = False
+    name: str = "data"
+
+    def state(self) -> State:
+        """The declared state of this step, for a workflow's ``states``."""
+        return State(
+            self.name,
+            on_enter=self.enter,
+            on_event=self.on_event,
+            next=self.next,
+            accepts=DATA_KINDS,
+            help=self.help,
+        )
+
+    async def enter(self, ctx: Context) -> None:
+        if not ctx.reprompt:
+            if self.on_start is not None:
+                await self.on_start(ctx)
+            if ctx.event.kind is EventKind.UPLOAD:  # the request came as a file's caption
+                await self.on_event(ctx)
+                return
+            last = _last_for_intent(ctx)
+            if last is not None:
+                ctx.reply(f"Using your last dataset, {D.summary_line(last.to_dict())}")
+                if await self.accept(ctx, last, said=True):
+                    return
+        D.ask_for_data(ctx, self.prompt if isinstance(self.prompt, str) else self.prompt(ctx))
+
+    async def on_event(self, ctx: Context) -> None:
+        got = await D.receive(ctx)
+        if isinstance(got, Path):
+            if self.on_path is not None:
+                await self.on_path(ctx, got)
+                return
+            got = await D.load_server_file(ctx, got)
+        if got is not None:
+            await self.accept(ctx, got)
+
+    async def accept(self, ctx: Context, loaded: D.Loaded, *, said: bool = False) -> bool:
+        """Take ``loaded`` as the conversation's dataset and go on; False when refused (the
+        user was told why). Every way a dataset comes in ends here."""
+        if self.check is not None and not self.check(ctx, loaded):
+            return False
+        D.remember(ctx, loaded)
+        if self.say_summary and not said:
+            ctx.reply(D.summary_line(loaded.to_dict()))
+        await self.on_loaded(ctx, loaded)
+        return True
+
+
+def _last_for_intent(ctx: Context) -> D.Loaded | None:
+    """A one-shot request ("describe it", a button under a file just sent) works on the last
+    dataset without asking for one."""
+    last = ctx.memory.get("dataset")
+    if not (ctx.data.get("intent") and last and last.get("ref")):
+        return None
+    return D.Loaded(**{**last, "warnings": []})
 
 
 def multi_menu(ctx: Context, options: list[Option], text: str, key: str = "selected") -> Reply:
@@ -48,18 +143,49 @@ async def multi_select(
     return [c for c in ids if c in selected]
 
 
-def pick_one(ctx: Context, options: list[Option], none_id: str | None = None) -> str | None:
+def pick_one(
+    ctx: Context,
+    options: Sequence[Option],
+    none_id: str | None = None,
+    *,
+    noun: str = "column",
+    typed: Sequence[Option] | None = None,
+    words: Mapping[str, str] | None = None,
+) -> str | None:
     """The option a button or typed text names; None after telling the user what is wrong.
-    ``none_id``: the option that typed "none" / "no" chooses."""
+
+    ``none_id``: the option that typed "none" / "no" chooses. ``typed``: what typed text is
+    matched against when it differs from the buttons (/predict's models by name, also those
+    beyond the buttons shown). ``words``: typed words with a fixed answer ("newest" → latest).
+    """
     event = ctx.event
     if event.kind is EventKind.CHOICE:
         if event.choice in {o.id for o in options}:
             return event.choice
         ctx.reply("Please choose one of the buttons above.")
         return None
-    if none_id is not None and norm(event.text) in ("none", "nothing", "no"):
+    return pick_typed(
+        ctx, event.text, options if typed is None else typed, none_id, noun=noun, words=words
+    )
+
+
+def pick_typed(
+    ctx: Context,
+    text: str,
+    options: Sequence[Option],
+    none_id: str | None = None,
+    *,
+    noun: str = "column",
+    words: Mapping[str, str] | None = None,
+) -> str | None:
+    """:func:`pick_one` for typed text that did not come as this event (a one-shot request's
+    "predict with iris model")."""
+    said = norm(text)
+    if none_id is not None and said in NONE_WORDS:
         return none_id
-    found = resolve_one(event.text, options, "column")
+    if words is not None and said in words:
+        return words[said]
+    found = resolve_one(text, options, noun)
     if isinstance(found, NoMatch):
         ctx.reply(found.message)
         return None

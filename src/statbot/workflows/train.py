@@ -21,10 +21,9 @@ from statbot.workflows.train_choices import (
     on_target,
 )
 from statbot.workflows.train_data import (
-    enter_data,
+    DATA,
     enter_path_mode,
     enter_schema,
-    on_data,
     on_path_mode,
     on_schema,
     on_spec,
@@ -44,15 +43,7 @@ TRAIN = Workflow(
     start="data",
     on_cancel=on_cancel,
     states=(
-        State(
-            "data",
-            on_enter=enter_data,
-            on_event=on_data,
-            next=("path_mode", "schema"),
-            accepts=frozenset({EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD}),
-            help="Upload a data file (or type a server path). One row per example, one "
-            "column per variable, with a header row.",
-        ),
+        DATA.state(),
         State(
             "path_mode",
             on_enter=enter_path_mode,

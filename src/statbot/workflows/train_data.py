@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
+from statbot.workflows import steps as S
 from statbot.workflows.choose import NoMatch, resolve_one
 
 LOAD_NOW, DEFER = "load_now", "defer"
@@ -22,17 +22,6 @@ def intent(ctx: Context) -> dict[str, str]:
 
 
 # data ----------------------------------------------------------------------------------------
-async def on_data(ctx: Context) -> None:
-    got = await D.receive(ctx)
-    if isinstance(got, Path):
-        ctx.data["path"] = str(got)
-        ctx.goto("path_mode")
-    elif got is not None and _enough_columns(ctx, got):
-        D.remember(ctx, got)
-        ctx.data["schema_text"] = got.schema_text
-        ctx.goto("schema")
-
-
 def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
     """A model needs a target and at least one column to learn from."""
     if len(loaded.columns) >= 2:
@@ -44,17 +33,25 @@ def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
     return False
 
 
-async def enter_data(ctx: Context) -> None:
-    if ctx.reprompt:
-        D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
-        return
-    if ctx.event.kind is EventKind.UPLOAD:  # the request came as a file's caption
-        await on_data(ctx)
-        return
-    if D.use_last_for_intent(ctx):
-        ctx.goto("schema")
-        return
-    D.ask_for_data(ctx, "Let's train a model. " + D.ASK_DATA)
+async def _to_schema(ctx: Context, loaded: D.Loaded) -> None:
+    ctx.data["schema_text"] = loaded.schema_text
+    ctx.goto("schema")
+
+
+async def _ask_path_mode(ctx: Context, path: Path) -> None:
+    ctx.data["path"] = str(path)
+    ctx.goto("path_mode")
+
+
+DATA = S.DataStep(
+    prompt="Let's train a model. " + D.ASK_DATA,
+    on_loaded=_to_schema,
+    on_path=_ask_path_mode,
+    check=_enough_columns,
+    next=("path_mode", "schema"),
+    help="Upload a data file (or type a server path). One row per example, one "
+    "column per variable, with a header row.",
+)
 
 
 async def enter_path_mode(ctx: Context) -> None:
@@ -71,11 +68,7 @@ async def on_path_mode(ctx: Context) -> None:
     answer = ctx.event.choice or ctx.event.text.strip().lower()
     if answer in (LOAD_NOW, "load now", "now", "load"):
         loaded = await D.load_server_file(ctx, Path(ctx.data["path"]))
-        if not _enough_columns(ctx, loaded):
-            return
-        D.remember(ctx, loaded)
-        ctx.data["schema_text"] = loaded.schema_text
-        ctx.goto("schema")
+        await DATA.accept(ctx, loaded)
     elif answer in (DEFER, "defer", "defer loading", "later"):
         ctx.goto("spec")
     else:
