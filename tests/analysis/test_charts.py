@@ -35,6 +35,9 @@ def _cases() -> dict[str, object]:
     return {
         "histogram_box": lambda: charts.histogram_box(pd.Series(np.append(x, np.nan)), "age"),
         "scatter_fit": lambda: charts.scatter_fit(x, y, "x", "y"),
+        "groups_violin_box": lambda: charts.groups_violin_box(
+            {"low": x[:100], "mid": y[:100], "flat": np.ones(5), "one": x[:1]}, "dose", "arm"
+        ),
         "correlation_heatmap": lambda: charts.correlation_heatmap(frame.corr()),
         "residuals_qq": lambda: charts.residuals_qq(y - x, x),
         "confusion_matrix": lambda: charts.confusion_matrix_chart(
@@ -88,3 +91,5 @@ def test_degenerate_inputs_do_not_crash() -> None:
     assert charts.scatter_fit([1, 1, 1], [2, 3, 4], "x", "y").startswith(PNG)
     assert charts.histogram_box([np.nan, 1.0], "one value").startswith(PNG)
     assert charts.leaderboard_bars([]).startswith(PNG)
+    many = {f"g{i}": [float(i), i + 1.0] for i in range(30)}
+    assert charts.groups_violin_box(many, "v", "g").startswith(PNG)

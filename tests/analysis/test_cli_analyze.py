@@ -70,7 +70,36 @@ def test_test_json_and_text(data_file: Path) -> None:
     text = CliRunner().invoke(
         app, ["analyze", "test", str(data_file), "--a", "bought", "--b", "group"]
     )
-    assert text.exit_code == 0 and "check: expected counts" in text.stdout
+    assert text.exit_code == 0 and "Assumption expected counts ≥ 5" in text.stdout
+
+
+def test_test_method_and_report_are_the_chat_text(data_file: Path) -> None:
+    from statbot.analysis.stats.tests import choose_and_run
+    from statbot.analysis.stats.texts import hypothesis_blocks
+
+    out = _run("test", str(data_file), "--a", "y", "--b", "group", "--method", "ranks", "--json")
+    assert out["test"] == "Kruskal-Wallis test" and out["method"] == "ranks"
+    frame = pd.read_csv(data_file)
+    same = choose_and_run(frame, "y", "group", method="ranks")
+    assert out["report"] == [b.text for b in hypothesis_blocks(same)]
+    text = CliRunner().invoke(app, ["analyze", "test", str(data_file), "--a", "y", "--b", "group"])
+    assert text.stdout.splitlines()[0].split()[:2] == ["group", "n"]
+    assert "Pairwise comparisons (Tukey HSD" in text.stdout
+    means = _run("test", str(data_file), "--a", "y", "--b", "group", "--json")
+    assert means["posthoc"]["method"] == "Tukey HSD" and len(means["posthoc"]["pairs"]) == 3
+    assert means["groups"]["a"]["ci_low"] < means["groups"]["a"]["mean"]
+
+
+def test_correlate_all_methods_and_left_out(data_file: Path) -> None:
+    out = _run("correlate", str(data_file), "--method", "all", "--json")
+    assert out["methods"] == ["pearson", "spearman", "kendall"]
+    assert out["left_out"] == {"group": "not numeric", "bought": "not numeric"}
+    pair = out["pairs"][0]
+    assert (pair["a"], pair["b"]) == ("x", "x2") and pair["n"] == 59
+    assert {"pearson", "spearman_p", "kendall"} <= set(pair)
+    assert any(line.startswith("Left out: group") for line in out["report"])
+    single = _run("correlate", str(data_file), "--json")
+    assert single["left_out"]["group"] == "not numeric"
 
 
 def test_ols_json_has_full_precision(data_file: Path) -> None:
@@ -152,10 +181,10 @@ def test_anova_cli_reaches_nist_digits(tmp_path: Path, name: str) -> None:
 
 
 def test_nan_becomes_null(tmp_path: Path) -> None:
-    path = tmp_path / "const.csv"
-    path.write_text("a,b\n1,5\n2,5\n3,5\n")
+    path = tmp_path / "apart.csv"  # a and b never have values in the same row
+    path.write_text("a,b\n1,\n2,\n3,\n,4\n,6\n,5\n")
     out = _run("correlate", str(path), "--json")
-    assert out["r"]["a"]["b"] is None
+    assert out["r"]["a"]["b"] is None and out["n"]["a"]["b"] == 0
 
 
 @pytest.mark.parametrize(

@@ -108,9 +108,17 @@ def test_correlation_matches_scipy_with_pairwise_n(frame: pd.DataFrame, method: 
     json.dumps(result.to_dict(), allow_nan=False)
 
 
-def test_constant_column_has_undefined_correlation() -> None:
-    result = correlate(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [5.0, 5, 5, 5]}))
-    assert math.isnan(result.r[0][1]) and result.to_dict()["r"]["a"]["b"] is None
+def test_constant_and_short_columns_are_left_out_with_the_reason() -> None:
+    frame = pd.DataFrame(
+        {"a": [1.0, 2, 3, 4], "b": [5.0, 5, 5, 5], "c": [4.0, 1, 3, 2], "d": [1.0, None, None, 2]}
+    )
+    result = correlate(frame)
+    assert result.columns == ["a", "c"]
+    assert result.left_out == {"b": "constant (every value is 5)", "d": "only 2 values"}
+    assert result.to_dict()["left_out"]["b"].startswith("constant")
+    with pytest.raises(DataError) as info:
+        correlate(frame[["a", "b"]])
+    assert "b: constant (every value is 5)" in info.value.user_message
 
 
 def test_correlation_rejects_bad_requests(frame: pd.DataFrame) -> None:

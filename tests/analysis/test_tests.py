@@ -88,6 +88,8 @@ def test_two_numeric_columns_compared_as_independent_samples(rng: np.random.Gene
     res = choose_and_run(frame, "before", "after")
     ref = stats.ttest_ind(frame["before"], frame["after"], equal_var=False)
     assert res.test.startswith("Welch") and math.isclose(res.p_value, ref.pvalue, rel_tol=1e-10)
+    # before/after names with values in the same rows: the paired test is suggested
+    assert any("paired test compares them row by row" in n for n in res.notes)
 
 
 def test_paired_t_and_wilcoxon_fallback(rng: np.random.Generator) -> None:
@@ -143,16 +145,20 @@ def test_three_groups_anova_with_eta_squared(rng: np.random.Generator) -> None:
     _one_sentence(res.sentence)
 
 
-def test_unequal_variances_or_non_normal_fall_back_to_kruskal(rng: np.random.Generator) -> None:
+def test_kruskal_wallis_is_the_rank_option_not_a_fallback(rng: np.random.Generator) -> None:
     samples = [rng.exponential(s, 25) for s in (1.0, 1.5, 3.0)]
     frame = pd.DataFrame({"g": np.repeat([1, 2, 3], 25), "v": np.concatenate(samples)})
-    res = choose_and_run(frame, "g", "v")  # an integer column with 3 values is a grouping
+    auto = choose_and_run(frame, "g", "v")  # an integer column with 3 values is a grouping
+    assert auto.test == "Welch's ANOVA" and auto.alternative == "ranks"
+    assert any("rank test (Kruskal-Wallis) is available" in n for n in auto.notes)
+    res = choose_and_run(frame, "g", "v", method="ranks")
     ref = stats.kruskal(*samples)
-    assert res.test == "Kruskal-Wallis test" and "instead of ANOVA" in res.fallback
+    assert res.test == "Kruskal-Wallis test" and res.fallback is None and res.method == "ranks"
+    assert "instead of" not in res.sentence and res.alternative == "means"
     assert math.isclose(res.statistic, ref.statistic, rel_tol=1e-12)
     assert math.isclose(res.effect.value, ref.statistic / (75 - 1), rel_tol=1e-12)
     assert res.effect.ci_low <= res.effect.value <= res.effect.ci_high
-    again = choose_and_run(frame, "g", "v")
+    again = choose_and_run(frame, "g", "v", method="ranks")
     assert again.effect == res.effect  # seeded bootstrap: reproducible
 
 
@@ -228,3 +234,46 @@ def test_small_integer_columns_pick_the_coarser_one_as_grouping() -> None:
     frame = pd.DataFrame({"arm": [0, 1] * 15, "rating": [1, 2, 3, 4, 5, 3] * 5})
     res = choose_and_run(frame, "rating", "arm")
     assert set(res.groups) == {"group 0", "group 1"}
+
+
+def test_the_user_may_choose_means_or_ranks(rng: np.random.Generator) -> None:
+    y = rng.lognormal(0, 1.2, 40)
+    frame = pd.DataFrame({"y": y, "z": y * rng.lognormal(0.2, 0.3, 40)})
+    chosen = choose_and_run(frame, "y", mu=1.0, method="means")  # not normal, t asked for
+    assert chosen.test == "one-sample t-test" and chosen.fallback is None
+    assert math.isclose(chosen.p_value, stats.ttest_1samp(y, 1.0).pvalue, rel_tol=1e-12)
+    assert "higher than 1" in chosen.sentence or "lower than 1" in chosen.sentence
+    ranked = choose_and_run(frame, "z", "y", paired=True, method="ranks")
+    ref = stats.wilcoxon(frame["z"], frame["y"])
+    assert ranked.test == "Wilcoxon signed-rank test (paired)" and ranked.fallback is None
+    assert math.isclose(ranked.p_value, ref.pvalue, rel_tol=1e-12)
+    assert "instead of" not in ranked.sentence
+    with pytest.raises(DataError):
+        choose_and_run(frame, "y", method="fastest")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "hint"),
+    [
+        ("weight_before", "weight_after", True),
+        ("pre_score", "post_score", True),
+        ("score1", "score2", True),
+        ("height", "weight", False),
+    ],
+)
+def test_paired_looking_columns_are_suggested(
+    rng: np.random.Generator, a: str, b: str, hint: bool
+) -> None:
+    from statbot.analysis.stats.tests import paired_hint
+
+    x = _normal(70, 8, 20, rng)
+    frame = pd.DataFrame({a: x, b: x - _normal(1, 1, 20, rng)})
+    assert (paired_hint(frame, a, b) is not None) is hint
+    frame.loc[3, b] = np.nan  # not the same rows any more
+    assert paired_hint(frame, a, b) is None
+
+
+def test_a_zero_mean_difference_is_not_called_higher_or_lower() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 1.0, 4.0, 3.0]})
+    res = choose_and_run(frame, "a", "b", paired=True, method="means")
+    assert "neither higher nor lower" in res.sentence and "difference 0" in res.sentence

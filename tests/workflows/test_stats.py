@@ -98,9 +98,9 @@ async def test_tests_are_chosen_from_types_and_fallbacks_said(
     await chat.send("sepal_length")
     replies = await chat.send("species")
     text = said(replies)
-    assert "Kruskal-Wallis" in text and "Used instead" in text and "equal variances" in text
+    assert "Welch's ANOVA" in text and "Used instead" in text and "equal variances" in text
     [doc] = of_kind(replies, ReplyKind.DOCUMENT)
-    assert pd.read_csv(doc.path or "").loc[0, "test"] == "Kruskal-Wallis test"
+    assert pd.read_csv(doc.path or "").loc[0, "test"] == "Welch's ANOVA"
     assert "`statbot analyze test iris.csv --a sepal_length --b species --json`" in text
     await chat.press("Another")
     await chat.press("Test")

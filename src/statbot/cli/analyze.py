@@ -77,16 +77,27 @@ def describe(
 @commands.command()
 def correlate(
     file: FileArg,
-    method: Annotated[str, typer.Option(help="pearson, spearman or kendall.")] = "pearson",
+    method: Annotated[
+        str, typer.Option(help="pearson, spearman, kendall, or all (the three side by side).")
+    ] = "pearson",
     columns: Annotated[
         str | None, typer.Option(help="Comma-separated numeric columns (default: all).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Correlation matrix with p-values and pairwise-complete n."""
+    """Correlation matrix with p-values and pairwise-complete n; the columns left out, and why."""
     from statbot.analysis.stats.describe import correlate as run
 
     frame = load(file)
+    if method.lower() == "all":
+        from statbot.analysis.stats.correlations import correlate_all
+        from statbot.analysis.stats.texts import correlation_blocks, plain
+
+        with user_errors():
+            table = correlate_all(frame, split(columns) if columns else None)
+        blocks = correlation_blocks(table, top=len(table.pairs))
+        emit({**table.to_dict(), "report": [b.text for b in blocks]}, as_json, plain(blocks))
+        return
     with user_errors():
         result = run(frame, method.lower(), split(columns) if columns else None)  # type: ignore[arg-type]
     cols = result.columns
@@ -98,6 +109,7 @@ def correlate(
             text_table(["", *cols], [[a, *result.p_value[i]] for i, a in enumerate(cols)]),
             "n (pairwise complete)",
             text_table(["", *cols], [[a, *result.n[i]] for i, a in enumerate(cols)]),
+            *(f"left out: {c} ({why})" for c, why in result.left_out.items()),
         ]
     )
     emit(result.to_dict(), as_json, text)
@@ -115,30 +127,25 @@ def test_(
         bool, typer.Option("--paired", help="Treat --a and --b as paired measurements.")
     ] = False,
     mu: Annotated[float, typer.Option(help="Reference value for a one-sample test.")] = 0.0,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto (from the checks), means (t-test / ANOVA) or ranks (Wilcoxon, "
+            "Mann-Whitney, Kruskal-Wallis)."
+        ),
+    ] = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """Pick and run the right hypothesis test for the column types, with assumption checks."""
+    """Pick and run the right hypothesis test for the column types, with assumption checks:
+    the group table first, then the test, effect sizes and post-hoc pairs (the chat's text)."""
     from statbot.analysis.stats.tests import choose_and_run
+    from statbot.analysis.stats.texts import hypothesis_blocks, plain
 
     frame = load(file)
     with user_errors():
-        result = choose_and_run(frame, a, b, paired=paired, mu=mu)
-    lines = [
-        result.sentence,
-        "",
-        f"test: {result.test}",
-        f"{result.statistic_name} = {cell(result.statistic)}, p = {cell(result.p_value)}, "
-        f"n = {result.n}",
-    ]
-    if result.effect:
-        e = result.effect
-        lines.append(f"{e.name} = {cell(e.value)} (95% CI {cell(e.ci_low)} to {cell(e.ci_high)})")
-    for check in result.assumptions:
-        verdict = "ok" if check.passed else "FAILED"
-        lines.append(f"check: {check.name} [{check.test}]: {verdict} — {check.detail}")
-    if result.fallback:
-        lines.append(f"fallback: {result.fallback}")
-    emit(result.to_dict(), as_json, "\n".join(lines))
+        result = choose_and_run(frame, a, b, paired=paired, mu=mu, method=method.lower())
+    blocks = hypothesis_blocks(result)
+    emit({**result.to_dict(), "report": [b.text for b in blocks]}, as_json, plain(blocks))
 
 
 def _coef_text(result_dict: dict[str, Any], stat: str, extra: list[str]) -> str:

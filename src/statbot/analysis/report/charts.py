@@ -81,6 +81,35 @@ def histogram_box(values: Sequence[float] | np.ndarray[Any, Any] | pd.Series, ti
         return _png(fig)
 
 
+def groups_violin_box(samples: dict[str, Any], value: str, factor: str) -> bytes:
+    """A violin (the shape) with a box plot inside (median, quartiles) and the mean as a dot,
+    one per group; a group whose values are all equal gets the box only (no density to draw)."""
+    names = list(samples)[:MAX_BARS]
+    data = [_finite(samples[g]) for g in names]
+    positions = np.arange(1, len(names) + 1)
+    with _figure() as (fig, ax):
+        shaped = [i for i, d in enumerate(data) if d.size > 1 and float(d.min()) < float(d.max())]
+        if shaped:
+            parts = ax.violinplot(
+                [data[i] for i in shaped],
+                positions=positions[shaped],
+                showextrema=False,
+                widths=0.8,
+            )
+            for body in parts["bodies"]:
+                body.set_facecolor("#4C72B0")
+                body.set_alpha(0.35)
+        ax.boxplot(data, positions=positions, widths=0.25, showfliers=True)
+        means = [float(d.mean()) if d.size else np.nan for d in data]
+        ax.plot(positions, means, "o", color="#C44E52", label="mean")
+        ax.set_xticks(positions, [f"{g}\n(n={d.size})" for g, d in zip(names, data, strict=True)])
+        shown = "" if len(samples) <= MAX_BARS else f" (first {MAX_BARS} of {len(samples)})"
+        ax.set_title(f"{value} by {factor}{shown}")
+        ax.set_ylabel(value)
+        ax.legend(loc="best")
+        return _png(fig)
+
+
 def scatter_fit(x: Any, y: Any, x_label: str, y_label: str) -> bytes:
     """Scatter plot with the least-squares line and its equation."""
     frame = pd.DataFrame(

@@ -23,6 +23,23 @@ def num(value: float) -> str:
     return f"{value:.3g}"
 
 
+def apart(x: float, y: float) -> tuple[str, str]:
+    """``num`` of both, with more digits where 3 would print two different numbers alike
+    (a sentence saying "higher" must not cite 5.00 against 5.00)."""
+    a, b = num(x), num(y)
+    digits = 4
+    while a == b and x != y and digits <= 17:
+        a, b = f"{x:.{digits}g}", f"{y:.{digits}g}"
+        digits += 1
+    return a, b
+
+
+def _extreme(labels: list[str], which: str, value: str) -> str:
+    if len(labels) == 1:
+        return f"{which} in {labels[0]}: {value}"
+    return f"{', '.join(labels[:-1])} and {labels[-1]} tie for the {which}, {value}"
+
+
 def pval(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
@@ -62,9 +79,10 @@ def compare_means(
 ) -> str:
     ma, mb = groups[a]["mean"], groups[b]["mean"]
     direction = "higher than" if ma > mb else "lower than" if ma < mb else "equal to"
+    ta, tb = apart(ma, mb)
     return (
-        f"The mean of {_of(what, a)} ({num(ma)}) is {direction} that of {_of(what, b)} "
-        f"({num(mb)}); the difference is {out.verdict()} {out.tail('')}"
+        f"The mean of {_of(what, a)} ({ta}) is {direction} that of {_of(what, b)} "
+        f"({tb}); the difference is {out.verdict()} {out.tail('')}"
     )
 
 
@@ -73,23 +91,36 @@ def compare_ranks(
 ) -> str:
     ma, mb = groups[a]["median"], groups[b]["median"]
     r = out.effect.value if out.effect else 0.0
-    direction = "higher" if r > 0 else "lower" if r < 0 else "similar"
+    ta, tb = apart(ma, mb)
+    if r == 0:
+        return (
+            f"Values of {_of(what, a)} (median {ta}) tend to be neither higher nor lower than "
+            f"those of {_of(what, b)} (median {tb}); the difference is {out.verdict()} "
+            f"{out.tail('a t-test')}"
+        )
+    direction = "higher" if r > 0 else "lower"
     return (
-        f"Values of {_of(what, a)} (median {num(ma)}) tend to be {direction} than those of "
-        f"{_of(what, b)} (median {num(mb)}); the difference is {out.verdict()} "
+        f"Values of {_of(what, a)} (median {ta}) tend to be {direction} than those of "
+        f"{_of(what, b)} (median {tb}); the difference is {out.verdict()} "
         f"{out.tail('a t-test')}"
     )
 
 
 def against_value(label: str, centre: float, kind: str, mu: float, out: Outcome) -> str:
     direction = "higher than" if centre > mu else "lower than" if centre < mu else "equal to"
+    tc, tm = apart(centre, mu)
     return (
-        f"The {kind} of {label} ({num(centre)}) is {direction} {num(mu)}; the difference is "
+        f"The {kind} of {label} ({tc}) is {direction} {tm}; the difference is "
         f"{out.verdict()} {out.tail('a t-test')}"
     )
 
 
 def paired(a: str, b: str, diff: float, kind: str, out: Outcome) -> str:
+    if diff == 0:
+        return (
+            f"Paired with {b}, {a} is neither higher nor lower on average ({kind} difference 0); "
+            f"the difference is {out.verdict()} {out.tail('a paired t-test')}"
+        )
     direction = "higher" if diff > 0 else "lower"
     return (
         f"Paired with {b}, {a} is on average ({kind} difference) {num(abs(diff))} {direction}; "
@@ -100,13 +131,21 @@ def paired(a: str, b: str, diff: float, kind: str, out: Outcome) -> str:
 def k_groups(
     what: str, factor: str, groups: dict[str, dict[str, float]], kind: str, out: Outcome
 ) -> str:
-    order = sorted(groups, key=lambda g: groups[g][kind])
-    lo, hi = order[0], order[-1]
+    """Ties are said as ties ("a and b tie for the highest", "every group has the same
+    median"): never "highest in X" when X is not alone at the top."""
+    values = {g: groups[g][kind] for g in groups}
+    hi, lo = max(values.values()), min(values.values())
     differ = "differ significantly" if out.p < ALPHA else "do not differ significantly"
+    if hi == lo:
+        where = f"every group has the same {kind}, {num(hi)}"
+    else:
+        t_hi, t_lo = apart(hi, lo)
+        top = [g for g in groups if values[g] == hi]
+        bottom = [g for g in groups if values[g] == lo]
+        where = f"{_extreme(top, 'highest', t_hi)}; {_extreme(bottom, 'lowest', t_lo)}"
     return (
         f"The {kind}s of {what} {differ} between the {len(groups)} groups of {factor} "
-        f"(highest in {hi}: {num(groups[hi][kind])}, lowest in {lo}: {num(groups[lo][kind])}) "
-        f"{out.tail('ANOVA')}"
+        f"({where}) {out.tail('ANOVA')}"
     )
 
 

@@ -154,13 +154,15 @@ def describe(frame: pd.DataFrame, columns: list[str] | None = None) -> DescribeR
 
 @dataclass(frozen=True)
 class CorrelationResult:
-    """Pairwise correlations: ``r[i][j]``, ``p_value[i][j]`` and pairwise-complete ``n[i][j]``."""
+    """Pairwise correlations: ``r[i][j]``, ``p_value[i][j]`` and pairwise-complete ``n[i][j]``;
+    ``left_out`` names the columns that could not take part and why."""
 
     method: str
     columns: list[str]
     r: list[list[float]]
     p_value: list[list[float]]
     n: list[list[int]]
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def keyed(matrix: list[list[Any]]) -> dict[str, dict[str, Any]]:
@@ -178,6 +180,7 @@ class CorrelationResult:
             "r": keyed(self.r),
             "p_value": keyed(self.p_value),
             "n": keyed(self.n),
+            "left_out": dict(self.left_out),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -200,49 +203,21 @@ class CorrelationResult:
         return pd.DataFrame(rows, columns=["a", "b", "r", "p_value", "n"])
 
 
-def _pair(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], method: CorrMethod
-) -> tuple[float, float]:
-    from scipy import stats
-
-    if x.size < 3 or float(x.min()) == float(x.max()) or float(y.min()) == float(y.max()):
-        return math.nan, math.nan  # undefined: too few pairs or a constant column
-    if method == "pearson":
-        res = stats.pearsonr(x, y)
-    elif method == "spearman":
-        res = stats.spearmanr(x, y)
-    else:
-        res = stats.kendalltau(x, y)
-    return float(res.statistic), float(res.pvalue)
-
-
 def correlate(
     frame: pd.DataFrame, method: CorrMethod = "pearson", columns: list[str] | None = None
 ) -> CorrelationResult:
-    """Correlation matrix of numeric columns with p-values, using pairwise-complete rows."""
+    """Correlation matrix with p-values, using pairwise-complete rows; columns that cannot take
+    part (statbot.analysis.stats.correlations.usable_columns) are left out and named."""
     import numpy as np
+
+    from statbot.analysis.stats.correlations import pair_correlation, usable_columns
 
     if method not in ("pearson", "spearman", "kendall"):
         raise DataError(
             f"unknown correlation method {method!r}",
             user_message="The correlation method must be pearson, spearman or kendall.",
         )
-    if columns is None:
-        names = [str(c) for c in frame.columns if column_kind(frame[c]) == "numeric"]
-    else:
-        require_columns(frame, columns)
-        names = list(columns)
-        bad = [c for c in names if column_kind(frame[c]) != "numeric"]
-        if bad:
-            raise DataError(
-                f"non-numeric columns {bad}",
-                user_message=f"Correlations need numeric columns; not numeric: {', '.join(bad)}.",
-            )
-    if len(names) < 2:
-        raise DataError(
-            "fewer than two numeric columns",
-            user_message="A correlation matrix needs at least two numeric columns.",
-        )
+    names, left_out = usable_columns(frame, columns)
     data = [frame[c].to_numpy(dtype=float, na_value=np.nan) for c in names]
     k = len(names)
     r = [[math.nan] * k for _ in range(k)]
@@ -255,9 +230,9 @@ def correlate(
             if i == j:
                 r[i][i], p[i][i] = (1.0, 0.0) if n[i][i] >= 2 else (math.nan, math.nan)
                 continue
-            r[i][j], p[i][j] = _pair(data[i][ok], data[j][ok], method)
+            r[i][j], p[i][j] = pair_correlation(data[i][ok], data[j][ok], method)
             r[j][i], p[j][i] = r[i][j], p[i][j]
-    return CorrelationResult(method, names, r, p, n)
+    return CorrelationResult(method, names, r, p, n, left_out)
 
 
 @dataclass(frozen=True)

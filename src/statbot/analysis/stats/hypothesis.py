@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
+    from statbot.analysis.stats.crosstab import Crosstab
+    from statbot.analysis.stats.posthoc import PostHoc
+
     Array = npt.NDArray[np.float64]
 
 ALPHA = 0.05
@@ -61,6 +64,16 @@ class HypothesisResult:
     assumptions: list[AssumptionCheck] = field(default_factory=list)
     fallback: str | None = None
     variables: list[str] = field(default_factory=list)
+    # What a data person reads beside the test (issue 11): the post-hoc pairs of a k-group
+    # comparison, the contingency table of two categories, further effect sizes, notes in
+    # words, and the other method the user may choose ("ranks" or "means").
+    posthoc: PostHoc | None = None
+    crosstab: Crosstab | None = None
+    other_effects: list[effects.EffectSize] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    method: str = "auto"
+    alternative: str | None = None
+    df2: float | None = None  # the denominator df of an F test
 
     @property
     def significant(self) -> bool:
@@ -73,6 +86,7 @@ class HypothesisResult:
             "statistic": nan_to_none(self.statistic),
             "p_value": nan_to_none(self.p_value),
             "df": nan_to_none(self.df),
+            "df2": nan_to_none(self.df2),
             "n": self.n,
             "effect_size": self.effect.to_dict() if self.effect else None,
             "groups": {
@@ -82,6 +96,12 @@ class HypothesisResult:
             "fallback": self.fallback,
             "variables": list(self.variables),
             "sentence": self.sentence,
+            "posthoc": self.posthoc.to_dict() if self.posthoc else None,
+            "crosstab": self.crosstab.to_dict() if self.crosstab else None,
+            "other_effects": [e.to_dict() for e in self.other_effects],
+            "notes": list(self.notes),
+            "method": self.method,
+            "alternative": self.alternative,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -140,6 +160,7 @@ def normality(values: Array, label: str) -> AssumptionCheck:
 
 
 def equal_variances(samples: list[Array]) -> AssumptionCheck:
+    """Levene's test centred on the median, i.e. the Brown-Forsythe test (robust to skew)."""
     from scipy import stats
 
     res = stats.levene(*samples, center="median")
@@ -147,7 +168,7 @@ def equal_variances(samples: list[Array]) -> AssumptionCheck:
     ok = bool(p >= ALPHA) or math.isnan(p)
     return AssumptionCheck(
         "equal variances",
-        "Levene (median)",
+        "Brown-Forsythe (Levene, median-centred)",
         float(res.statistic),
         p,
         ok,
@@ -157,14 +178,22 @@ def equal_variances(samples: list[Array]) -> AssumptionCheck:
 
 
 def summary(values: Array) -> dict[str, float]:
+    """n, mean, sd, median and the 95% t-interval of the mean (the group table's row)."""
     import numpy as np
+    from scipy import stats
 
     mom = moments(values)
+    n = values.size
+    half = math.nan
+    if n >= 2 and math.isfinite(mom["std"]):
+        half = float(stats.t.ppf(0.975, n - 1)) * mom["std"] / math.sqrt(n)
     return {
-        "n": float(values.size),
+        "n": float(n),
         "mean": mom["mean"],
         "std": mom["std"],
-        "median": float(np.median(values)),
+        "median": float(np.median(values)) if n else math.nan,
+        "ci_low": mom["mean"] - half,
+        "ci_high": mom["mean"] + half,
     }
 
 
