@@ -180,3 +180,64 @@ async def test_back_restores_the_previous_state_with_its_data_and_cancel_clears(
     replies = await send(EventKind.COMMAND, "cancel")
     assert replies == ["Cancelled *test flow*. Send a command when you want to start something."]
     assert (session.workflow, session.state, session.data, session.stack) == (None, None, {}, [])
+
+
+class Tally:
+    """A typed conversation data class, as workflows declare them (workflows/session_data.py)."""
+
+    def __init__(self, count: int = 0, seen: list[str] | None = None) -> None:
+        self.count = count
+        self.seen = seen or []
+
+    def to_dict(self) -> dict[str, object]:
+        return {"count": self.count, "seen": self.seen}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Tally:  # type: ignore[type-arg]
+        return cls(int(raw.get("n", raw.get("count", 0))), list(raw.get("seen") or []))
+
+
+async def test_typed_data_is_read_from_the_session_dict_and_saved_back_as_json():
+    async def count(ctx: Context) -> None:
+        tally = ctx.typed(Tally)
+        assert ctx.typed(Tally) is tally  # one object for the whole handler
+        tally.count += 1
+        if ctx.event.text == "raw":
+            ctx.data["raw"] = True  # the dict: the typed object is saved first, then read again
+            ctx.typed(Tally).seen.append("after raw")
+        if ctx.event.text == "boom":
+            tally.count = 1000
+            raise RuntimeError("boom")
+
+    flow = Workflow(
+        "w", "w", "typed", "a", (State("a", on_event=count, next=("a",)),), data=Tally.from_dict
+    )
+    dispatcher = Dispatcher(WorkflowRegistry([flow]))
+    key = ConversationKey("t", 1, 1)
+    session = Session(key)
+    ids = iter(range(1, 100))
+
+    async def send(kind: EventKind, text: str) -> None:
+        await dispatcher.apply(session, Event.from_update(key, next(ids), kind, text=text))
+
+    await send(EventKind.COMMAND, "w")
+    session.data = {"n": 41}  # a key layout the loader still reads
+    await send(EventKind.TEXT, "x")
+    assert session.data == {"count": 42, "seen": []}
+    await send(EventKind.TEXT, "raw")
+    assert session.data == {"count": 43, "seen": ["after raw"]}
+    await send(EventKind.TEXT, "boom")  # a failed handler saves nothing
+    assert session.data == {"count": 43, "seen": ["after raw"]}
+
+
+async def test_typed_data_of_a_workflow_that_declares_none_is_refused():
+    async def wrong(ctx: Context) -> None:
+        ctx.typed(Tally)
+
+    flow = wf(State("a", on_event=wrong, next=("a",)))
+    dispatcher = Dispatcher(WorkflowRegistry([flow]))
+    key = ConversationKey("t", 1, 1)
+    session = Session(key)
+    await dispatcher.apply(session, Event.from_update(key, 1, EventKind.COMMAND, text="w"))
+    out = await dispatcher.apply(session, Event.from_update(key, 2, EventKind.TEXT, text="x"))
+    assert out.failed and session.data == {}

@@ -214,6 +214,7 @@ class StateRunner:
         ctx.reprompt = reprompt
         try:
             await handler(ctx)
+            ctx.save_typed()
         except Exception as exc:
             log.error(
                 "handler of %s/%s failed on %s for %s",

@@ -4,10 +4,16 @@ A workflow is validated when it is defined: an unknown target state, a state tha
 reached from the start, or a non-final state with no way out raises
 :class:`WorkflowDefinitionError` at import time, not in front of a user.
 
-Handlers are ``async def handler(ctx: Context) -> None``. They read ``ctx.event`` and
-``ctx.data``, say things with ``ctx.reply(...)`` and move with ``ctx.goto(state)`` (only to
-states listed in the current state's ``next``), ``ctx.finish()`` or ``ctx.stay()`` (the default).
-CPU-heavy work goes to ``await ctx.run_blocking(fn, *args)`` or to a job, never inline.
+Handlers are ``async def handler(ctx: Context) -> None``. They read ``ctx.event`` and the
+conversation's data, say things with ``ctx.reply(...)`` and move with ``ctx.goto(state)`` (only
+to states listed in the current state's ``next``), ``ctx.finish()`` or ``ctx.stay()`` (the
+default). CPU-heavy work goes to ``await ctx.run_blocking(fn, *args)`` or to a job, never inline.
+
+A workflow that declares ``data`` (a loader such as ``TrainData.from_dict``) gets its data as
+that typed object, ``ctx.typed(TrainData)``, read from the session's JSON dict when a handler
+first asks and written back (``to_dict()``) when it returns: the session stays JSON (no
+pickles), and the loader is where a session stored by an older statbot is read. A workflow
+without ``data`` uses the plain dict, ``ctx.data``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from statbot.engine.errors import TransitionError, WorkflowDefinitionError
 from statbot.engine.events import Event, EventKind
@@ -25,6 +31,15 @@ from statbot.engine.session import Session
 T = TypeVar("T")
 Handler = Callable[["Context"], Awaitable[None]]
 Check = Callable[[Session], bool]
+
+
+class SessionData(Protocol):
+    """A conversation's data as a typed object; ``to_dict()`` is what the session stores."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+DataLoader = Callable[[dict[str, Any]], SessionData]
 
 INPUT_KINDS = frozenset({EventKind.TEXT, EventKind.CHOICE})
 
@@ -70,6 +85,8 @@ class Workflow:
     # Runs when the user leaves the workflow (/cancel, or a command starting another one), in
     # whatever state it is: e.g. /train kills its running job here.
     on_cancel: Handler | None = field(default=None, compare=False)
+    # The conversation's typed data: built from the session's dict (see the module docstring).
+    data: DataLoader | None = field(default=None, compare=False)
     by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -142,10 +159,36 @@ class Context:
         self.reprompt = False
         self.forget_requested = False
         self.switch_to: tuple[str, dict[str, str]] | None = None
+        self._typed: SessionData | None = None
 
     @property
     def data(self) -> dict[str, Any]:
+        """The session's data as its JSON dict (the typed object, if one was read, is written
+        back first and read again on the next :meth:`typed`)."""
+        self.save_typed()
+        self._typed = None
         return self.session.data
+
+    def typed(self, cls: type[T]) -> T:
+        """The workflow's declared data as ``cls`` (or a base class of it that a shared step
+        knows): the same object for the rest of this handler, saved when the handler returns."""
+        if self._typed is None:
+            if self.workflow is None or self.workflow.data is None:
+                raise TypeError(f"workflow {self.workflow_name!r} declares no typed data")
+            self._typed = self.workflow.data(self.session.data)
+        found = self._typed
+        if not isinstance(found, cls):
+            raise TypeError(f"{self.workflow_name} data is {type(found).__name__}, not {cls}")
+        return found
+
+    def save_typed(self) -> None:
+        """Write the typed data back into the session (the engine calls this after a handler)."""
+        if self._typed is not None:
+            self.session.data = self._typed.to_dict()
+
+    @property
+    def workflow_name(self) -> str | None:
+        return self.workflow.name if self.workflow is not None else None
 
     @property
     def memory(self) -> dict[str, Any]:

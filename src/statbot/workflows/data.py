@@ -59,6 +59,24 @@ class Loaded:
             "kinds": self.kinds,
         }
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Loaded:
+        """What :meth:`to_dict` wrote (in a session's data or context); the load's warnings
+        and schema table are not kept."""
+        return cls(
+            ref=dict(raw.get("ref") or {}),
+            name=str(raw.get("name", "")),
+            rows=int(raw.get("rows") or 0),
+            columns=[str(c) for c in raw.get("columns") or []],
+            kinds={str(k): str(v) for k, v in (raw.get("kinds") or {}).items()},
+        )
+
+
+def last_dataset(ctx: Context) -> Loaded | None:
+    """The user's last dataset (remembered across conversations), if any."""
+    last = ctx.memory.get("dataset")
+    return Loaded.from_dict(last) if last else None
+
 
 def services(ctx: Context) -> Services:
     """The bot's services (:class:`statbot.workflows.services.Services`) for this handler."""
@@ -152,9 +170,9 @@ def preview_overrides(svc: Services, loaded: dict[str, Any], overrides: dict[str
 def ask_for_data(ctx: Context, prompt: str = ASK_DATA) -> None:
     """The prompt of a data step, with a button for the last dataset when there is one."""
     options: list[Option] = []
-    last = ctx.memory.get("dataset")
-    if last:
-        options.append(Option(LAST, f"Use {last['name']} ({last['rows']} rows)"))
+    last = last_dataset(ctx)
+    if last is not None:
+        options.append(Option(LAST, f"Use {last.name} ({last.rows} rows)"))
     if services(ctx).settings.local_path_roots:
         options.append(Option(USE_PATH, "A file on the server"))
     ctx.reply(Reply.ask(prompt, options) if options else Reply.say(prompt))
@@ -179,8 +197,9 @@ async def receive(ctx: Context) -> Loaded | Path | None:
     """
     event = ctx.event
     svc = services(ctx)
-    if event.kind is EventKind.CHOICE and event.choice == LAST and ctx.memory.get("dataset"):
-        return Loaded(**{**ctx.memory["dataset"], "warnings": []})
+    last = last_dataset(ctx)
+    if event.kind is EventKind.CHOICE and event.choice == LAST and last is not None:
+        return last
     if event.kind is EventKind.CHOICE and event.choice == USE_PATH:
         roots = ", ".join(str(r) for r in svc.settings.local_path_roots)
         ctx.reply(f"Type the path of the file (inside {roots}).")
@@ -197,9 +216,9 @@ async def receive(ctx: Context) -> Loaded | Path | None:
             "same",
             "same data",
         )
-        and ctx.memory.get("dataset")
+        and last is not None
     ):
-        return Loaded(**{**ctx.memory["dataset"], "warnings": []})
+        return last
     if event.kind is EventKind.TEXT and looks_like_path(text):
         limit = int(svc.settings.max_file_mb * 2**20)
         return await ctx.run_blocking(
@@ -266,7 +285,12 @@ def mark_failed(staging: Path) -> None:
 
 def remember(ctx: Context, loaded: Loaded) -> None:
     """This dataset becomes the conversation's current and the user's last dataset."""
-    ctx.data["dataset"] = loaded.to_dict()
+    from statbot.workflows.session_data import AnalysisData
+
+    if ctx.workflow is not None and ctx.workflow.data is not None:
+        ctx.typed(AnalysisData).dataset = loaded
+    else:
+        ctx.data["dataset"] = loaded.to_dict()
     ctx.memory["dataset"] = loaded.to_dict()
     if loaded.ref.get("digest") and loaded.ref["digest"] not in ctx.session.datasets:
         ctx.session.datasets.append(str(loaded.ref["digest"]))
@@ -274,8 +298,8 @@ def remember(ctx: Context, loaded: Loaded) -> None:
         ctx.reply(f"Note: {warning}")
 
 
-def summary_line(loaded: dict[str, Any]) -> str:
-    return f"*{loaded['name']}*: {loaded['rows']:,} rows × {len(loaded['columns'])} columns."
+def summary_line(loaded: Loaded) -> str:
+    return f"*{loaded.name}*: {loaded.rows:,} rows × {len(loaded.columns)} columns."
 
 
 def column_options(columns: list[str], kinds: dict[str, str] | None = None) -> list[Option]:

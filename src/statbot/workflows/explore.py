@@ -12,6 +12,7 @@ from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import steps as M
+from statbot.workflows.session_data import ExploreData
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -101,8 +102,8 @@ def distributions(
 # steps --------------------------------------------------------------------------------------------
 async def _show(ctx: Context, loaded: D.Loaded) -> None:
     text = await ctx.run_blocking(overview, D.services(ctx), loaded.ref)
-    ctx.reply(f"{D.summary_line(ctx.data['dataset'])}\n{text}")
-    ctx.data["selected"] = []
+    ctx.reply(f"{D.summary_line(loaded)}\n{text}")
+    ctx.typed(ExploreData).selected = []
     ctx.goto("columns")
 
 
@@ -111,18 +112,19 @@ DATA = M.DataStep(
 )
 
 
-def _options(ctx: Context) -> list[Option]:
-    dataset = ctx.data["dataset"]
-    return D.column_options(dataset["columns"], dataset.get("kinds"))
+def _options(d: ExploreData) -> list[Option]:
+    return D.column_options(d.loaded.columns, d.loaded.kinds)
 
 
 async def enter_columns(ctx: Context) -> None:
+    d = ctx.typed(ExploreData)
     text = "Which columns should I show the distribution of? Tick them and press Done."
-    ctx.reply(M.multi_menu(ctx, _options(ctx), text))
+    ctx.reply(M.multi_menu(_options(d), text, d.selected))
 
 
 async def on_columns(ctx: Context) -> None:
-    selected = await M.multi_select(ctx, _options(ctx))
+    d = ctx.typed(ExploreData)
+    selected = await M.multi_select(ctx, _options(d), d.selected)
     if selected is None:
         return
     if not selected:
@@ -134,7 +136,7 @@ async def on_columns(ctx: Context) -> None:
     replies = await ctx.run_blocking(
         distributions,
         svc,
-        ctx.data["dataset"]["ref"],
+        d.loaded.ref,
         chosen_columns,
         out_dir,
         f"explore-{ctx.event.event_id}",
@@ -151,6 +153,7 @@ EXPLORE = Workflow(
     command="explore",
     description="a first look at a dataset: columns, types, missing values, distributions",
     start="data",
+    data=ExploreData.from_dict,
     states=(
         DATA.state(),
         State(

@@ -11,6 +11,7 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
+from statbot.workflows.session_data import AnalysisData
 
 NEXT = (
     Option("stats", "Statistics"),
@@ -34,7 +35,7 @@ async def enter_offer(ctx: Context) -> None:
             ctx.finish()
             return
         ctx.reply(
-            f"Got it — {D.summary_line(ctx.data['dataset'])} Column types as I read them:\n"
+            f"Got it — {D.summary_line(loaded)} Column types as I read them:\n"
             f"`{loaded.schema_text}`\nI keep it as your latest dataset."
         )
     ctx.reply(Reply.ask("What shall we do with it?", list(NEXT)))
@@ -54,6 +55,7 @@ RECEIVED = Workflow(
     command="",
     description="a file sent outside a conversation",
     start="offer",
+    data=AnalysisData.from_dict,
     states=(
         State(
             "offer",

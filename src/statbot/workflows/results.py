@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from statbot.engine.replies import Reply
 from statbot.engine.workflow import Context
 from statbot.errors import DataError
-from statbot.workflows.data import services, write_result
+from statbot.workflows.data import Loaded, services, write_result
 from statbot.workflows.report import fmt
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def _logit(
 def compute(
     svc: Services,
     *,
-    dataset: dict[str, Any],
+    dataset: Loaded,
     analysis: str,
     params: dict[str, Any],
     out_dir: Path,
@@ -250,8 +250,8 @@ def compute(
     summary for the session's context."""
     from statbot.workflows.data import read_frame
 
-    frame = read_frame(svc, dataset["ref"])
-    source = str(dataset["name"])
+    frame = read_frame(svc, dataset.ref)
+    source = dataset.name
     if analysis == "describe":
         result = run_describe(frame, params["columns"], source)
     elif analysis == "correlation":
@@ -286,8 +286,10 @@ def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> lis
 
 async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
     """Compute one /stats analysis off the event loop, send its replies, go on to 'more'."""
+    from statbot.workflows.session_data import AnalysisData
+
     svc = services(ctx)
-    dataset = ctx.data["dataset"]
+    dataset = ctx.typed(AnalysisData).loaded
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     prefix = f"{analysis}-{ctx.event.event_id}"
     replies, summary = await ctx.run_blocking(
@@ -300,5 +302,5 @@ async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> N
         prefix=prefix,
     )
     ctx.reply(*replies)
-    ctx.memory["result"] = {**summary, "dataset": dataset["name"]}
+    ctx.memory["result"] = {**summary, "dataset": dataset.name}
     ctx.goto("more")

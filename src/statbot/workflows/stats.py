@@ -16,6 +16,7 @@ from statbot.workflows import data as D
 from statbot.workflows import results as R
 from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, norm, resolve_one
+from statbot.workflows.session_data import StatsData, required
 from statbot.workflows.stats_vars import (
     enter_features,
     enter_target,
@@ -55,11 +56,15 @@ FIRST_STEP = {"describe": "columns", "correlation": "columns", "test": "var_a"}
 
 
 # data ---------------------------------------------------------------------------------------------
+def data(ctx: Context) -> StatsData:
+    return ctx.typed(StatsData)
+
+
 async def _note_preset(ctx: Context) -> None:
-    intent = ctx.data.get("intent") or {}
-    if intent.get("analysis") in ANALYSIS_IDS:
+    d = data(ctx)
+    if d.intent.get("analysis") in ANALYSIS_IDS:
         # "describe it", "what about correlation?": the analysis is chosen already
-        ctx.data["preset_analysis"] = intent["analysis"]
+        d.preset_analysis = d.intent["analysis"]
 
 
 async def _to_analysis(ctx: Context, loaded: D.Loaded) -> None:
@@ -77,12 +82,17 @@ DATA = M.DataStep(
 
 # analysis -----------------------------------------------------------------------------------------
 async def enter_analysis(ctx: Context) -> None:
-    preset = ctx.data.pop("preset_analysis", None)
+    d = data(ctx)
+    preset, d.preset_analysis = d.preset_analysis, None
     if preset in ANALYSIS_IDS:
-        ctx.data["analysis"] = preset
-        ctx.goto(FIRST_STEP.get(preset, "target"))
+        _choose(ctx, preset)
         return
     ctx.reply(Reply.ask("Which analysis?", ANALYSES))
+
+
+def _choose(ctx: Context, analysis: str) -> None:
+    data(ctx).analysis = analysis
+    ctx.goto(FIRST_STEP.get(analysis, "target"))
 
 
 async def on_analysis(ctx: Context) -> None:
@@ -101,40 +111,44 @@ async def on_analysis(ctx: Context) -> None:
     if picked is None:
         ctx.reply("Please choose one of the analyses.")
         return
-    ctx.data["analysis"] = picked
-    ctx.goto(FIRST_STEP.get(picked, "target"))
+    _choose(ctx, picked)
 
 
 # columns (describe, correlation) ----------------------------------------------------------------
-def _column_choices(ctx: Context) -> list[Option]:
-    dataset = ctx.data["dataset"]
-    kinds = dataset.get("kinds") or {}
-    columns = dataset["columns"]
-    if ctx.data["analysis"] == "correlation":
-        columns = [c for c in columns if kinds.get(c) in NUMERIC_KINDS]
-    return D.column_options(columns, kinds)
+def _column_choices(d: StatsData) -> list[Option]:
+    dataset = d.loaded
+    columns = dataset.columns
+    if d.analysis == "correlation":
+        columns = [c for c in columns if dataset.kinds.get(c) in NUMERIC_KINDS]
+    return D.column_options(columns, dataset.kinds)
 
 
 async def enter_columns(ctx: Context) -> None:
-    options = _column_choices(ctx)
-    if ctx.data["analysis"] == "correlation" and len(options) < 2:
+    d = data(ctx)
+    options = _column_choices(d)
+    if d.analysis == "correlation" and len(options) < 2:
         ctx.reply("Correlation needs at least two numeric columns; this data has fewer.")
         ctx.goto("analysis")
         return
-    ctx.data.setdefault("selected", [o.id for o in options][:12])
-    ctx.reply(M.multi_menu(ctx, options, "Which columns? Untick what to leave out, then Done."))
+    if d.selected is None:
+        d.selected = [o.id for o in options][:12]
+    text = "Which columns? Untick what to leave out, then Done."
+    ctx.reply(M.multi_menu(options, text, d.selected))
 
 
 async def on_columns(ctx: Context) -> None:
-    options = _column_choices(ctx)
-    selected = await M.multi_select(ctx, options)
+    d = data(ctx)
+    if d.selected is None:
+        d.selected = []
+    selected = await M.multi_select(ctx, _column_choices(d), d.selected)
     if selected is None:
         return
-    need = 2 if ctx.data["analysis"] == "correlation" else 1
+    analysis = required(d.analysis, "the analysis")
+    need = 2 if analysis == "correlation" else 1
     if len(selected) < need:
         ctx.reply(f"Choose at least {need} column{'s' if need > 1 else ''}.")
         return
-    await R.run_analysis(ctx, ctx.data["analysis"], {"columns": selected})
+    await R.run_analysis(ctx, analysis, {"columns": selected})
 
 
 # running and the result --------------------------------------------------------------------------
@@ -150,8 +164,7 @@ async def enter_more(ctx: Context) -> None:
 async def on_more(ctx: Context) -> None:
     answer = ctx.event.choice or norm(ctx.event.text)
     if answer in (AGAIN, "another", "another analysis", "again", "yes"):
-        for key in ("analysis", "selected", "var_a", "target"):
-            ctx.data.pop(key, None)
+        data(ctx).new_analysis()
         ctx.goto("analysis")
     elif answer in (FINISH, "done", "no", "finish", "thanks"):
         ctx.reply("Done. /stats again any time; /train builds a model from this data.")
@@ -163,9 +176,9 @@ async def on_more(ctx: Context) -> None:
         if picked is None:
             ctx.reply("Press *Another analysis* or *Done*.")
             return
-        for key in ("selected", "var_a", "target"):
-            ctx.data.pop(key, None)
-        ctx.data["preset_analysis"] = picked
+        d = data(ctx)
+        d.new_analysis()
+        d.preset_analysis = picked
         ctx.goto("analysis")
 
 
@@ -176,6 +189,7 @@ STATS = Workflow(
     command="stats",
     description="statistics: describe, correlation, tests, regression",
     start="data",
+    data=StatsData.from_dict,
     states=(
         DATA.state(),
         State(

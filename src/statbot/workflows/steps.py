@@ -73,7 +73,7 @@ class DataStep:
                 return
             last = _last_for_intent(ctx)
             if last is not None:
-                ctx.reply(f"Using your last dataset, {D.summary_line(last.to_dict())}")
+                ctx.reply(f"Using your last dataset, {D.summary_line(last)}")
                 if await self.accept(ctx, last, said=True):
                     return
         D.ask_for_data(ctx, self.prompt if isinstance(self.prompt, str) else self.prompt(ctx))
@@ -95,7 +95,7 @@ class DataStep:
             return False
         D.remember(ctx, loaded)
         if self.say_summary and not said:
-            ctx.reply(D.summary_line(loaded.to_dict()))
+            ctx.reply(D.summary_line(loaded))
         await self.on_loaded(ctx, loaded)
         return True
 
@@ -103,36 +103,36 @@ class DataStep:
 def _last_for_intent(ctx: Context) -> D.Loaded | None:
     """A one-shot request ("describe it", a button under a file just sent) works on the last
     dataset without asking for one."""
-    last = ctx.memory.get("dataset")
-    if not (ctx.data.get("intent") and last and last.get("ref")):
-        return None
-    return D.Loaded(**{**last, "warnings": []})
+    from statbot.workflows.session_data import AnalysisData
+
+    typed = ctx.workflow is not None and ctx.workflow.data is not None
+    intent = ctx.typed(AnalysisData).intent if typed else ctx.data.get("intent")
+    last = D.last_dataset(ctx)
+    return last if intent and last is not None and last.ref else None
 
 
-def multi_menu(ctx: Context, options: list[Option], text: str, key: str = "selected") -> Reply:
-    """Toggles for ``options``, ticked as ``ctx.data[key]`` says, with a Done button."""
-    return Reply.ask(text + TYPE_HINT, options, multi=True, selected=tuple(ctx.data.get(key) or ()))
+def multi_menu(options: list[Option], text: str, ticked: Sequence[str]) -> Reply:
+    """Toggles for ``options``, ticked as ``ticked`` says, with a Done button."""
+    return Reply.ask(text + TYPE_HINT, options, multi=True, selected=tuple(ticked))
 
 
-async def multi_select(
-    ctx: Context, options: list[Option], key: str = "selected"
-) -> list[str] | None:
-    """Handle a toggle, Done, or a typed list at a multi-select step; the ticks live in
-    ``ctx.data[key]``.
+async def multi_select(ctx: Context, options: list[Option], ticks: list[str]) -> list[str] | None:
+    """Handle a toggle, Done, or a typed list at a multi-select step; ``ticks`` (the
+    conversation's list, changed in place) holds what is ticked.
 
     Returns the chosen ids (in the options' order) when the user is done, or None when the menu
     stays open (a toggle was shown again, or a typed name matched nothing and was explained).
     """
     event = ctx.event
     ids = [o.id for o in options]
-    selected = list(ctx.data.get(key) or [])
+    selected = list(ticks)
     if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
         if event.choice in selected:
             selected.remove(event.choice)
         elif event.choice in ids:
             selected.append(event.choice)
-        ctx.data[key] = [c for c in ids if c in selected]
-        ctx.reply(multi_menu(ctx, options, f"{len(selected)} of {len(ids)} selected.", key))
+        ticks[:] = [c for c in ids if c in selected]
+        ctx.reply(multi_menu(options, f"{len(selected)} of {len(ids)} selected.", ticks))
         return None
     if event.kind is EventKind.TEXT and norm(event.text) not in ("done", "ok"):
         chosen = resolve_many(event.text, options, "column")

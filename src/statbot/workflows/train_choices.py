@@ -94,7 +94,9 @@ async def enter_features(ctx: Context) -> None:
 
 async def on_features(ctx: Context) -> None:
     columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
-    selected = await M.multi_select(ctx, D.column_options(columns), key="features")
+    selected = await M.multi_select(
+        ctx, D.column_options(columns), ctx.data.setdefault("features", [])
+    )
     if selected is None:
         return
     if not selected:

@@ -99,9 +99,10 @@ async def enter_schema(ctx: Context) -> None:
         ctx.data["schema_text"] = await ctx.run_blocking(
             D.preview_overrides, D.services(ctx), dataset, {}
         )
+    summary = D.summary_line(D.Loaded.from_dict(dataset))
     ctx.reply(
         Reply.ask(
-            f"{D.summary_line(dataset)} Column types as I read them:\n`{ctx.data['schema_text']}`\n"
+            f"{summary} Column types as I read them:\n`{ctx.data['schema_text']}`\n"
             'Correct one by typing e.g. "treat zip as category", or go on.',
             [Option(OK, "Looks right")],
         )
