@@ -157,14 +157,16 @@ def test_auto_leaderboard_ranks_candidates() -> None:
     assert result.model_name == board[0].model
     assert result.cv["accuracy"]["mean"] == board[0].mean
     assert all(e.fit_seconds > 0 for e in scored)
-    assert {e.model for e in board} <= set(MODELS)
+    assert {e.model for e in board} <= {*MODELS, "baseline"}
+    assert [e.status for e in board].count("baseline") == 1  # issue 11: in every leaderboard
 
 
 def test_auto_respects_the_time_budget() -> None:
     result = train(_mixed(200, "binary"), "y", model="auto", cv=3, time_budget_s=0.0)
     statuses = [e.status for e in result.leaderboard]
     assert statuses.count("ok") == 1  # the first candidate always completes
-    assert all(s.startswith(("skipped", "stopped")) for s in statuses if s != "ok")
+    others = [s for s in statuses if s not in ("ok", "baseline")]
+    assert others and all(s.startswith(("skipped", "stopped")) for s in others)
 
 
 def test_progress_is_monotone_and_reaches_one() -> None:

@@ -73,6 +73,7 @@ def test_train_input_round_trips_through_json(tmp_path, source):
         seed=11,
         name="mine",
         overrides={"zip": "category"},
+        tune=True,
     )
     payload = json.loads(json.dumps(job.to_dict()))
     assert TrainInput.from_dict(payload) == job
@@ -113,6 +114,7 @@ def test_an_old_payload_of_a_stored_dataset_still_runs(tmp_path):
     }
     job = TrainInput.from_dict(old)
     assert job.source == DatasetFile(parquet)
+    assert job.tune is False  # no "tune" before issue 11
     assert job.limits == DataLimits()
     assert job.features == ("x", "colour")
     result = run(old, tmp_path / "w")
@@ -194,6 +196,7 @@ def _payload(tmp_path: Path) -> dict:
         ({"cv": 1}, "cv"),
         ({"cv": "5"}, "cv"),
         ({"model": ["auto"]}, "model"),
+        ({"tune": "yes"}, "tune"),
     ],
 )
 def test_a_malformed_payload_is_a_clear_error(tmp_path, change, field):

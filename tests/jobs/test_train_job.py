@@ -75,7 +75,8 @@ async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
     assert result.model_path == str(tmp_path / "data" / "models" / "5" / f"{result.model_id}.skops")
     models = sorted((tmp_path / "data" / "models" / "5").iterdir())
     assert [p.name for p in models] == [f"{result.model_id}.json", f"{result.model_id}.skops"]
-    assert set(result.charts) == {"confusion_matrix", "roc", "importance"}
+    # one model and its baseline: the leaderboard chart shows them side by side (issue 11)
+    assert set(result.charts) == {"confusion_matrix", "roc", "importance", "leaderboard"}
     assert all(_head(path) == PNG for path in result.charts.values())
     messages = [e.job["message"] for e in recorder.of(info.job_id, EventKind.JOB_PROGRESS)]
     assert "Saving the model" in messages
@@ -100,7 +101,7 @@ def test_a_rerun_of_the_same_job_reuses_the_model(tmp_path):
     assert first.card["task"] == "regression"
     kinds = {f["name"]: f for f in first.card["features"]}
     assert kinds["zip"]["kind"] in ("categorical", "category")  # the override was applied
-    assert set(first.charts) == {"predicted_vs_actual", "residuals", "importance"}
+    assert set(first.charts) == {"predicted_vs_actual", "residuals", "importance", "leaderboard"}
     assert first.warnings == ()
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from statbot.analysis.ml import wording
 from statbot.cli.common import FileArg, JsonOpt, emit, fail, load, split, text_table, user_errors
 
 commands = typer.Typer()
@@ -38,10 +39,18 @@ def train(
     time_budget: Annotated[
         float, typer.Option(help="Seconds `auto` may spend comparing models.")
     ] = 120.0,
+    tune: Annotated[
+        bool, typer.Option("--tune", help="Search the chosen model's hyper-parameters.")
+    ] = False,
+    tune_budget: Annotated[
+        float, typer.Option(help="Seconds --tune may spend (the settings tried are reported).")
+    ] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a model with k-fold CV and a holdout; optionally save it as a skops file + card."""
+    """Train a model with k-fold CV and a holdout, scored against a majority-class / mean
+    baseline; optionally tuned, and saved as a skops file + card."""
     from statbot.analysis.ml.card import ModelCard
+    from statbot.analysis.ml.catalog import default_model_name
     from statbot.analysis.ml.registry import new_model_id, save_model_files
     from statbot.analysis.ml.training import train as run_train
 
@@ -58,8 +67,10 @@ def train(
             seed=seed,
             progress=None if as_json else _progress_to_stderr,
             time_budget_s=time_budget,
+            tune=tune,
+            tune_budget_s=tune_budget,
         )
-        display = name or f"{result.model_name} → {target}"
+        display = name or default_model_name(result.model_name, target)
         model_id = new_model_id()
         if out is not None:
             card = save_model_files(out, result, display, model_id)
@@ -67,50 +78,67 @@ def train(
         else:
             card = ModelCard.from_result(result, model_id=model_id, name=display)
             model_path = None
+    card_dict = card.to_dict()
     data: dict[str, Any] = {
         "task": result.task,
         "model": result.model_name,
+        "model_label": result.model_label,
+        "name": display,
         "cv": {**result.cv_summary(), "scheme": result.cv_scheme, "metrics": result.cv},
         "holdout": result.holdout,
+        "baseline": result.baseline,
+        "verdict": wording.verdict(card_dict),
+        "tuning": result.tuning,
+        "intervals": result.intervals,
         "model_path": model_path,
-        "card": card.to_dict(),
+        "card": card_dict,
         "leaderboard": [entry.to_dict() for entry in result.leaderboard],
-        "importances": [
-            {"feature": i.feature, "mean": i.mean, "std": i.std} for i in result.importances
-        ],
+        "importances": [i.to_dict() for i in result.importances],
+        # the sentences the chat shows for this training, from the same numbers
+        "report": [wording.headline(card_dict), *wording.training_lines(card_dict)],
         "warnings": result.warnings,
     }
-    emit(data, as_json, _train_text(result, model_path))
+    emit(data, as_json, _train_text(result, card_dict, model_path))
 
 
-def _train_text(result: Any, model_path: str | None) -> str:
+def _train_text(result: Any, card: dict[str, Any], model_path: str | None) -> str:
     summary = result.cv_summary()
     lines = [
-        f"task: {result.task}; model: {result.model_name}; rows: {result.n_rows} "
+        f"task: {result.task}; model: {result.model_label}; rows: {result.n_rows} "
         f"({result.n_train} train, {result.n_holdout} holdout)",
+        wording.headline(card).replace("*", ""),
         f"{result.cv_scheme['n_splits']}-fold CV {summary['metric']}: "
         f"{summary['mean']:.4f} ± {summary['std']:.4f}",
         "",
         text_table(
-            ["metric", "cv mean", "cv std", "holdout"],
-            [[m, v["mean"], v["std"], result.holdout.get(m)] for m, v in result.cv.items()],
+            ["metric", "cv mean", "cv std", "holdout", "baseline holdout"],
+            [
+                [m, v["mean"], v["std"], result.holdout.get(m), result.baseline["holdout"].get(m)]
+                for m, v in result.cv.items()
+            ],
         ),
-    ]
-    if len(result.leaderboard) > 1:
-        lines += [
-            "",
-            text_table(
-                ["model", summary["metric"], "std", "fit s", "status"],
-                [[e.model, e.mean, e.std, e.fit_seconds, e.status] for e in result.leaderboard],
-            ),
-        ]
-    lines += [
         "",
         text_table(
-            ["feature", "importance", "std"],
-            [[i.feature, i.mean, i.std] for i in result.importances[:15]],
+            ["model", result.primary_metric, "std", "fit s", "status"],
+            [[e.label, e.mean, e.std, e.fit_seconds, e.status] for e in result.leaderboard],
         ),
+        "",
+        text_table(
+            ["feature", "importance", "std", "evidence of use"],
+            [
+                [i.feature, i.mean, i.std, "yes" if i.evidence else "no"]
+                for i in result.importances[:15]
+            ],
+        ),
+        "",
     ]
+    for sentence in (
+        wording.baseline_sentence(card),
+        wording.tuning_sentence(card),
+        wording.interval_sentence(card),
+    ):
+        if sentence:
+            lines.append(sentence.replace("*", ""))
     lines += [f"warning: {w}" for w in result.warnings]
     lines.append(f"saved: {model_path}" if model_path else "not saved (use --out DIR to save)")
     return "\n".join(lines)
@@ -123,20 +151,31 @@ def predict(
     out: Annotated[
         Path | None, typer.Option(help="Write the predictions CSV here instead of stdout.")
     ] = None,
+    coverage: Annotated[
+        float, typer.Option(help="Prediction-interval coverage of a regressor (0.8, 0.9, 0.95).")
+    ] = 0.9,
     as_json: JsonOpt = False,
 ) -> None:
-    """Predict with a saved model: the input rows plus prediction (and proba_<class>) columns."""
+    """Predict with a saved model: the input rows plus prediction (and proba_<class>, or a
+    regressor's interval) columns; scored when the file holds the target column."""
     from statbot.analysis.ml.predict import predict_frame
     from statbot.analysis.ml.registry import load_model_file
+    from statbot.analysis.ml.scoring import prediction_lines
 
     if not model.exists():
         fail(f"no such model file: {model}")
+    if not 0.0 < coverage < 1.0:
+        fail("--coverage must be between 0 and 1, e.g. 0.9")
     frame = load(file)
     with user_errors():
         estimator, card = load_model_file(model)
-        result = predict_frame(estimator, card, frame)
+        result = predict_frame(estimator, card, frame, level=coverage)
+        report = prediction_lines(card, result)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if not as_json:
+        for line in report:
+            typer.echo(line.replace("*", "").replace("`", ""), err=True)
     csv_bytes = result.to_csv_bytes()
     if out is not None:
         out.write_bytes(csv_bytes)
@@ -149,6 +188,8 @@ def predict(
                 "rows": len(result.frame),
                 "columns_added": added,
                 "predictions": {c: result.frame[c].tolist() for c in added},
+                **result.to_dict(),
+                "report": report,
                 "warnings": result.warnings,
                 "out": str(out) if out is not None else None,
             },

@@ -46,6 +46,7 @@ def train_spec(
 
 @register_job(TRAIN, label="training")
 def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
+    from statbot.analysis.ml.catalog import default_model_name
     from statbot.analysis.ml.registry import ModelRegistry
     from statbot.analysis.ml.training import train
 
@@ -65,10 +66,11 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
         cv=job.cv,
         seed=job.seed,
         progress=scaled,
+        tune=job.tune,
     )
     progress(_TRAIN, "Saving the model")
     registry = ModelRegistry(job.data_dir)
-    name = job.name or f"{result.model_name} for {result.target}"
+    name = job.name or default_model_name(result.model_name, result.target)
     card = registry.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
     progress(0.9, "Drawing the charts")
     warnings.extend(result.warnings)

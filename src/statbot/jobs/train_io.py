@@ -10,7 +10,8 @@ The payload keeps the flat field names of the dict the job took before it was ty
 so jobs already in a job table still run: ``dataset`` (a ``DatasetRef`` dict) or
 ``dataset_path`` (with ``schema`` and ``roots``), ``limits`` (``DataLimits`` fields; a missing
 or null one means the defaults, as it did then), ``overrides``, ``target``, ``features``,
-``model``, ``cv``, ``seed``, ``name``. A payload that does not fit raises
+``model``, ``cv``, ``seed``, ``name``, and since issue 11 ``tune`` (absent: False). A payload
+that does not fit raises
 :class:`BadJobInput`, which fails the job without a retry.
 
 :class:`TrainOutput` is the job's JSON result: ``summary`` (one line for the user), ``model_id``,
@@ -86,6 +87,7 @@ class TrainInput:
     seed: int = 0
     name: str | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
+    tune: bool = False  # search the chosen model's hyper-parameters (issue 11)
 
     def to_dict(self) -> dict[str, Any]:
         source = self.source
@@ -106,6 +108,7 @@ class TrainInput:
             "cv": self.cv,
             "seed": self.seed,
             "name": self.name,
+            "tune": self.tune,
         }
 
     @classmethod
@@ -134,6 +137,7 @@ class TrainInput:
             seed=_opt(data, "seed", int) or 0,
             name=_opt(data, "name", str) or None,
             overrides=_overrides(data.get("overrides")),
+            tune=_opt(data, "tune", bool) or False,  # payloads before issue 11 have none
         )
 
 

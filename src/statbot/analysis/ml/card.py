@@ -16,7 +16,10 @@ from statbot.errors import ModelError
 if TYPE_CHECKING:
     from statbot.analysis.ml.training import TrainResult
 
-CARD_VERSION = 1
+# 2: baseline, intervals and tuning; importances carry "evidence". A version-1 card reads as
+# one without them (no baseline row, no intervals), and its importances get "evidence" from
+# their mean and std.
+CARD_VERSION = 2
 
 
 def library_versions() -> dict[str, str]:
@@ -71,6 +74,9 @@ class ModelCard:
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
     model_sha256: str = ""
     user_id: str | None = None
+    baseline: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, Any] | None = None
+    tuning: dict[str, Any] | None = None
     card_version: int = CARD_VERSION
 
     @classmethod
@@ -93,11 +99,18 @@ class ModelCard:
             n_rows=result.n_rows,
             n_train=result.n_train,
             n_holdout=result.n_holdout,
-            importances=[
-                {"feature": i.feature, "mean": i.mean, "std": i.std} for i in result.importances
-            ],
+            importances=[i.to_dict() for i in result.importances],
             leaderboard=[entry.to_dict() for entry in result.leaderboard],
+            baseline=dict(result.baseline),
+            intervals=dict(result.intervals) if result.intervals else None,
+            tuning=dict(result.tuning) if result.tuning else None,
         )
+
+    @property
+    def model_label(self) -> str:
+        from statbot.analysis.ml.catalog import model_label
+
+        return model_label(self.model_name)
 
     @property
     def feature_names(self) -> list[str]:
@@ -109,6 +122,7 @@ class ModelCard:
             "model_id": self.model_id,
             "name": self.name,
             "model_name": self.model_name,
+            "model_label": self.model_label,
             "task": self.task,
             "target": self.target,
             "features": [spec.to_dict() for spec in self.features],
@@ -127,6 +141,9 @@ class ModelCard:
             "leaderboard": self.leaderboard,
             "model_sha256": self.model_sha256,
             "user_id": self.user_id,
+            "baseline": self.baseline,
+            "intervals": self.intervals,
+            "tuning": self.tuning,
         }
         return dict(_finite(data))
 
@@ -154,11 +171,14 @@ class ModelCard:
                 n_rows=int(data.get("n_rows", 0)),
                 n_train=int(data.get("n_train", 0)),
                 n_holdout=int(data.get("n_holdout", 0)),
-                importances=list(data.get("importances", [])),
+                importances=[_importance(i) for i in data.get("importances", [])],
                 leaderboard=list(data.get("leaderboard", [])),
                 model_sha256=str(data.get("model_sha256", "")),
                 user_id=None if data.get("user_id") is None else str(data["user_id"]),
-                card_version=int(data.get("card_version", CARD_VERSION)),
+                baseline=dict(data.get("baseline") or {}),
+                intervals=dict(data["intervals"]) if data.get("intervals") else None,
+                tuning=dict(data["tuning"]) if data.get("tuning") else None,
+                card_version=int(data.get("card_version", 1)),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
@@ -181,6 +201,16 @@ class ModelCard:
                 user_message="The model's description file (card) is damaged; retrain the model.",
             )
         return cls.from_dict(data)
+
+
+def _importance(item: Any) -> dict[str, Any]:
+    """An importance entry; a version-1 card's (no "evidence") gets it from mean and std."""
+    from statbot.analysis.ml.result import has_evidence
+
+    entry = dict(item)
+    if "evidence" not in entry:
+        entry["evidence"] = has_evidence(entry.get("mean"), entry.get("std"))
+    return entry
 
 
 def _major_minor(version: str) -> tuple[str, ...]:

@@ -191,6 +191,28 @@ def resolve_model_name(text: str) -> str:
     )
 
 
+BASELINE_LABELS: dict[str, str] = {
+    "regression": "baseline (always the mean)",
+    "binary": "baseline (always the majority class)",
+    "multiclass": "baseline (always the majority class)",
+}
+
+
+def model_label(name: str, task: str | None = None) -> str:
+    """The one name a person sees for a model, in the buttons, the leaderboard, the card,
+    /models and the CLI ("gradient boosting", never "hist_gradient_boosting"). It is also a
+    name ``resolve_model_name`` accepts, so what is shown can be typed back."""
+    if name == "baseline":
+        return BASELINE_LABELS.get(task or "", "baseline")
+    spec = MODELS.get(name)
+    return spec.label if spec is not None else name
+
+
+def default_model_name(name: str, target: str) -> str:
+    """A saved model's name when the user gives none: the same in the chat and the CLI."""
+    return f"{model_label(name)} for {target}"
+
+
 def models_for(task: Task) -> list[str]:
     return [name for name, spec in MODELS.items() if task in spec.tasks]
 

@@ -11,6 +11,17 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from statbot.analysis.ml.pipeline import Task
+from statbot.analysis.ml.wording import METRIC_LABELS
+
+__all__ = [
+    "LOWER_IS_BETTER",
+    "METRIC_LABELS",
+    "PRIMARY_METRIC",
+    "classification_metrics",
+    "evaluate",
+    "regression_metrics",
+    "summarise",
+]
 
 PRIMARY_METRIC: dict[str, str] = {
     "regression": "r2",
@@ -19,18 +30,6 @@ PRIMARY_METRIC: dict[str, str] = {
 }
 # For metrics where lower is better; the leaderboard sorts on the primary metric (higher better).
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
-METRIC_LABELS: dict[str, str] = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "f1": "F1",
-    "f1_macro": "F1 (macro)",
-    "roc_auc": "ROC AUC",
-    "roc_auc_ovr": "ROC AUC (one-vs-rest)",
-    "log_loss": "log loss",
-    "r2": "R²",
-    "rmse": "RMSE",
-    "mae": "MAE",
-}
 
 
 def regression_metrics(

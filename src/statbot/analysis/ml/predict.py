@@ -15,18 +15,40 @@ import numpy as np
 import pandas as pd
 
 from statbot.analysis.ml.card import ModelCard
+from statbot.analysis.ml.intervals import DEFAULT_LEVEL, available_levels, half_width
 from statbot.analysis.ml.pipeline import FeatureSpec, prepare_features
+from statbot.analysis.ml.scoring import score_predictions, target_column
 from statbot.errors import ModelError
 
 PREDICTION_COLUMN = "prediction"
+LOWER_COLUMN = "prediction_lower"
+UPPER_COLUMN = "prediction_upper"
 PROBA_PREFIX = "proba_"
 _EXAMPLES = 3
 
 
 @dataclass
 class PredictionResult:
-    frame: pd.DataFrame  # the input rows with prediction (and proba_<class>) columns appended
+    """The input rows with ``prediction`` (and ``proba_<class>``, or for a regressor with
+    intervals ``prediction_lower`` / ``prediction_upper``) appended; ``summary`` the numbers the
+    first sentence cites; ``interval`` how the intervals were made; ``scores`` the metrics
+    against the file's own target column, when it has one (statbot.analysis.ml.scoring)."""
+
+    frame: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    interval: dict[str, Any] | None = None
+    scores: dict[str, Any] | None = None
+    target_column: Any | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The numbers of the run for ``statbot analyze predict --json`` (no rows)."""
+        return {
+            "summary": self.summary,
+            "interval": self.interval,
+            "scores": self.scores,
+            "target_column": None if self.target_column is None else str(self.target_column),
+        }
 
     def to_csv_bytes(self) -> bytes:
         """UTF-8 CSV, formula-escaped for spreadsheets, floats at full precision."""
@@ -65,7 +87,8 @@ def _match_columns(frame: pd.DataFrame, card: ModelCard, warnings: list[str]) ->
             ),
         )
     used = set(card.feature_names) | set(renames)
-    extra = [str(c) for c in frame.columns if c not in used and c != card.target]
+    target = target_column(frame, card)
+    extra = [str(c) for c in frame.columns if c not in used and c != target]
     if extra:
         warnings.append(
             f"{len(extra)} column{'s' if len(extra) > 1 else ''} not used by the model "
@@ -131,8 +154,12 @@ def _unique_name(frame: pd.DataFrame, name: str) -> str:
     return candidate
 
 
-def predict_frame(estimator: Any, card: ModelCard, frame: pd.DataFrame) -> PredictionResult:
-    """Validate ``frame`` against ``card`` and append predictions (+ ``proba_<class>``)."""
+def predict_frame(
+    estimator: Any, card: ModelCard, frame: pd.DataFrame, *, level: float | None = DEFAULT_LEVEL
+) -> PredictionResult:
+    """Validate ``frame`` against ``card`` and append predictions (+ ``proba_<class>``, or
+    the ``level`` prediction interval of a regressor whose card has one; None: no interval).
+    When ``frame`` holds the target column, the predictions are scored against it."""
     if frame.empty:
         raise ModelError("no rows to predict", user_message="The file has no rows to predict.")
     warnings: list[str] = []
@@ -141,15 +168,46 @@ def predict_frame(estimator: Any, card: ModelCard, frame: pd.DataFrame) -> Predi
     for spec in card.features:
         _check_column(spec, selected[spec.name], prepared[spec.name], warnings)
     out = frame.copy()
+    target = target_column(frame, card)
     if card.task == "regression":
         values = np.asarray(estimator.predict(prepared), dtype="float64")
         out[_unique_name(out, PREDICTION_COLUMN)] = values
-        return PredictionResult(out, warnings)
+        summary: dict[str, Any] = {
+            "n": len(values),
+            "mean": float(np.mean(values)),
+            "min": float(np.min(values)),
+            "max": float(np.max(values)),
+        }
+        width = half_width(card.intervals, level) if level is not None else None
+        interval = None
+        if width is not None:
+            lower, upper = _unique_name(out, LOWER_COLUMN), _unique_name(out, UPPER_COLUMN)
+            out[lower], out[upper] = values - width, values + width
+            interval = {
+                "level": level,
+                "half_width": width,
+                "lower": lower,
+                "upper": upper,
+                "method": (card.intervals or {}).get("method"),
+            }
+        elif level is not None and card.intervals:
+            levels = ", ".join(f"{v:.0%}" for v in available_levels(card.intervals))
+            warnings.append(
+                f"This model has no {level:.0%} prediction interval (it has: {levels or 'none'})."
+            )
+        scores = None
+        if target is not None:
+            scores = score_predictions(card, frame[target], values, None, width)
+        return PredictionResult(out, warnings, summary, interval, scores, target)
     proba = np.asarray(estimator.predict_proba(prepared), dtype="float64")
     classes = [str(c) for c in estimator.classes_]
-    out[_unique_name(out, PREDICTION_COLUMN)] = np.asarray(classes, dtype=object)[
-        np.argmax(proba, axis=1)
-    ]
+    labels = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    out[_unique_name(out, PREDICTION_COLUMN)] = labels
     for index, label in enumerate(classes):
         out[_unique_name(out, f"{PROBA_PREFIX}{label}")] = proba[:, index]
-    return PredictionResult(out, warnings)
+    counts = pd.Series(labels).value_counts()
+    summary = {"n": len(labels), "counts": [[str(k), int(v)] for k, v in counts.items()]}
+    scores = None
+    if target is not None:
+        scores = score_predictions(card, frame[target], labels, proba, None)
+    return PredictionResult(out, warnings, summary, None, scores, target)

@@ -26,11 +26,22 @@ class LeaderboardEntry:
     mean: float | None
     std: float | None
     fit_seconds: float
-    status: str = "ok"  # "ok", or why the model was not (fully) evaluated
+    # "ok", "baseline", "tuned" (the chosen model with its tuned setting), or why the model
+    # was not (fully) evaluated
+    status: str = "ok"
+
+    @property
+    def label(self) -> str:
+        from statbot.analysis.ml.catalog import model_label
+
+        # the baseline's wording depends on the task, which the primary metric tells
+        label = model_label(self.model, "regression" if self.metric == "r2" else "binary")
+        return f"{label} (tuned)" if self.status == "tuned" else label
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
+            "label": self.label,
             "metric": self.metric,
             "mean": self.mean,
             "std": self.std,
@@ -44,6 +55,28 @@ class FeatureImportance:
     feature: str
     mean: float
     std: float
+
+    @property
+    def evidence(self) -> bool:
+        return has_evidence(self.mean, self.std)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "mean": self.mean,
+            "std": self.std,
+            "evidence": self.evidence,
+        }
+
+
+def has_evidence(mean: float | None, std: float | None) -> bool:
+    """Whether shuffling a column lowered the score by more than the shuffles' own noise
+    (mean drop above twice its standard deviation over the repeats, the rule of scikit-learn's
+    permutation-importance guide). Zero, negative or within-noise drops are no evidence that
+    the model uses the column."""
+    if mean is None:
+        return False
+    return mean > 0.0 and mean - 2.0 * (std or 0.0) > 0.0
 
 
 @dataclass
@@ -72,6 +105,17 @@ class TrainResult:
     holdout_pred: np.ndarray[Any, Any] = field(repr=False)
     holdout_proba: np.ndarray[Any, Any] | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
+    # the majority-class / mean predictor on the same folds and holdout, and how the model
+    # compares (statbot.analysis.ml.cv.baseline_scores / compare_to_baseline)
+    baseline: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, Any] | None = None  # regression: statbot.analysis.ml.intervals
+    tuning: dict[str, Any] | None = None  # when tuned: statbot.analysis.ml.tuning report
+
+    @property
+    def model_label(self) -> str:
+        from statbot.analysis.ml.catalog import model_label
+
+        return model_label(self.model_name)
 
     def cv_summary(self) -> dict[str, Any]:
         """The primary metric's CV result: metric name, mean, std and per-fold values."""
@@ -182,7 +226,12 @@ def permutation_importances(
             drops.append(baseline - score(y_hold, model.predict(transformed)))
         transformed[:, index] = original
         items.append(FeatureImportance(column, float(np.mean(drops)), float(np.std(drops))))
-    return sorted(items, key=lambda item: item.mean, reverse=True)
+    return ranked(items)
+
+
+def ranked(items: list[FeatureImportance]) -> list[FeatureImportance]:
+    """Columns with evidence of use first (largest drop on top), then the rest by drop."""
+    return sorted(items, key=lambda item: (not item.evidence, -item.mean))
 
 
 def _sklearn_permutation(
@@ -204,4 +253,4 @@ def _sklearn_permutation(
             x_hold.columns, found.importances_mean, found.importances_std, strict=True
         )
     ]
-    return sorted(items, key=lambda item: item.mean, reverse=True)
+    return ranked(items)

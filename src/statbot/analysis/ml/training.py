@@ -16,23 +16,29 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
-from statbot.analysis.ml.catalog import (
-    AUTO_CANDIDATES,
-    MODELS,
-    SVM_AUTO_MAX_ROWS,
-    build_model,
-    resolve_model_name,
+from statbot.analysis.ml.catalog import build_model, model_label, resolve_model_name
+from statbot.analysis.ml.cv import (
+    BASELINE,
+    CVRun,
+    baseline_scores,
+    compare_to_baseline,
+    cross_validate,
 )
+from statbot.analysis.ml.inputs import (
+    HOLDOUT_FRACTION,
+    auto_candidates,
+    check_class_counts,
+    labelled_rows,
+    splitter,
+)
+from statbot.analysis.ml.intervals import calibrate
 from statbot.analysis.ml.metrics import LOWER_IS_BETTER, PRIMARY_METRIC, evaluate, summarise
 from statbot.analysis.ml.pipeline import (
-    FeatureSpec,
-    Task,
     build_pipeline,
     detect_task,
     feature_specs,
@@ -48,7 +54,8 @@ from statbot.analysis.ml.result import (
     data_hash,
     permutation_importances,
 )
-from statbot.errors import ModelError
+from statbot.analysis.ml.tuning import DEFAULT_TUNE_BUDGET_S, MAX_TRIALS
+from statbot.analysis.ml.tuning import tune as tune_search
 
 __all__ = [
     "FeatureImportance",
@@ -61,79 +68,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_FRACTION = 0.2
-MIN_ROWS = 10
 DEFAULT_TIME_BUDGET_S = 120.0
 SMALL_DATA_ROWS = 20_000
-
-
-def _splitter(task: Task, cv: int, seed: int) -> KFold | StratifiedKFold:
-    if task == "regression":
-        return KFold(n_splits=cv, shuffle=True, random_state=seed)
-    return StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-
-
-def _check_inputs(frame: pd.DataFrame, target: str, features: list[str], cv: int) -> None:
-    missing = [c for c in [target, *features] if c not in frame.columns]
-    if missing:
-        raise ModelError(
-            f"columns not found: {missing}",
-            user_message=f"These columns are not in the data: {', '.join(missing)}.",
-        )
-    if target in features:
-        raise ModelError(
-            "target among features",
-            user_message=f"'{target}' is the target, so it cannot also be a feature.",
-        )
-    if not features:
-        raise ModelError("no features", user_message="Choose at least one feature column.")
-    if cv < 2:
-        raise ModelError("cv < 2", user_message="Cross-validation needs at least 2 folds.")
-
-
-def _check_class_counts(y: np.ndarray[Any, Any], cv: int) -> None:
-    labels, counts = np.unique(y, return_counts=True)
-    smallest = int(counts.min())
-    # Stratified holdout needs 2 rows of a class, and CV on the rest needs `cv` more.
-    if smallest < cv + 2:
-        label = labels[int(np.argmin(counts))]
-        raise ModelError(
-            f"class {label!r} has {smallest} rows, needs {cv + 2}",
-            user_message=(
-                f"The class '{label}' has only {smallest} rows; with {cv}-fold cross-validation "
-                f"and a holdout each class needs at least {cv + 2}. Use fewer folds or more data."
-            ),
-        )
-
-
-def _cross_validate(
-    *,
-    name: str,
-    task: Task,
-    specs: list[FeatureSpec],
-    x: pd.DataFrame,
-    y: np.ndarray[Any, Any],
-    splits: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
-    seed: int,
-    clock: ProgressClock,
-    deadline: float | None,
-) -> tuple[list[dict[str, float]], float, bool]:
-    """Fold metrics, total fit seconds, and whether the deadline cut the run short."""
-    folds: list[dict[str, float]] = []
-    fit_seconds = 0.0
-    for index, (train_idx, test_idx) in enumerate(splits, start=1):
-        if deadline is not None and folds:
-            per_fold = fit_seconds / len(folds)
-            if time.monotonic() + per_fold > deadline:
-                return folds, fit_seconds, True
-        pipeline = build_pipeline(specs, build_model(name, task, seed))
-        started = time.perf_counter()
-        pipeline.fit(x.iloc[train_idx], y[train_idx])
-        fit_seconds += time.perf_counter() - started
-        scores, _, _ = evaluate(task, pipeline, x.iloc[test_idx], y[test_idx])
-        folds.append(scores)
-        clock.tick(f"{MODELS[name].label}: fold {index}/{len(splits)}")
-    return folds, fit_seconds, False
 
 
 def train(
@@ -146,11 +82,15 @@ def train(
     seed: int = 0,
     progress: Progress | None = None,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
+    tune: bool = False,
+    tune_budget_s: float = DEFAULT_TUNE_BUDGET_S,
 ) -> TrainResult:
     """Train ``model`` (a name or alias; "auto" compares several) to predict ``target``.
 
     ``features`` defaults to every other column. ``time_budget_s`` bounds the `auto` search
-    (the first candidate always completes). Raises ModelError with a user message on bad input.
+    (the first candidate always completes); ``tune`` then searches the chosen model's
+    hyper-parameters for at most ``tune_budget_s`` seconds. Raises ModelError with a user
+    message on bad input.
     """
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
@@ -171,10 +111,11 @@ def train(
             seed=seed,
             progress=progress,
             time_budget_s=time_budget_s,
+            tune_budget_s=tune_budget_s if tune else None,
         )
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         result.warnings.append(
-            f"The {MODELS[result.model_name].label} model (or a candidate compared with it) did "
+            f"The {model_label(result.model_name)} model (or a candidate compared with it) did "
             "not fully converge; its scores may be a little lower than possible."
         )
     for w in caught:
@@ -193,68 +134,45 @@ def _train(
     seed: int,
     progress: Progress | None,
     time_budget_s: float,
+    tune_budget_s: float | None,
 ) -> TrainResult:
     started = time.perf_counter()
-    features = [c for c in frame.columns if c != target] if features is None else features
-    features = list(dict.fromkeys(features))  # a column named twice is used once
-    _check_inputs(frame, target, features, cv)
     notes: list[str] = []
-    labelled = frame.loc[frame[target].notna(), [*features, target]]
-    dropped = len(frame) - len(labelled)
-    if dropped:
-        notes.append(f"{dropped} rows without a value in '{target}' were left out.")
-    empty = [c for c in features if labelled[c].isna().all()]
-    if empty:
-        features = [c for c in features if c not in empty]
-        notes.append(
-            f"Column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} "
-            f"had no values and {'were' if len(empty) > 1 else 'was'} left out."
-        )
-        if not features:
-            raise ModelError(
-                "all features empty", user_message="None of the chosen columns has any values."
-            )
-        labelled = labelled[[*features, target]]
+    labelled, features = labelled_rows(frame, target, features, cv, notes)
     task = detect_task(labelled[target])
     requested = resolve_model_name(model)
     if requested != "auto":
         build_model(requested, task, seed)  # fails early with a user message if unsuitable
-    if len(labelled) < MIN_ROWS or len(labelled) * (1 - HOLDOUT_FRACTION) < cv:
-        raise ModelError(
-            f"too few rows: {len(labelled)}",
-            user_message=(
-                f"Only {len(labelled)} rows have a target value; training with {cv}-fold "
-                f"cross-validation and a holdout needs at least {max(MIN_ROWS, 2 * cv)}."
-            ),
-        )
     specs = feature_specs(labelled, features)
     x = prepare_features(labelled, specs).reset_index(drop=True)
     y = prepare_target(labelled[target], task)
     if task != "regression":
-        _check_class_counts(y, cv)
+        check_class_counts(y, cv)
     stratify = y if task != "regression" else None
     train_idx, hold_idx = train_test_split(
         np.arange(len(x)), test_size=HOLDOUT_FRACTION, random_state=seed, stratify=stratify
     )
     x_train, y_train = x.iloc[train_idx], y[train_idx]
     x_hold, y_hold = x.iloc[hold_idx], y[hold_idx]
-    splitter = _splitter(task, cv, seed)
-    splits = list(splitter.split(x_train, y_train))
+    folds_of = splitter(task, cv, seed)
+    splits = list(folds_of.split(x_train, y_train))
     metric = PRIMARY_METRIC[task]
 
-    candidates = [requested] if requested != "auto" else _auto_candidates(task, len(x_train))
-    # units: cv folds per candidate, the final fit, the importance pass
-    clock = ProgressClock(progress, len(candidates) * cv + 2)
+    candidates = [requested] if requested != "auto" else auto_candidates(task, len(x_train))
+    # units: cv folds per candidate, tuning settings, the final fit, the importance pass
+    tune_units = MAX_TRIALS if tune_budget_s is not None else 0
+    clock = ProgressClock(progress, len(candidates) * cv + tune_units + 2)
     clock.report(0.0, f"{task} task, {len(x)} rows, {len(features)} features")
     deadline = time.monotonic() + time_budget_s if requested == "auto" else None
     board: list[LeaderboardEntry] = []
-    fold_results: dict[str, list[dict[str, float]]] = {}
+    runs: dict[str, CVRun] = {}
     for position, name in enumerate(candidates):
+        label = model_label(name)
         if deadline is not None and position > 0 and time.monotonic() >= deadline:
             board.append(LeaderboardEntry(name, metric, None, None, 0.0, "skipped: time budget"))
-            clock.tick(f"{MODELS[name].label}: skipped (time budget)", cv)
+            clock.tick(f"{label}: skipped (time budget)", cv)
             continue
-        folds, fit_s, cut = _cross_validate(
+        run = cross_validate(
             name=name,
             task=task,
             specs=specs,
@@ -264,24 +182,72 @@ def _train(
             seed=seed,
             clock=clock,
             deadline=deadline if position > 0 else None,
+            label=label,
         )
-        if cut:
-            clock.tick(f"{MODELS[name].label}: stopped (time budget)", cv - len(folds))
-            board.append(LeaderboardEntry(name, metric, None, None, fit_s, "stopped: time budget"))
+        if run.cut:
+            clock.tick(f"{label}: stopped (time budget)", cv - len(run.folds))
+            board.append(
+                LeaderboardEntry(name, metric, None, None, run.fit_seconds, "stopped: time budget")
+            )
             continue
-        fold_results[name] = folds
-        summary = summarise(folds)[metric]
-        board.append(LeaderboardEntry(name, metric, summary["mean"], summary["std"], fit_s))
+        runs[name] = run
+        summary = summarise(run.folds)[metric]
+        board.append(
+            LeaderboardEntry(name, metric, summary["mean"], summary["std"], run.fit_seconds)
+        )
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     board.sort(key=lambda e: (e.mean is None, -sign * (e.mean if e.mean is not None else 0.0)))
     best = board[0].model
     if len(candidates) > 1:
         log.info("auto picked %s (%s=%.4f)", best, metric, board[0].mean)
 
+    chosen, params, tuning = runs[best], None, None
+    if tune_budget_s is not None:
+        tuning, tuned_run, params = tune_search(
+            name=best,
+            task=task,
+            specs=specs,
+            x=x_train,
+            y=y_train,
+            splits=splits,
+            seed=seed,
+            metric=metric,
+            untuned=chosen,
+            budget_s=tune_budget_s,
+            clock=clock,
+            label=model_label(best),
+        )
+        if tuned_run is not None:
+            chosen = tuned_run
+            tuned = summarise(tuned_run.folds)[metric]
+            board.append(
+                LeaderboardEntry(
+                    best, metric, tuned["mean"], tuned["std"], tuned_run.fit_seconds, "tuned"
+                )
+            )
+        clock.tick("tuning done", max(0, tune_units - tuning["tried"]))
+
+    baseline = baseline_scores(task, y_train, splits, y_hold)
+    base_cv = baseline["cv"][metric]
+    baseline["comparison"] = compare_to_baseline(
+        [fold[metric] for fold in chosen.folds], base_cv["folds"], metric
+    )
+    board.append(
+        LeaderboardEntry(
+            BASELINE, metric, base_cv["mean"], base_cv["std"], baseline["fit_seconds"], "baseline"
+        )
+    )
+    board.sort(key=lambda e: (e.mean is None, -sign * (e.mean if e.mean is not None else 0.0)))
+
     pipeline = build_pipeline(specs, build_model(best, task, seed))
+    if params:
+        pipeline.set_params(**{f"model__{key}": value for key, value in params.items()})
     pipeline.fit(x_train, y_train)
-    clock.tick(f"{MODELS[best].label}: fitted on {len(x_train)} rows")
+    clock.tick(f"{model_label(best)}: fitted on {len(x_train)} rows")
     holdout, hold_pred, hold_proba = evaluate(task, pipeline, x_hold, y_hold)
+    intervals = None
+    if task == "regression" and chosen.oof is not None:
+        intervals = calibrate(y_train, chosen.oof, y_hold, hold_pred, folds=cv)
     importances = permutation_importances(pipeline, x_hold, y_hold, metric=metric, seed=seed)
     clock.tick("feature importance done")
     clock.report(1.0, "done")
@@ -294,12 +260,12 @@ def _train(
         features=specs,
         classes=classes,
         primary_metric=metric,
-        cv=summarise(fold_results[best]),
+        cv=summarise(chosen.folds),
         holdout=holdout,
         leaderboard=board,
         importances=importances,
         cv_scheme={
-            "type": type(splitter).__name__,
+            "type": type(folds_of).__name__,
             "n_splits": cv,
             "folds": cv,  # same number; the name workflows/report.py reads
             "shuffle": True,
@@ -317,11 +283,7 @@ def _train(
         holdout_pred=hold_pred,
         holdout_proba=hold_proba,
         warnings=notes,
+        baseline=baseline,
+        intervals=intervals,
+        tuning=tuning,
     )
-
-
-def _auto_candidates(task: Task, n_rows: int) -> list[str]:
-    names = list(AUTO_CANDIDATES[task])
-    if n_rows > SVM_AUTO_MAX_ROWS and "svm" in names:
-        names.remove("svm")
-    return names

@@ -246,11 +246,17 @@ def roc_curves(y_true: Any, proba: Any, classes: Sequence[str]) -> bytes:
 
 
 def _bars(
-    names: list[str], values: list[float], errors: list[float] | None, title: str, x_label: str
+    names: list[str],
+    values: list[float],
+    errors: list[float] | None,
+    title: str,
+    x_label: str,
+    *,
+    colors: list[str] | None = None,
 ) -> bytes:
     with _figure() as (fig, ax):
         positions = np.arange(len(names))[::-1]
-        ax.barh(positions, values, xerr=errors, color="#4C72B0", capsize=4)
+        ax.barh(positions, values, xerr=errors, color=colors or "#4C72B0", capsize=4)
         ax.set_yticks(positions, names)
         ax.set_xlabel(x_label)
         ax.set_title(title)
@@ -261,20 +267,25 @@ def _bars(
 def importance_bars(importances: Sequence[Any], title: str = "Feature importance") -> bytes:
     """Bars of permutation importance (items with ``feature``, ``mean``, ``std`` attributes or
     keys), largest on top, at most MAX_BARS."""
+    from statbot.analysis.ml.result import has_evidence
+
     items = [_get(i, "feature", "mean", "std") for i in importances][:MAX_BARS]
+    # Grey: no evidence of use (a drop within the shuffles' noise), never drawn as a finding.
+    colors = ["#4C72B0" if has_evidence(i[1], i[2]) else "#B0B0B0" for i in items]
     return _bars(
-        [str(i[0]) for i in items],
+        [str(i[0]) if has_evidence(i[1], i[2]) else f"{i[0]} (no evidence)" for i in items],
         [float(i[1]) for i in items],
         [float(i[2]) for i in items],
         title,
         "drop in score when shuffled",
+        colors=colors,
     )
 
 
 def leaderboard_bars(entries: Sequence[Any], title: str = "Model comparison") -> bytes:
     """Cross-validated score per model (items with ``model``, ``mean``, ``std``, ``metric``);
     entries without a score (skipped for time) are left out."""
-    items = [_get(e, "model", "mean", "std", "metric") for e in entries]
+    items = [(_label(e), *_get(e, "mean", "std", "metric")) for e in entries]
     items = [i for i in items if i[1] is not None][:MAX_BARS]
     metric = str(items[0][3]) if items else "score"
     return _bars(
@@ -284,6 +295,12 @@ def leaderboard_bars(entries: Sequence[Any], title: str = "Model comparison") ->
         title,
         f"{metric} (cross-validated)",
     )
+
+
+def _label(entry: Any) -> str:
+    """A leaderboard entry's one name ("gradient boosting"); older cards have only the id."""
+    label = entry.get("label") if isinstance(entry, dict) else getattr(entry, "label", None)
+    return str(label or _get(entry, "model")[0])
 
 
 def _get(item: Any, *names: str) -> tuple[Any, ...]:
