@@ -12,6 +12,7 @@ pandas/scipy/statsmodels are imported inside the commands only (``statbot --help
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -29,7 +30,7 @@ from statbot.cli.common import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from statbot.analysis.stats.regression_report import RegressionReport
 
 commands = typer.Typer(
     name="analyze",
@@ -149,6 +150,7 @@ def test_(
 
 
 def _coef_text(result_dict: dict[str, Any], stat: str, extra: list[str]) -> str:
+    """The plain table of a polynomial fit (no regression section: its powers overlap)."""
     coefs = result_dict["coefficients"]
     rows = [
         [
@@ -168,6 +170,48 @@ def _coef_text(result_dict: dict[str, Any], stat: str, extra: list[str]) -> str:
     return "\n".join([table, "", *extra, *notes])
 
 
+def _report_text(report: RegressionReport) -> str:
+    """The regression section as text: the coefficient table, the fit's numbers, then the
+    report's sentences (the same sentences the chat sends) and its warnings."""
+    from statbot.analysis.stats.regression import OLSResult
+
+    frame = report.to_frame()
+    headers = {
+        "coefficient": "coef",
+        "std_error": "std err",
+        "p_value": "p",
+        "ci_low": "ci low",
+        "ci_high": "ci high",
+        "std_beta": "std beta",
+        "odds_ratio": "odds ratio",
+        "odds_ratio_ci_low": "OR low",
+        "odds_ratio_ci_high": "OR high",
+    }
+    rows = [
+        ["" if isinstance(v, float) and math.isnan(v) else v for v in row]
+        for row in frame.itertuples(index=False)
+    ]
+    table = text_table([headers.get(str(c), str(c)) for c in frame.columns], rows)
+    r = report.result
+    if isinstance(r, OLSResult):
+        fit = [
+            f"n = {r.n}, R² = {cell(r.r_squared)}, adjusted R² = {cell(r.adj_r_squared)}",
+            f"residual std error = {cell(r.residual_std_error)} on {r.df_resid} df",
+            f"F = {cell(r.f_statistic)} on {r.df_model} and {r.df_resid} df, "
+            f"p = {cell(r.f_p_value)}",
+            f"condition number = {cell(r.condition_number)}",
+        ]
+    else:
+        fit = [
+            f"modelled outcome: {report.target} = {r.event}; n = {r.n}",
+            f"McFadden pseudo-R² = {cell(r.pseudo_r_squared)}, "
+            f"log-likelihood = {cell(r.log_likelihood)} (null {cell(r.ll_null)}), "
+            f"LR test p = {cell(r.lr_p_value)}",
+        ]
+    notes = [f"warning: {w}" for w in report.warnings()]
+    return "\n".join([table, "", *fit, "", *report.sentences(), *notes])
+
+
 @commands.command()
 def ols(
     file: FileArg,
@@ -176,20 +220,22 @@ def ols(
     degree: Annotated[int, typer.Option(help="Polynomial degree in a single feature.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
-    """Linear regression (QR-based); --degree N fits a polynomial reported in original powers."""
-    from statbot.analysis.stats.regression import ols as run_ols
+    """Linear regression (QR-based) with standardised β, VIF and residual checks; --degree N
+    fits a polynomial reported in original powers."""
     from statbot.analysis.stats.regression import polynomial
+    from statbot.analysis.stats.regression_report import ols_report
 
     names = split(features)
     if degree != 1 and len(names) != 1:
         fail("--degree needs exactly one feature")
     frame = load(file)
+    if degree == 1:
+        with user_errors():
+            report = ols_report(frame, target, names)
+        emit(report.to_dict(), as_json, _report_text(report))
+        return
     with user_errors():
-        result = (
-            polynomial(frame, target, names[0], degree)
-            if degree != 1
-            else run_ols(frame, target, names)
-        )
+        result = polynomial(frame, target, names[0], degree)
     d = result.to_dict()
     extra = [
         f"n = {result.n}, R² = {cell(result.r_squared)}, "
@@ -209,24 +255,13 @@ def logit(
     features: Annotated[str, typer.Option(help="Comma-separated predictor columns.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Logistic regression: coefficients, odds ratios, pseudo-R², separation check."""
-    from statbot.analysis.stats.logistic import logit as run
+    """Logistic regression: coefficients, odds ratios with CIs, VIF, separation check."""
+    from statbot.analysis.stats.regression_report import logit_report
 
     frame = load(file)
     with user_errors():
-        result = run(frame, target, split(features))
-    d = result.to_dict()
-    extra = [
-        f"modelled outcome: {target} = {result.event}; n = {result.n}",
-        f"McFadden pseudo-R² = {cell(result.pseudo_r_squared)}, "
-        f"log-likelihood = {cell(result.log_likelihood)}, "
-        f"LR test p = {cell(result.lr_p_value)}",
-        "odds ratios: "
-        + ", ".join(
-            f"{t} {cell(v)}" for t, v in zip(result.terms, result.odds_ratios, strict=True)
-        ),
-    ]
-    emit(d, as_json, _coef_text(d, "z_values", extra))
+        report = logit_report(frame, target, split(features))
+    emit(report.to_dict(), as_json, _report_text(report))
 
 
 @commands.command()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.frames import nan_to_none, require_columns
-from statbot.analysis.stats.design import build_design
+from statbot.analysis.stats.design import Design, design
 from statbot.errors import DataError
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ def binary_outcome(
         )
     event = levels[1]
     y = np.array([1.0 if v == event else 0.0 for v in series.tolist()])
-    return y, str(event), present
+    whole = isinstance(event, float) and event.is_integer()  # 0.0/1.0 read as floats: "1"
+    return y, str(int(event)) if whole else str(event), present
 
 
 def _separating_features(
@@ -128,30 +129,45 @@ def _separating_features(
     return found, strict
 
 
-def logit(frame: pd.DataFrame, target: str, features: list[str]) -> LogitResult:
-    """Logistic regression of a two-level ``target`` on ``features``."""
+def logit_design(frame: pd.DataFrame, target: str, features: list[str]) -> tuple[Design, str]:
+    """The design of a two-level ``target`` on ``features`` (y coded 0/1; ``rows`` are
+    positions in ``frame``), and the label of the level coded 1."""
     import numpy as np
-    import statsmodels.api as sm
-    from scipy import stats
 
     require_columns(frame, [target, *features])
     y_all, event, present = binary_outcome(frame[target], target)
     work = frame.loc[present, [*features]].copy()
     work["__y__"] = y_all[present]
-    x, y, names, notes = build_design(work, "__y__", features)
-    notes = [n.replace("__y__", target) for n in notes]
-    if np.unique(y).size < 2:
+    d = design(work, "__y__", features)
+    if np.unique(d.y).size < 2:
         raise DataError(
             "one outcome only",
             user_message=f'After dropping missing rows "{target}" has only one value.',
         )
-    design = np.column_stack([np.ones(len(y)), x])
+    notes = [n.replace("__y__", target) for n in d.notes]
+    return replace(d, notes=notes, rows=np.flatnonzero(present)[d.rows]), event
+
+
+def logit(frame: pd.DataFrame, target: str, features: list[str]) -> LogitResult:
+    """Logistic regression of a two-level ``target`` on ``features``."""
+    d, event = logit_design(frame, target, features)
+    return logit_fit(d, event)
+
+
+def logit_fit(d: Design, event: str) -> LogitResult:
+    """Fit the design from :func:`logit_design` (Newton-Raphson, separation explained)."""
+    import numpy as np
+    import statsmodels.api as sm
+    from scipy import stats
+
+    x, y, names, notes = d.x, d.y, d.names, list(d.notes)
+    design_matrix = np.column_stack([np.ones(len(y)), x])
     terms = ["const", *names]
     separated, strict = _separating_features(x, y, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = sm.Logit(y, design).fit(method="newton", maxiter=100, disp=False)
+            fit = sm.Logit(y, design_matrix).fit(method="newton", maxiter=100, disp=False)
         except np.linalg.LinAlgError as exc:
             raise DataError(
                 "singular logit Hessian",
@@ -162,7 +178,7 @@ def logit(frame: pd.DataFrame, target: str, features: list[str]) -> LogitResult:
             ) from exc
     warned = [str(w.message) for w in caught]
     converged = bool(fit.mle_retvals.get("converged", False))
-    prob = np.asarray(fit.predict(design))
+    prob = np.asarray(fit.predict(design_matrix))
     pinned = int(np.sum((prob < _PINNED) | (prob > 1 - _PINNED)))
     separation = None
     if separated or pinned or any("separation" in w.lower() for w in warned):
@@ -205,4 +221,4 @@ def logit(frame: pd.DataFrame, target: str, features: list[str]) -> LogitResult:
     )
 
 
-__all__ = ["LogitResult", "binary_outcome", "logit"]
+__all__ = ["LogitResult", "binary_outcome", "logit", "logit_design", "logit_fit"]
