@@ -55,7 +55,14 @@ FORBIDDEN: dict[str, set[str]] = {
         "testing",
     },
     "ops": {"workflows", "analysis", "channels", "sandbox", "app", "wiring", "cli", "testing"},
+    # The knowledge base is content and search: it knows no conversation, transport or job
+    # (issue 13). Workflows and the CLI build on it.
+    "kb": {"engine", "analysis", "workflows", "channels", "jobs", "sandbox", "ops", "app",
+           "wiring", "cli", "testing", "access"},
 }
+# Rooms with no business reading the knowledge base (the chat reaches it through workflows).
+for _room_name in ("analysis", "jobs", "channels", "sandbox", "ops"):
+    FORBIDDEN[_room_name].add("kb")
 
 
 def _room(module: str) -> str:

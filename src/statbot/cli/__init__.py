@@ -33,10 +33,11 @@ def version() -> None:
 # Explicit registration: each command module defines its commands on its own Typer, merged here.
 # A missing module is an ImportError, never silently a missing command. The modules import
 # pandas/sklearn only inside their commands, so this stays light.
-from statbot.cli import analyze, analyze_ml, chat, ops, sandbox  # noqa: E402
+from statbot.cli import analyze, analyze_ml, chat, kb, ops, sandbox  # noqa: E402
 
 analyze.commands.add_typer(analyze_ml.commands)
 app.add_typer(analyze.commands, name="analyze")
+app.add_typer(kb.commands, name="kb")
 for _module in (chat, ops, sandbox):
     app.add_typer(_module.commands)
 

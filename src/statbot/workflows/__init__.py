@@ -12,6 +12,7 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.describe import DESCRIBE
     from statbot.workflows.explore import EXPLORE
+    from statbot.workflows.kb import KB_GET, KB_SEARCH, KB_STATS
     from statbot.workflows.models import MODELS
     from statbot.workflows.predict import PREDICT
     from statbot.workflows.received import RECEIVED
@@ -26,6 +27,9 @@ def all_workflows() -> list[Workflow]:
         MODELS,
         DESCRIBE,
         RECEIVED,
+        KB_SEARCH,
+        KB_GET,
+        KB_STATS,
     ]
 
 

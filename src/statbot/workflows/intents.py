@@ -3,7 +3,9 @@
 "train a random forest to predict price" → Intent("train", {"model": "random forest",
 "target": "price"}); "describe it" / "analyze it" → stats/describe on the last dataset;
 "what about correlation?" → stats/correlation; "now predict with it" → predict with the last
-model. The workflow pre-fills what the intent carries and asks only for what is missing.
+model; "what is a p-value?" / "explain cramér's v" / "which test should I use" → the knowledge
+base (kb_search) with the question as its query. The workflow pre-fills what the intent carries
+and asks only for what is missing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ _STATS = {
 _EXPLORE = re.compile(
     r"\b(?:explore|show (?:me )?(?:the )?data|head|columns|shape|missing)\b", re.I
 )
+# A question about a term or a method, not a request to run something: what the knowledge
+# base answers. "what about correlation?" (a follow-up) and "is the difference significant?"
+# (a test to run) are not of this shape.
+_KB_QUESTION = re.compile(
+    r"^(?:(?:so|ok|okay|and|hey|hi|please|sorry),?\s+)*(?:"
+    r"what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)\s+(?!my\b|your\b|it\b|this\s+data\b)|"
+    r"define\b|definition\s+of\b|explain\b|meaning\s+of\b|tell\s+me\s+about\b|"
+    r"how\s+(?:do|should|can|would)\s+(?:i|you|we|one)\s+(?:read|interpret|understand|choose|pick)\b|"
+    r"how\s+to\s+(?:read|interpret|understand|choose|pick)\b|"
+    r"when\s+(?:should|do|can|would)\s+(?:i|you|we|one)\s+use\b|when\s+to\s+use\b|"
+    r"(?:which|what)\s+test\b|difference\s+between\b|why\s+(?:is|are|does|do|would|should)\b)",
+    re.IGNORECASE,
+)
 _MODELS = re.compile(r"\b(?:my models|list models|models)\b", re.I)
 
 
@@ -60,6 +75,8 @@ def parse_intent(text: str) -> Intent | None:
     t = " ".join(text.strip().split())
     if not t or t.startswith("/"):
         return None
+    if _KB_QUESTION.match(t):
+        return Intent("kb_search", {"query": t})
     match = _TRAIN.match(t)
     if match:
         slots = {"target": match.group("target").strip()}

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from statbot.analysis.ml.registry import ModelRegistry
     from statbot.config import Settings
     from statbot.jobs.base import JobRunner
+    from statbot.kb import KnowledgeBase, ReadCounts
 
 
 @dataclass
@@ -39,6 +40,20 @@ class Services:
         from statbot.analysis.ml.registry import ModelRegistry
 
         return ModelRegistry(self.data_dir)
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base (issue 13), loaded and indexed on first use (~0.1 s)."""
+        from statbot.kb import KnowledgeBase
+
+        return KnowledgeBase.load()
+
+    @cached_property
+    def kb_reads(self) -> ReadCounts:
+        """How often each entry was read (``STATBOT_DATA_DIR/kb/reads.sqlite``)."""
+        from statbot.kb import ReadCounts
+
+        return ReadCounts.in_data_dir(self.data_dir)
 
     def job_runner(self) -> JobRunner:
         """The job runner, or a clear refusal where none runs (``statbot chat`` beside a

@@ -1,0 +1,117 @@
+"""/kb_search, /kb_get, /kb_stats and free-text questions, through the ChatDriver on the real
+engine (issue 13). The knowledge base is the fixture one of tests/kb (the engine apart from the
+content); tests/kb/test_entries.py covers the shipped entries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tests.kb.fixtures import SMALL, write_entries
+
+from statbot.engine.replies import Reply, ReplyKind
+from statbot.kb import KnowledgeBase
+from statbot.testing import ChatDriver
+
+
+def said(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+@pytest.fixture
+async def kb_chat(tmp_path: Path) -> AsyncIterator[ChatDriver]:
+    kb = KnowledgeBase.load(write_entries(tmp_path / "entries", SMALL), strict=True)
+    async with ChatDriver(tmp_path / "var") as driver:
+        driver.services.kb = kb  # type: ignore[misc]
+        yield driver
+
+
+async def test_search_offers_results_as_paged_buttons_and_opens_one(kb_chat: ChatDriver) -> None:
+    replies = await kb_chat.send("/kb_search hypothesis testing")
+    menu = kb_chat.menu()
+    assert menu.kind is ReplyKind.CHOICES and menu.page_size == 5
+    assert {o.id for o in menu.options} >= {"p-value", "null-hypothesis", "one-way-anova"}
+    assert "for “hypothesis testing”, best first" in said(replies)
+    text = said(await kb_chat.press("One-way ANOVA"))
+    assert text.startswith("*One-way ANOVA* (test)") and "Try it: `/stats`" in text
+    assert [o.id for o in kb_chat.menu().options] == ["p-value", "cramers-v"]  # related
+    text = said(await kb_chat.press("Cramér"))
+    assert "*Cramér's V* (metric)" in text
+    assert await kb_chat.state() == ("kb_search", "browse")
+
+
+async def test_typed_numbers_titles_and_new_searches_while_browsing(kb_chat: ChatDriver) -> None:
+    await kb_chat.send("/kb_search p value")
+    first = kb_chat.menu().options[0]
+    assert first.id == "p-value"
+    assert said(await kb_chat.send("1")).startswith("*p-value* (concept)")
+    assert said(await kb_chat.send("standard deviation")).startswith("*Standard deviation*")
+    assert "for “hetroscedasticity”" in said(await kb_chat.send("hetroscedasticity"))
+    assert kb_chat.menu().options[0].id == "heteroscedasticity"
+    text = said(await kb_chat.send("zzzz qqqq"))
+    assert "Nothing in the knowledge base matches “zzzz qqqq”" in text
+
+
+async def test_kb_get_by_id_unknown_id_and_no_id(kb_chat: ChatDriver) -> None:
+    text = said(await kb_chat.send("/kb_get null-hypothesis"))
+    assert text.startswith("*Null hypothesis* (concept)")
+    assert "The claim of no effect" in text and "Written H0" in text
+    assert [o.id for o in kb_chat.menu().options] == ["p-value"]
+    text = said(await kb_chat.send("/kb_get cramer"))
+    assert "There is no entry with the id `cramer`" in text
+    assert kb_chat.menu().options[0].id == "cramers-v"
+    text = said(await kb_chat.send("/kb_get"))
+    assert "Which entry?" in text
+    assert said(await kb_chat.send("roc-auc")).startswith("*ROC AUC* (metric)")
+
+
+async def test_free_text_questions_reach_the_knowledge_base_when_idle(
+    kb_chat: ChatDriver,
+) -> None:
+    replies = await kb_chat.send("what is a p-value?")
+    assert await kb_chat.state() == ("kb_search", "browse")
+    assert kb_chat.menu().options[0].id == "p-value", said(replies)
+    assert "The best match:\n*p-value* — How surprising" in said(replies)
+    # a request for another conversation leaves the knowledge base for it
+    await kb_chat.send("list models")
+    assert (await kb_chat.state())[0] != "kb_search"
+
+
+async def test_stats_counts_by_kind_and_tag_and_the_most_read(kb_chat: ChatDriver) -> None:
+    text = said(await kb_chat.send("/kb_stats"))
+    assert "The knowledge base has 7 entries: 3 concepts, 1 test, 2 metrics, 1 pitfall." in text
+    assert "Tags with most entries: hypothesis testing 3, inference 2," in text
+    assert "No entry has been read yet." in text
+    assert await kb_chat.state() == (None, None)
+    for command in ("/kb_get roc-auc", "/kb_get roc-auc", "/kb_get p-value"):
+        await kb_chat.send(command)
+    text = said(await kb_chat.send("/kb_stats"))
+    assert "Most read: ROC AUC (2 reads), p-value (1 read)." in text
+    assert [o.id for o in kb_chat.menu().options] == ["roc-auc", "p-value"]
+
+
+async def test_read_counts_survive_a_restart(tmp_path: Path) -> None:
+    kb = KnowledgeBase.load(write_entries(tmp_path / "entries", SMALL), strict=True)
+    async with ChatDriver(tmp_path / "var") as chat:
+        chat.services.kb = kb  # type: ignore[misc]
+        await chat.send("/kb_get cramers-v")
+        await chat.send("/kb_get cramers-v")
+    async with ChatDriver(tmp_path / "var", first_update_id=100) as chat:
+        chat.services.kb = kb  # type: ignore[misc]
+        assert "Most read: Cramér's V (2 reads)." in said(await chat.send("/kb_stats"))
+
+
+async def test_help_and_back_show_where_the_reader_was(kb_chat: ChatDriver) -> None:
+    await kb_chat.send("/kb_get p-value")
+    text = said(await kb_chat.send("/help"))
+    assert "Press an entry to read it" in text and "*p-value* (concept)" in text
+    assert "/kb_search — search the statistics knowledge base" in said(
+        await kb_chat.send("/cancel") + await kb_chat.send("/help")
+    )
+
+
+async def test_the_shipped_entries_answer_a_question(tmp_path: Path) -> None:
+    async with ChatDriver(tmp_path / "var") as chat:
+        await chat.send("what is a p-value?")
+        assert chat.menu().options[0].id == "p-value"
