@@ -32,10 +32,44 @@ _SCHEMA = (
 )
 
 
+# How much a query word found in an entry's names (title, aliases, id) or tags adds to its
+# BM25 score scaled to [-1, 0]: BM25 alone lets a rare word in a body ("find") outweigh the
+# entry's own name when that name is common in other entries' bodies ("outlier").
+# A name the query contains whole ("how to read a regression coefficient" holds the title
+# "Regression coefficient") adds CONTAIN_BOOST per word of that name, up to three words.
+NAME_BOOST = 1.0
+TAG_BOOST = 0.3
+CONTAIN_BOOST = 0.3
+PREFIX_SHARE = 0.5
+RERANK = 40  # a word cut short is weaker evidence than a whole word
+
+
+def stem(word: str) -> str:
+    """A light plural fold, for comparing query words with names: "outliers" → "outlier"."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One subject word of a query: the stems it stands for, or the prefix it was cut at, or
+    (a synonym) the stems of a phrase that must all be there."""
+
+    stems: frozenset[str]
+    prefix: str | None = None
+    phrase: frozenset[str] | None = None
+
+    def found_in(self, names: frozenset[str]) -> float:
+        if self.phrase is not None:
+            return float(self.phrase <= names)
+        if self.prefix is not None:
+            return PREFIX_SHARE if any(n.startswith(self.prefix) for n in names) else 0.0
+        return float(not self.stems.isdisjoint(names))
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry: Entry
-    score: float  # BM25 (lower is better), after the tiers below
+    score: float  # lower is better: BM25 scaled to [-1, 0], less the name and tag boosts
 
 
 def _quote(term: Sequence[str]) -> str:
@@ -72,6 +106,21 @@ class KnowledgeBase:
         self._titles = {W.key(e.title): e.id for e in entries} | {
             W.key(e.id): e.id for e in entries
         }
+        self._name_words = {
+            e.id: frozenset(stem(w) for w in W.words(" ".join((e.title, e.id, *e.aliases))))
+            for e in entries
+        }
+        self._names = {
+            e.id: tuple(
+                words
+                for name in (e.title, *e.aliases)
+                if (words := frozenset(stem(w) for w in W.subject_words(name)))
+            )
+            for e in entries
+        }
+        self._tag_words = {
+            e.id: frozenset(stem(w) for w in W.words(" ".join(e.tags))) for e in entries
+        }
         self._aliases: dict[str, set[str]] = {}
         self._tags: dict[str, set[str]] = {}
         for e in entries:
@@ -105,28 +154,35 @@ class KnowledgeBase:
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     # searching ---------------------------------------------------------------------------
-    def match_expression(self, query: str) -> str:
-        """The FTS5 query a text becomes ("" when it names nothing searchable)."""
+    def parse(self, query: str) -> tuple[str, list[_Group]]:
+        """The FTS5 expression a text becomes ("" when it names nothing searchable), and what
+        each of its subject words stands for (itself, its corrections, or a prefix)."""
         tokens = W.subject_words(query)
         terms: list[str] = []
+        groups: list[_Group] = []
         last = len(tokens) - 1
         for index, token in enumerate(tokens):
-            known = token in self.vocabulary
-            if known:
+            if token in self.vocabulary:
                 terms.append(_quote([token]))
-            if index == last and len(token) >= 2 and self.vocabulary.has_prefix(token):
-                terms.append(_quote([token]) + "*")  # still being typed
-            elif not known and len(token) >= 3 and self.vocabulary.has_prefix(token):
-                terms.append(_quote([token]) + "*")
-            elif not known:
-                fixes = self.vocabulary.corrections(token)
-                terms += [_quote([fix]) for fix in fixes] or [_quote([token])]
-        terms += [_quote(phrase) for phrase in W.synonyms_in(W.words(query))]
-        return " OR ".join(dict.fromkeys(terms))
+                groups.append(_Group(frozenset({stem(token)})))
+            elif len(token) >= (2 if index == last else 3) and self.vocabulary.has_prefix(token):
+                terms.append(_quote([token]) + "*")  # still being typed, or cut short
+                groups.append(_Group(frozenset(), token))
+            else:
+                fixes = self.vocabulary.corrections(token) or [token]
+                terms += [_quote([fix]) for fix in fixes]
+                groups.append(_Group(frozenset(stem(f) for f in fixes)))
+        for phrase in W.synonyms_in(W.words(query)):
+            terms.append(_quote(phrase))
+            groups.append(_Group(frozenset(), None, frozenset(stem(w) for w in phrase)))
+        return " OR ".join(dict.fromkeys(terms)), groups
+
+    def match_expression(self, query: str) -> str:
+        return self.parse(query)[0]
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """The best ``limit`` entries for ``query``, best first."""
-        expression = self.match_expression(query)
+        expression, groups = self.parse(query)
         if not expression:
             return []
         with self._lock:
@@ -135,10 +191,26 @@ class KnowledgeBase:
                 "WHERE docs MATCH ? ORDER BY 2 LIMIT 200",
                 (expression,),
             ).fetchall()
-        named = W.key(query)
-        tiers = self._tiers(named)
-        ranked = sorted(rows, key=lambda row: (tiers.get(row[0], _TIER_TEXT), row[1]))
-        return [Hit(self.entries[i], float(score)) for i, score in ranked[:limit]]
+        if not rows:
+            return []
+        tiers = self._tiers(W.key(query))
+        # BM25 orders the candidates; only its best RERANK (and the entries the query names
+        # outright) can reach the top once the boosts are added, so only they are re-scored.
+        head = rows[:RERANK] + [r for r in rows[RERANK:] if r[0] in tiers]
+        scale = -rows[0][1] or 1.0
+        asked = max(1, sum(1 for g in groups if g.phrase is None))
+        said = frozenset().union(*(g.stems for g in groups))
+        scored = []
+        for entry_id, score in head:
+            names, tags = self._name_words[entry_id], self._tag_words[entry_id]
+            in_names = sum(g.found_in(names) for g in groups)
+            in_tags = sum(g.found_in(tags) for g in groups)
+            whole = max((len(n) for n in self._names[entry_id] if n <= said), default=0)
+            boost = (NAME_BOOST * in_names + TAG_BOOST * in_tags) / asked
+            blended = score / scale - boost - CONTAIN_BOOST * min(whole, 3)
+            scored.append((tiers.get(entry_id, _TIER_TEXT), blended, entry_id))
+        scored.sort()
+        return [Hit(self.entries[i], blended) for _, blended, i in scored[:limit]]
 
     def _tiers(self, named: str) -> dict[str, int]:
         tiers: dict[str, int] = {}

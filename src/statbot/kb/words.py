@@ -96,19 +96,20 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(words(text))
 
 
-SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+# first word → (phrase, the other phrases of its group)
+SYNONYMS: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]] = {}
 for _group in SYNONYM_GROUPS:
     _phrases = tuple(_phrase(p) for p in _group)
     for _p in _phrases:
-        SYNONYMS[_p] = tuple(q for q in _phrases if q != _p)
+        SYNONYMS.setdefault(_p[0], []).append((_p, tuple(q for q in _phrases if q != _p)))
 
 
 def synonyms_in(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """Phrases to search besides ``tokens``: the synonyms of every phrase of the table that
     occurs in them, as consecutive words."""
     found: list[tuple[str, ...]] = []
-    for phrase, others in SYNONYMS.items():
-        n = len(phrase)
-        if any(tuple(tokens[i : i + n]) == phrase for i in range(len(tokens) - n + 1)):
-            found += [o for o in others if o not in found]
+    for i, token in enumerate(tokens):
+        for phrase, others in SYNONYMS.get(token, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                found += [o for o in others if o not in found]
     return found
