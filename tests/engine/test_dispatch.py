@@ -299,3 +299,36 @@ async def test_workflow_on_cancel_runs_when_the_user_leaves(registry):
     await chat.text("hello?")
     out = await chat.choose("__start_over__")
     assert texts(out)[0] == "Stopped the job." and chat.session.context["cleaned"] == 3
+
+
+async def test_a_button_whose_option_is_a_command_runs_it_from_any_menu(registry):
+    """Issue 13: "What does this mean?" is a command button; pressed on an old menu, in the
+    middle of a workflow or with none running, it is the command, not a stale press."""
+    chat = Chat(registry)
+    await chat.cmd("survey")
+    old = chat.token
+    await chat.text("Ada")  # a new state entry: the first menu is out of date
+    out = await chat.choose("/survey", token=old)
+    assert texts(out)[0] == "Starting *a short survey* again from the beginning."
+    assert chat.session.state == "name"
+    await chat.cmd("cancel")
+    out = await chat.choose("/help", token="")  # idle, no menu at all
+    assert "/survey — a short survey" in texts(out)[0]
+    out = await chat.choose("/frobnicate now", token="")
+    assert texts(out)[0].startswith("I don't know /frobnicate.")
+    assert chat.session.history[-2]["text"] == "[/frobnicate now]"
+
+
+async def test_a_quiet_exit_workflow_is_left_without_saying_so():
+    """A reader (/kb_search) loses nothing when left: the next command just starts."""
+    from dataclasses import replace
+
+    from tests.engine.conftest import counter, survey
+
+    quiet = replace(counter(), quiet_exit=True)
+    chat = Chat(WorkflowRegistry([survey(), quiet]))
+    await chat.cmd("count")
+    out = await chat.cmd("survey")
+    assert texts(out) == ["What is your name?"]
+    out = await chat.cmd("count")
+    assert texts(out)[0].startswith("Leaving *a short survey*")

@@ -115,3 +115,24 @@ async def test_the_shipped_entries_answer_a_question(tmp_path: Path) -> None:
     async with ChatDriver(tmp_path / "var") as chat:
         await chat.send("what is a p-value?")
         assert chat.menu().options[0].id == "p-value"
+
+
+async def test_what_does_this_mean_explains_the_measures_a_result_shows(
+    kb_chat: ChatDriver,
+) -> None:
+    from statbot.workflows.explain import LABEL, explain_reply
+
+    result = Reply.say(
+        "Test: *One-way ANOVA* — F = 12.1, p < 0.001, n 150.\nEffect size Cramér's V = 0.3."
+    )
+    [menu] = explain_reply(kb_chat.services.kb, [result, "Reproduce with:\n`statbot x`"])
+    assert menu.text == "In plain words: One-way ANOVA, p-value, Cramér's V."
+    [button] = menu.options
+    assert (button.label, button.id) == (LABEL, "/kb_get one-way-anova p-value cramers-v")
+    await kb_chat.send("/kb_search anova")  # the button works from an old menu, elsewhere
+    text = said(await kb_chat.press_id(button.id, token="stale", shown=LABEL))
+    assert text.startswith("*One-way ANOVA* — Compares the means")
+    assert "*p-value* — How surprising" in text and "*Cramér's V* — How strongly" in text
+    assert [o.id for o in kb_chat.menu().options] == ["one-way-anova", "p-value", "cramers-v"]
+    assert said(await kb_chat.press("p-value")).startswith("*p-value* (concept)")
+    assert explain_reply(kb_chat.services.kb, [Reply.say("Nothing measured here.")]) == []

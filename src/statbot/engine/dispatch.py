@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from statbot.engine import texts
@@ -118,6 +119,11 @@ class Dispatcher(Builtins):
                 return
         if event.kind is EventKind.COMMAND:
             await self._command(session, event, out)
+        elif event.kind is EventKind.CHOICE and event.choice.startswith("/"):
+            # A button whose option id is a command ("What does this mean?" opens
+            # "/kb_get p-value cohens-d", issue 13) runs it as if typed: from any menu, old or
+            # current, in any state or none — a command is always allowed.
+            await self._command(session, command_event(event), out)
         elif event.kind is EventKind.CHOICE and event.choice in BUILTIN_CHOICES:
             await self._builtin_choice(session, event, out)
         elif event.kind is EventKind.CHOICE and event.token != session.menu:
@@ -150,6 +156,12 @@ class Dispatcher(Builtins):
         text = _input_text(event)
         if text:
             session.remember("user", text, self.history_limit)
+
+
+def command_event(event: Event) -> Event:
+    """A pressed command button as the COMMAND event typing it would have made."""
+    name, _, args = event.choice[1:].partition(" ")
+    return replace(event, kind=EventKind.COMMAND, text=name, args=args.strip(), choice="")
 
 
 def _input_text(event: Event) -> str:

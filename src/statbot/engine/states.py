@@ -134,7 +134,7 @@ class StateRunner:
         current = self._workflow(session)
         if current is not None:
             await self._on_cancel(session, event, current, out)
-            if current.command:  # a hidden step (the idle-upload offer) is left silently
+            if current.command and not current.quiet_exit:  # hidden steps and readers: silently
                 out.replies.append(Reply.say(texts.leaving(current, workflow)))
         leave_workflow(session, event)
         session.workflow = workflow.name

@@ -87,6 +87,9 @@ class Workflow:
     on_cancel: Handler | None = field(default=None, compare=False)
     # The conversation's typed data: built from the session's dict (see the module docstring).
     data: DataLoader | None = field(default=None, compare=False)
+    # Nothing is lost by leaving it (a reader such as /kb_search): starting another workflow
+    # from it says nothing about leaving, as for a workflow without a command.
+    quiet_exit: bool = False
     by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

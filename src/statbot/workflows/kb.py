@@ -16,7 +16,8 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, Handler, State, Workflow
 from statbot.kb import read_key
-from statbot.kb.render import entry_text, label, stats_text
+from statbot.kb.entry import ID_PATTERN
+from statbot.kb.render import MESSAGE_LIMIT, entry_text, label, short_text, stats_text, utf16_len
 from statbot.workflows import data as D
 from statbot.workflows.choose import norm
 
@@ -106,11 +107,36 @@ async def enter_get(ctx: Context) -> None:
         await _again(ctx)
         return
     wanted = _asked(ctx)
-    if not wanted:
+    several = wanted.replace(",", " ").split()
+    if len(several) > 1 and all(ID_PATTERN.match(i) for i in several):
+        await explain(ctx, several)  # "What does this mean?" beside a result
+    elif not wanted:
         ctx.reply("Which entry? Send its id (such as `p-value`) or a word to search for.")
     elif not await open_entry(ctx, wanted):
         ctx.reply(f"There is no entry with the id `{wanted}`; here is what a search finds.")
         await show_results(ctx, wanted)
+
+
+async def explain(ctx: Context, entry_ids: list[str]) -> None:
+    """Several entries at once, each as its title and short answer (as many as fit one
+    message), with a button to read each in full."""
+    kb = await _kb(ctx)
+    entries = [e for e in (kb.get(i) for i in dict.fromkeys(entry_ids)) if e is not None]
+    if not entries:
+        ctx.reply("None of those entries is in the knowledge base.")
+        return
+    parts, used = [], 0
+    for entry in entries:
+        part = short_text(entry)
+        if used + utf16_len(part) + 2 > MESSAGE_LIMIT:
+            break
+        parts.append(part)
+        used += utf16_len(part) + 2
+    ctx.data["entry"] = None
+    ctx.data["shown"] = [e.id for e in entries]
+    ctx.data["explained"] = [e.id for e in entries]
+    text = "\n\n".join(parts) + "\n\nPress one to read it in full."
+    ctx.reply(Reply.ask(text, _options(entries), page_size=PAGE))
 
 
 async def enter_stats(ctx: Context) -> None:
@@ -131,6 +157,8 @@ async def _again(ctx: Context) -> None:
     """/help or /back: show where the user was again."""
     if ctx.data.get("entry"):
         await open_entry(ctx, str(ctx.data["entry"]))
+    elif ctx.data.get("explained"):
+        await explain(ctx, list(ctx.data["explained"]))
     elif ctx.data.get("query"):
         await show_results(ctx, str(ctx.data["query"]))
     else:
@@ -179,7 +207,7 @@ BROWSE_HELP = (
 
 def _workflow(name: str, description: str, enter: Handler) -> Workflow:
     browse = State("browse", on_enter=enter, on_event=on_browse, next=("browse",), help=BROWSE_HELP)
-    return Workflow(name, name, description, start="browse", states=(browse,))
+    return Workflow(name, name, description, start="browse", states=(browse,), quiet_exit=True)
 
 
 KB_SEARCH = _workflow("kb_search", "search the statistics knowledge base", enter_search)
