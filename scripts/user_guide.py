@@ -27,7 +27,18 @@ from statbot.testing import ChatDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "USER_GUIDE.md"
-SECTIONS = ("start", "train", "predict", "stats", "explore", "models", "back", "cancel", "forget")
+SECTIONS = (
+    "start",
+    "train",
+    "predict",
+    "stats",
+    "explore",
+    "models",
+    "kb",
+    "back",
+    "cancel",
+    "forget",
+)
 _BLOCK = re.compile(r"(<!-- transcript:(\w+) -->\n).*?(<!-- /transcript:\2 -->)", re.S)
 
 
@@ -107,6 +118,13 @@ async def conversations(work: Path) -> dict[str, str]:
             await chat.press("Back to list")
             await chat.send("/cancel")
 
+        async def kb() -> None:
+            await chat.send("what is a p-value?")
+            await chat.send("/kb_get cramers-v")
+            await chat.send("/kb_search hetroscedasticity")
+            await chat.send("/kb_stats")
+            await chat.send("/cancel")
+
         async def back() -> None:
             await chat.send("/stats")
             await chat.press("Use iris.csv")
@@ -132,6 +150,7 @@ async def conversations(work: Path) -> dict[str, str]:
             ("stats", stats),
             ("explore", explore),
             ("models", models),
+            ("kb", kb),
             ("back", back),
             ("cancel", cancel),
             ("forget", forget),

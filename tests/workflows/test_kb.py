@@ -32,7 +32,7 @@ async def test_search_offers_results_as_paged_buttons_and_opens_one(kb_chat: Cha
     menu = kb_chat.menu()
     assert menu.kind is ReplyKind.CHOICES and menu.page_size == 5
     assert {o.id for o in menu.options} >= {"p-value", "null-hypothesis", "one-way-anova"}
-    assert "for “hypothesis testing”, best first" in said(replies)
+    assert "3 entries match “hypothesis testing”, best first" in said(replies)
     text = said(await kb_chat.press("One-way ANOVA"))
     assert text.startswith("*One-way ANOVA* (test)") and "Try it: `/stats`" in text
     assert [o.id for o in kb_chat.menu().options] == ["p-value", "cramers-v"]  # related
@@ -47,7 +47,7 @@ async def test_typed_numbers_titles_and_new_searches_while_browsing(kb_chat: Cha
     assert first.id == "p-value"
     assert said(await kb_chat.send("1")).startswith("*p-value* (concept)")
     assert said(await kb_chat.send("standard deviation")).startswith("*Standard deviation*")
-    assert "for “hetroscedasticity”" in said(await kb_chat.send("hetroscedasticity"))
+    assert "1 entry matches “hetroscedasticity”" in said(await kb_chat.send("hetroscedasticity"))
     assert kb_chat.menu().options[0].id == "heteroscedasticity"
     text = said(await kb_chat.send("zzzz qqqq"))
     assert "Nothing in the knowledge base matches “zzzz qqqq”" in text

@@ -38,7 +38,7 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     fresh = blocks(output.read_text(encoding="utf-8"))
-    expected = ["start", "train", "predict", "stats", "explore", "models", "back", "cancel"]
+    expected = ["start", "train", "predict", "stats", "explore", "models", "kb", "back", "cancel"]
     assert list(fresh) == [*expected, "forget"]
     for name in expected:
         assert f"> /{name}" in fresh[name], name
@@ -46,6 +46,7 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     assert "[document: predictions_new_flowers.csv" in fresh["predict"]
     assert "[image: Correlation heatmap]" in fresh["stats"]
     assert "You have no models yet" in fresh["forget"]
+    assert "The best match:\n*p-value*" in fresh["kb"] and "Most read:" in fresh["kb"]
     assert "$STATBOT_DATA_DIR" in fresh["train"] and str(tmp_path) not in output.read_text()
     committed = blocks(GUIDE.read_text(encoding="utf-8"))
     for name, body in fresh.items():

@@ -63,8 +63,12 @@ async def show_results(ctx: Context, query: str) -> None:
         return
     entries = [h.entry for h in hits]
     ctx.data["shown"] = [e.id for e in entries]
-    many = f"{len(entries)} entries" if len(entries) > 1 else "1 entry"
-    prompt = f"{many} for “{query}”, best first. The best match:\n{_first_line(entries[0])}"
+    n = len(entries)
+    if n == RESULTS:
+        many = f"The {n} entries that best match “{query}”"
+    else:
+        many = f"{n} {'entry matches' if n == 1 else 'entries match'} “{query}”"
+    prompt = f"{many}, best first. The best match:\n{_first_line(entries[0])}"
     ctx.reply(Reply.ask(prompt, _options(entries), page_size=PAGE))
 
 
