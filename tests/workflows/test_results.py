@@ -10,6 +10,7 @@ import pytest
 from statbot.engine.replies import ReplyKind
 from statbot.errors import DataError
 from statbot.workflows import results as R
+from statbot.workflows.regression import regression_kind, run_regression
 
 
 def frame() -> pd.DataFrame:
@@ -23,16 +24,18 @@ def frame() -> pd.DataFrame:
 
 
 def test_a_replayed_event_rewrites_the_same_files(tmp_path: Path) -> None:
-    analysis = R.run_regression(frame(), "y", ["x"], "my data.csv")
+    analysis = run_regression(frame(), "y", ["x"], "my data.csv")
     first = R.publish(analysis, tmp_path, "regression-u7", "my data.csv")
     again = R.publish(analysis, tmp_path, "regression-u7", "my data.csv")
     assert [r.path for r in first] == [r.path for r in again]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "regression-u7-ols.csv",
+        "regression-u7-qq.png",
         "regression-u7-residuals.png",
+        "regression-u7-rows.csv",
     ]
-    [doc] = [r for r in first if r.kind is ReplyKind.DOCUMENT]
-    assert doc.file_name == "ols-my data.csv"
+    doc, rows = [r for r in first if r.kind is ReplyKind.DOCUMENT]
+    assert doc.file_name == "ols-my data.csv" and rows.file_name == "rows-my data.csv"
     assert first[-1].text.endswith(
         "`statbot analyze ols 'my data.csv' --target y --features x --json`"
     )
@@ -42,10 +45,10 @@ def test_a_replayed_event_rewrites_the_same_files(tmp_path: Path) -> None:
 
 def test_regression_kind_by_target() -> None:
     data = frame().assign(two=["p", "q"] * 3 + ["p"])
-    assert R.regression_kind(data, "y") == "ols"
-    assert R.regression_kind(data, "two") == "logit"
+    assert regression_kind(data, "y") == "ols"
+    assert regression_kind(data, "two") == "logit"
     with pytest.raises(DataError) as caught:
-        R.regression_kind(data, "g")
+        regression_kind(data, "g")
     assert "'g' has 3 categories" in caught.value.user_message
 
 

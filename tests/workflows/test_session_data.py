@@ -95,8 +95,8 @@ async def test_a_stats_session_of_the_old_layout_goes_on(
     assert StatsData.from_dict(data).to_dict() == data
     await put(store, raw)
     replies = await chat.send("done")
-    assert "Linear regression (OLS) of *petal_length*: n 150" in said(replies)
-    assert "`sepal_width`" in said(replies) and "`species`" not in said(replies)
+    assert "Linear regression of petal_length on 3 predictors, n = 150" in said(replies)
+    assert "sepal_width: each unit more" in said(replies) and "species" not in said(replies)
     assert await chat.state() == ("stats", "more")
     assert "Which analysis" in said(await chat.press("Another analysis"))
     assert (await store.load(DEFAULT_KEY)).data == {"dataset": dataset}  # type: ignore[union-attr]

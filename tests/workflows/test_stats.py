@@ -118,9 +118,12 @@ async def test_regression_ols_residuals_and_logistic(chat: ChatDriver, iris_csv:
     assert "'species' has 3 categories" in refused and "logistic" in refused
     await chat.send("petal_length")
     replies = await chat.send("sepal_length, sepal_width")
-    assert "Linear regression (OLS) of *petal_length*" in said(replies)
-    assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["Residuals and Q-Q plot"]
-    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    assert "Linear regression of petal_length on 2 predictors, n = 150" in said(replies)
+    assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == [
+        "Residuals vs fitted (the most influential rows labelled)",
+        "Normal Q-Q of the standardised residuals",
+    ]
+    doc, _ = of_kind(replies, ReplyKind.DOCUMENT)
     cli = run_line(replies, iris_csv.parent)
     table = pd.read_csv(doc.path or "")
     assert cli["r_squared"] == pytest.approx(0.868, abs=1e-3)
@@ -135,7 +138,8 @@ async def test_regression_ols_residuals_and_logistic(chat: ChatDriver, iris_csv:
     await chat.press("Regression")
     await chat.send("big")
     replies = await chat.send("sepal_width")
-    assert "Logistic regression of *big* = yes" in said(replies)
+    assert "Logistic regression of the probability that big = yes" in said(replies)
+    assert "the probability that big = yes" in said(replies)
     assert "statbot analyze logit two.csv --target big --features sepal_width" in said(replies)
 
 

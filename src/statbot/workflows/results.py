@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.engine.replies import Reply
 from statbot.engine.workflow import Context
-from statbot.errors import DataError
 from statbot.workflows.data import Loaded, services, write_result
 from statbot.workflows.report import fmt
 
@@ -161,82 +160,6 @@ def run_test(frame: Any, var_a: str, var_b: str | None, source: str) -> Analysis
     )
 
 
-def regression_kind(frame: Any, target: str) -> str:
-    """``ols`` for a numeric target, ``logit`` for one with exactly two values."""
-    from statbot.analysis.frames import column_kind
-
-    levels = frame[target].dropna().nunique()
-    if levels == 2:
-        return "logit"
-    if column_kind(frame[target]) == "numeric":
-        return "ols"
-    raise DataError(
-        f"{target} cannot be a regression target",
-        user_message=(
-            f"'{target}' has {levels} categor{'y' if levels == 1 else 'ies'}. Regression here "
-            "needs a numeric target (linear regression) or one with exactly two values "
-            "(logistic regression); /train fits classifiers for more categories."
-        ),
-    )
-
-
-def run_regression(frame: Any, target: str, features: list[str], source: str) -> Analysis:
-    kind = regression_kind(frame, target)
-    options = {"target": target, "features": ",".join(features)}
-    if kind == "logit":
-        return _logit(frame, target, features, source, options)
-    import numpy as np
-
-    from statbot.analysis.report.charts import residuals_qq
-    from statbot.analysis.stats.design import build_design
-    from statbot.analysis.stats.regression import ols
-
-    result = ols(frame, target, features)
-    x, y, _, _ = build_design(frame, target, features)
-    coef = np.asarray(result.coefficients)
-    fitted = coef[0] + x @ coef[1:]
-    lines = [
-        f"Linear regression (OLS) of *{target}*: n {result.n:,}, R² = {fmt(result.r_squared, 3)}, "
-        f"adjusted R² = {fmt(result.adj_r_squared, 3)}, F {p_text(result.f_p_value)}.",
-        "Coefficients (estimate, p):",
-    ]
-    for term, value, p in zip(result.terms, result.coefficients, result.p_values, strict=True):
-        lines.append(f"  `{term}`: {fmt(value)} ({p_text(p)})")
-    lines += [f"Note: {w}" for w in result.warnings[:5]]
-    return Analysis(
-        text="\n".join(lines),
-        tables=[Table("ols", "Coefficients with standard errors and CIs", result.to_frame())],
-        charts=[Chart("residuals", "Residuals and Q-Q plot", residuals_qq(fitted, y - fitted))],
-        analyze=analyze_line("ols", source, **options),
-        summary={"analysis": "regression", "model": "ols", "target": target},
-    )
-
-
-def _logit(
-    frame: Any, target: str, features: list[str], source: str, options: dict[str, str]
-) -> Analysis:
-    from statbot.analysis.stats.logistic import logit
-
-    result = logit(frame, target, features)
-    lines = [
-        f"Logistic regression of *{target}* = {result.event}: n {result.n:,}, "
-        f"McFadden pseudo-R² = {fmt(result.pseudo_r_squared, 3)}, "
-        f"likelihood-ratio {p_text(result.lr_p_value)}.",
-        "Odds ratios (p):",
-    ]
-    for term, ratio, p in zip(result.terms, result.odds_ratios, result.p_values, strict=True):
-        lines.append(f"  `{term}`: {fmt(ratio)} ({p_text(p)})")
-    if result.separation:
-        lines.append(f"Note: {result.separation}")
-    lines += [f"Note: {w}" for w in result.warnings[:5]]
-    return Analysis(
-        text="\n".join(lines),
-        tables=[Table("logit", "Coefficients and odds ratios", result.to_frame())],
-        analyze=analyze_line("logit", source, **options),
-        summary={"analysis": "regression", "model": "logit", "target": target},
-    )
-
-
 def compute(
     svc: Services,
     *,
@@ -259,6 +182,8 @@ def compute(
     elif analysis == "test":
         result = run_test(frame, params["a"], params["b"], source)
     else:
+        from statbot.workflows.regression import run_regression
+
         result = run_regression(frame, params["target"], params["features"], source)
     return publish(result, out_dir, prefix, source), result.summary
 

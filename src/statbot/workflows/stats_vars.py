@@ -8,6 +8,7 @@ from statbot.engine.workflow import Context
 from statbot.workflows import data as D
 from statbot.workflows import results as R
 from statbot.workflows import steps as M
+from statbot.workflows.regression import regression_kind
 from statbot.workflows.session_data import StatsData, required
 
 NONE_ID = "__none__"  # "no second variable": a one-sample test
@@ -80,7 +81,7 @@ async def on_target(ctx: Context) -> None:
         return
     svc = D.services(ctx)
     frame = await ctx.run_blocking(D.read_frame, svc, d.loaded.ref)
-    await ctx.run_blocking(R.regression_kind, frame, picked)  # says why a target cannot work
+    await ctx.run_blocking(regression_kind, frame, picked)  # says why a target cannot work
     d.target = picked
     d.selected = [c for c in d.loaded.columns if c != picked]
     ctx.goto("features")

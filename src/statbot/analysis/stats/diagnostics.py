@@ -113,7 +113,12 @@ class InfluentialRow:
     studentized_residual: float  # externally studentized
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: nan_to_none(v) for k, v in self.__dict__.items()}
+        return {
+            "row": self.row,
+            "cooks_distance": nan_to_none(self.cooks_distance),
+            "leverage": nan_to_none(self.leverage),
+            "studentized_residual": nan_to_none(self.studentized_residual),
+        }
 
 
 @dataclass(frozen=True)

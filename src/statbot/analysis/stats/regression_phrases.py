@@ -25,8 +25,10 @@ def _verdict(p: float) -> str:
     return "statistically significant" if p < ALPHA else "not statistically significant"
 
 
-def _predictors(k: int) -> str:
-    return f"{k} predictor{'' if k == 1 else 's'}"
+def _predictors(predictors: int, terms: int) -> str:
+    """'3 predictors', or '3 predictors (7 terms)' when categories add dummy terms."""
+    text = f"{predictors} predictor{'' if predictors == 1 else 's'}"
+    return text if terms == predictors else f"{text} ({terms} terms)"
 
 
 def _level(term: str, feature: str) -> str:
@@ -46,10 +48,10 @@ def _rows(count: int, of: int) -> str:
     return f"{count} of {of} rows {'has' if count == 1 else 'have'}"
 
 
-def ols_fit(r: OLSResult, target: str) -> str:
+def ols_fit(r: OLSResult, target: str, predictors: int) -> str:
     share = "a statistically significant" if r.f_p_value < ALPHA else "no statistically significant"
     return (
-        f"Linear regression of {target} on {_predictors(r.df_model)}, n = {r.n}: "
+        f"Linear regression of {target} on {_predictors(predictors, r.df_model)}, n = {r.n}: "
         f"R² = {num(r.r_squared)} (adjusted {num(r.adj_r_squared)}); together the predictors "
         f"explain {share} share of its variance (F({r.df_model}, {r.df_resid}) = "
         f"{num(r.f_statistic)}, {pval(r.f_p_value)})."
@@ -84,14 +86,15 @@ def ols_term(
     )
 
 
-def logit_fit(r: LogitResult, target: str) -> str:
+def logit_fit(r: LogitResult, target: str, predictors: int) -> str:
     k = len(r.terms) - 1
     chi2 = 2.0 * (r.log_likelihood - r.ll_null)
     better = "significantly better" if r.lr_p_value < ALPHA else "not significantly better"
     return (
         f"Logistic regression of the probability that {target} = {r.event} on "
-        f"{_predictors(k)}, n = {r.n}: McFadden pseudo-R² = {num(r.pseudo_r_squared)}; the "
-        f"model fits {better} than one without predictors (likelihood-ratio χ²({k}) = "
+        f"{_predictors(predictors, k)}, n = {r.n}: McFadden pseudo-R² = "
+        f"{num(r.pseudo_r_squared)}; the model fits {better} than one without predictors "
+        f"(likelihood-ratio χ²({k}) = "
         f"{num(chi2)}, {pval(r.lr_p_value)})."
     )
 
@@ -147,7 +150,8 @@ def collinearity(
     listing = ", ".join(f"{f} (VIF {num(v)})" for v, f in (high or moderate)[:5])
     also = ", ".join(f"{f} ({num(v)})" for v, f in moderate[:5]) if high else ""
     note = ""
-    if any(f in dummy_max for _, f in ranked):
+    named = [f for _, f in (high + moderate)[:5]] if high or moderate else [ranked[0][1]]
+    if any(f in dummy_max for f in named):
         note = (
             " For a category the VIF shown is the generalised VIF of all its dummies, GVIF^(1/df)."
         )

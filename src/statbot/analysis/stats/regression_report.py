@@ -52,12 +52,26 @@ class RegressionReport:
 
     def sentences(self) -> list[str]:
         """What the numbers say, in the order a reader needs them; every number cited."""
+        return [*self.model_sentences(), *self.check_sentences()]
+
+    def check_sentences(self) -> list[str]:
+        """The residual checks (OLS): normality, constant variance, influential points."""
+        if self.checks is None:
+            return []
+        return [
+            say.normality(self.checks),
+            say.constant_variance(self.checks),
+            say.influence(self.checks),
+        ]
+
+    def model_sentences(self) -> list[str]:
+        """The fit, each term, the reference levels and collinearity."""
         r = self.result
         lines: list[str] = []
         if isinstance(r, OLSResult):
-            lines.append(say.ols_fit(r, self.target))
+            lines.append(say.ols_fit(r, self.target, len(self.predictor_vifs)))
         else:
-            lines.append(say.logit_fit(r, self.target))
+            lines.append(say.logit_fit(r, self.target, len(self.predictor_vifs)))
         for i, term in enumerate(self.terms[:MAX_TERM_SENTENCES]):
             if isinstance(r, OLSResult):
                 lines.append(
@@ -85,12 +99,6 @@ class RegressionReport:
         if len(self.terms) > MAX_TERM_SENTENCES:
             lines.append(f"… {len(self.terms) - MAX_TERM_SENTENCES} more terms in the table.")
         lines += [s for s in (say.references(self.references), self._collinearity()) if s]
-        if self.checks is not None:
-            lines += [
-                say.normality(self.checks),
-                say.constant_variance(self.checks),
-                say.influence(self.checks),
-            ]
         return lines
 
     def _collinearity(self) -> str | None:
