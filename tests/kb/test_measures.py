@@ -36,7 +36,7 @@ def test_column_names_and_the_reproduce_line_explain_nothing() -> None:
 
 
 def test_regression_and_model_reports() -> None:
-    ols = "Linear regression (OLS) of *y*: n 100, R² = 0.5, adjusted R² = 0.49, F p < 0.001."
+    ols = "Linear regression (OLS) of *y*: n 100, R² = 0.5, adjusted R² = 0.49, F test p < 0.001."
     assert entries_in(ols)[:4] == [
         "linear-regression",
         "r-squared",

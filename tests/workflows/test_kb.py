@@ -136,3 +136,23 @@ async def test_what_does_this_mean_explains_the_measures_a_result_shows(
     assert [o.id for o in kb_chat.menu().options] == ["one-way-anova", "p-value", "cramers-v"]
     assert said(await kb_chat.press("p-value")).startswith("*p-value* (concept)")
     assert explain_reply(kb_chat.services.kb, [Reply.say("Nothing measured here.")]) == []
+
+
+async def test_a_stats_result_carries_the_button_and_the_typed_question_works(
+    tmp_path: Path, iris_csv: Path
+) -> None:
+    async with ChatDriver(tmp_path / "var") as chat:
+        await chat.send("/stats")
+        await chat.upload(iris_csv)
+        await chat.press("Test")
+        await chat.send("petal_length")
+        replies = await chat.send("species")
+        menus = [r for r in replies if r.kind is ReplyKind.CHOICES]
+        explain = next(r for r in menus if r.options[0].label == "What does this mean?")
+        ids = explain.options[0].id.split()[1:]
+        assert explain.options[0].id.startswith("/kb_get ") and "p-value" in ids, ids
+        assert menus[-1] is not explain  # the workflow's own menu still comes last
+        await chat.press("Done")
+        text = said(await chat.send("what does this mean?"))
+        assert "*p-value* — " in text and await chat.state() == ("kb_search", "browse")
+        assert [o.id for o in chat.menu().options] == ids

@@ -63,7 +63,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"q q plot|qq plot", "qq-plot"),
     (r"coefficients?", "coefficient"),
     (r"intercept|const", "intercept"),
-    (r"f test|\bf\b", "f-test-regression"),
+    (r"f test|f statistic|overall f", "f-test-regression"),
     (r"confidence intervals?|\d+ ci", "confidence-interval"),
     (r"prediction intervals?", "prediction-interval"),
     (r"standard errors?", "standard-error"),

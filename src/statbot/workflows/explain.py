@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from statbot.engine.replies import Option, Reply, ReplyKind
+from statbot.engine.workflow import Context
 from statbot.kb.measures import entries_in
+from statbot.workflows.data import services
 
 if TYPE_CHECKING:
     from statbot.kb import KnowledgeBase
@@ -41,3 +43,15 @@ def explain_reply(kb: KnowledgeBase, replies: Iterable[Reply | str]) -> list[Rep
     names = ", ".join(e.title for e in entries)
     option = Option(explain_command(e.id for e in entries), LABEL)
     return [Reply.ask(f"In plain words: {names}.", [option])]
+
+
+async def explain_after(ctx: Context, replies: Iterable[Reply]) -> None:
+    """Send the button after a result's ``replies`` (the knowledge base is loaded off the event
+    loop on first use) and remember its entries, so that a later "what does this mean?" typed
+    on its own explains the same result."""
+    svc = services(ctx)
+    kb = await ctx.run_blocking(lambda: svc.kb)
+    button = explain_reply(kb, replies)
+    if button:
+        ctx.memory["explain"] = button[0].options[0].id.split()[1:]
+        ctx.reply(*button)

@@ -18,6 +18,7 @@ from statbot.engine.workflow import Context, Handler, State, Workflow
 from statbot.kb import read_key
 from statbot.kb.entry import ID_PATTERN
 from statbot.kb.render import MESSAGE_LIMIT, entry_text, label, short_text, stats_text, utf16_len
+from statbot.kb.words import subject_words
 from statbot.workflows import data as D
 from statbot.workflows.choose import norm
 
@@ -100,7 +101,10 @@ async def enter_search(ctx: Context) -> None:
         await _again(ctx)
         return
     query = _asked(ctx)
-    if query:
+    explained = list(ctx.memory.get("explain") or [])
+    if query and not subject_words(query) and explained:
+        await explain(ctx, explained)  # "what does this mean?" typed after a result
+    elif query:
         await show_results(ctx, query)
     else:
         ctx.reply("What shall I look up in the knowledge base? " + HOW)

@@ -211,6 +211,7 @@ def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> lis
 
 async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> None:
     """Compute one /stats analysis off the event loop, send its replies, go on to 'more'."""
+    from statbot.workflows.explain import explain_after
     from statbot.workflows.session_data import AnalysisData
 
     svc = services(ctx)
@@ -227,5 +228,6 @@ async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> N
         prefix=prefix,
     )
     ctx.reply(*replies)
+    await explain_after(ctx, replies)  # "What does this mean?" (issue 13)
     ctx.memory["result"] = {**summary, "dataset": dataset.name}
     ctx.goto("more")

@@ -15,6 +15,7 @@ from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
+from statbot.workflows.explain import explain_after
 from statbot.workflows.report import training_report
 
 RETRY, CHANGE_MODEL = "retry", "change_model"
@@ -116,8 +117,9 @@ async def on_training(ctx: Context) -> None:
 
         result = TrainOutput.from_dict(job["result"])
         ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
-        for reply in training_report(result, ctx.data["analyze"]):
-            ctx.reply(reply)
+        report = training_report(result, ctx.data["analyze"])
+        ctx.reply(*report)
+        await explain_after(ctx, report)  # "What does this mean?" (issue 13)
         ctx.memory["model"] = {"id": result.model_id, "name": result.name}
         ctx.goto("done")
         return
