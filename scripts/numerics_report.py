@@ -157,7 +157,8 @@ def regression_section() -> list[str]:
         "",
         "No certified values exist for these; the reference is statsmodels on data sets that "
         "packages ship (`statbot.analysis.stats.crosscheck`): `sm.OLS` results, "
-        "`variance_inflation_factor`, `het_breuschpagan`, `OLSInfluence` (leverage, Cook's "
+        '`variance_inflation_factor`, `het_breuschpagan`, `fit(cov_type="HC3", use_t=True)` '
+        "for the robust standard errors, `OLSInfluence` (leverage, Cook's "
         "distance, internally and externally studentised residuals; for n > 500 the external "
         "ones in closed form from statsmodels' leverages, as `OLSInfluence` refits n times), "
         "`scipy.stats.shapiro` (n ≤ 5000, else `normaltest`) on statsmodels' residuals, and the "

@@ -186,6 +186,8 @@ def _report_text(report: RegressionReport) -> str:
         "odds_ratio": "odds ratio",
         "odds_ratio_ci_low": "OR low",
         "odds_ratio_ci_high": "OR high",
+        "robust_se_hc3": "HC3 se",
+        "robust_p_hc3": "HC3 p",
     }
     rows = [
         ["" if isinstance(v, float) and math.isnan(v) else v for v in row]

@@ -84,6 +84,9 @@ def test_ols_section_matches_statsmodels(ols_case: Case) -> None:
         [normal.statistic, normal.pvalue],
         rtol=1e-6,
     )
+    robust = sm.OLS(d.y, exog).fit(cov_type="HC3", use_t=True)
+    np.testing.assert_allclose(checks.robust_std_errors, robust.bse, rtol=1e2 * rtol)
+    np.testing.assert_allclose(report.robust_p_values(), robust.pvalues, rtol=1e4 * rtol)
     json.dumps(report.to_dict(), allow_nan=False)
 
 

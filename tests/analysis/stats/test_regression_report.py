@@ -78,9 +78,16 @@ def test_heteroscedasticity_and_normality_are_said_with_their_tests() -> None:
     n = 400
     x = rng.uniform(1, 10, n)
     spread = pd.DataFrame({"x": x, "y": 1 + x + rng.normal(size=n) * x})  # sd grows with x
-    text = " ".join(ols_report(spread, "y", ["x"]).sentences())
+    hetero = ols_report(spread, "y", ["x"])
+    text = " ".join(hetero.sentences())
     assert "the spread of the residuals changes with the predictors (heteroscedasticity; " \
         "Breusch-Pagan LM = " in text
+    robust = sum(p < 0.05 for p in hetero.robust_p_values()[1:])
+    usual = sum(p < 0.05 for p in hetero.result.p_values[1:])
+    assert robust == 1
+    assert "With heteroscedasticity-robust (HC3) standard errors 1 of the 1 term " \
+        f"has p < 0.05 (with the usual ones: {usual}); the table has both." in text
+    assert "robust_se_hc3" in hetero.to_frame().columns
     calm = _linear(n, rng.normal(size=n), rng)
     report = ols_report(calm, "y", ["x", "z"])
     text = " ".join(report.sentences())

@@ -132,6 +132,7 @@ def ols_digits(case: Case) -> dict[str, float]:
         external = e / np.sqrt(
             (ref.ssr - e**2 / (1 - h)) / (ref.nobs - exog.shape[1] - 1) * (1 - h)
         )
+    hc3 = sm.OLS(d.y, exog).fit(cov_type="HC3", use_t=True)
     normal = stats.shapiro(e) if ref.nobs <= SHAPIRO_MAX_N else stats.normaltest(e)
     return {
         "coefficients": _min_digits(r.coefficients, ref.params),
@@ -150,6 +151,7 @@ def ols_digits(case: Case) -> dict[str, float]:
             _min_digits(checks.standardised_residuals, infl.resid_studentized_internal),
             _min_digits(checks.studentized_residuals, external),
         ),
+        "hc3_std_errors": _min_digits(checks.robust_std_errors, hc3.bse),
         "normality": _min_digits(
             [checks.normality.statistic, checks.normality.p_value],
             [normal.statistic, normal.pvalue],

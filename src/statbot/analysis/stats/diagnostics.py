@@ -73,6 +73,26 @@ def gvif_scaled(value: float, df: int) -> float:
     return float(value ** (1.0 / df))
 
 
+def hc3_std_errors(
+    x: npt.NDArray[np.float64], resid: npt.NDArray[np.float64], h: npt.NDArray[np.float64]
+) -> list[float]:
+    """Heteroscedasticity-robust (MacKinnon & White's HC3) standard errors, const first: the
+    sandwich M diag(eᵢ²/(1-hᵢ)²) Mᵀ of the estimator's linear map M, built from the same
+    centred, unit-length QR (slopes: diag(1/scale) R⁻¹ Qᵀ; intercept: 1/n - x̄ᵀ·slopes)."""
+    import numpy as np
+    from scipy import linalg
+
+    xbar = x.mean(axis=0)
+    xc = x - xbar
+    scale = np.sqrt(np.einsum("ij,ij->j", xc, xc))
+    q, r = np.linalg.qr(xc / scale)
+    slopes = linalg.solve_triangular(r, q.T) / scale[:, None]
+    m = np.vstack([1.0 / x.shape[0] - xbar @ slopes, slopes])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = resid**2 / (1.0 - h) ** 2
+    return [float(v) for v in np.sqrt(np.einsum("ij,j,ij->i", m, w, m))]
+
+
 def leverage(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Diagonal of the hat matrix of [1, x]."""
     import numpy as np
@@ -137,6 +157,7 @@ class ResidualChecks:
     n_high_leverage: int
     # the largest Cook's distances: those above the threshold (at most TOP_ROWS), else the largest
     top: list[InfluentialRow]
+    robust_std_errors: list[float] = field(default_factory=list)  # HC3, const first
     fitted: list[float] = field(repr=False, default_factory=list)
     residuals: list[float] = field(repr=False, default_factory=list)
     standardised_residuals: list[float] = field(repr=False, default_factory=list)
@@ -268,6 +289,7 @@ def residual_checks(
         n_cooks_above_1=int(np.sum(cooks > 1.0)),
         n_high_leverage=int(np.sum(h > 2.0 * p / n)),
         top=top,
+        robust_std_errors=hc3_std_errors(x, resid, h),
         fitted=fitted.tolist(),
         residuals=resid.tolist(),
         standardised_residuals=internal.tolist(),
@@ -285,6 +307,7 @@ __all__ = [
     "breusch_pagan",
     "gvif",
     "gvif_scaled",
+    "hc3_std_errors",
     "leverage",
     "normality",
     "residual_checks",

@@ -213,10 +213,13 @@ def normality(c: ResidualChecks) -> str:
     )
 
 
-def constant_variance(c: ResidualChecks) -> str:
+def constant_variance(c: ResidualChecks, significant: tuple[int, int, int]) -> str:
+    """``significant``: terms (intercept aside) with p < ALPHA with the usual and with HC3
+    standard errors, and the number of terms."""
     t = c.breusch_pagan
     if math.isnan(t.p_value):
         return "Constant variance: not checked (the residuals are all equal)."
+    usual, robust, terms = significant
     numbers = f"Breusch-Pagan LM = {num(t.statistic)}, df = {t.df}, {pval(t.p_value)}"
     if t.p_value >= ALPHA:
         return (
@@ -226,7 +229,10 @@ def constant_variance(c: ResidualChecks) -> str:
     return (
         "Constant variance: the spread of the residuals changes with the predictors "
         f"(heteroscedasticity; {numbers}), so the standard errors, p-values and CIs, which "
-        "assume a constant spread, may be off; see the residuals-vs-fitted chart."
+        "assume a constant spread, may be off; see the residuals-vs-fitted chart. With "
+        f"heteroscedasticity-robust (HC3) standard errors {robust} of the {terms} "
+        f"term{'' if terms == 1 else 's'} {'has' if robust == 1 else 'have'} p < {ALPHA:g} "
+        f"(with the usual ones: {usual}); the table has both."
     )
 
 

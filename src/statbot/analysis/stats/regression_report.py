@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from statbot.analysis.frames import nan_to_none, require_columns
 from statbot.analysis.stats import diagnostics
 from statbot.analysis.stats import regression_phrases as say
+from statbot.analysis.stats._phrases import ALPHA
 from statbot.analysis.stats.design import Design, design
 from statbot.analysis.stats.logistic import LogitResult, logit_design, logit_fit
 from statbot.analysis.stats.regression import OLSResult, ols_arrays
@@ -58,10 +59,24 @@ class RegressionReport:
         """The residual checks (OLS): normality, constant variance, influential points."""
         if self.checks is None:
             return []
+        usual = sum(p < ALPHA for p in self.result.p_values[1:])
+        robust = sum(p < ALPHA for p in self.robust_p_values()[1:])
         return [
             say.normality(self.checks),
-            say.constant_variance(self.checks),
+            say.constant_variance(self.checks, (usual, robust, len(self.terms) - 1)),
             say.influence(self.checks),
+        ]
+
+    def robust_p_values(self) -> list[float]:
+        """Two-sided p-values of t = b / HC3 SE on the residual df (OLS; [] otherwise)."""
+        from scipy import stats
+
+        r = self.result
+        if self.checks is None or not isinstance(r, OLSResult):
+            return []
+        return [
+            float(2.0 * stats.t.sf(abs(b / se), r.df_resid)) if se > 0 else math.nan
+            for b, se in zip(r.coefficients, self.checks.robust_std_errors, strict=True)
         ]
 
     def model_sentences(self) -> list[str]:
@@ -130,6 +145,9 @@ class RegressionReport:
             "std_beta": self.std_betas,
             "vif": self.vifs,
         }
+        if self.checks is not None:
+            columns["robust_se_hc3"] = self.checks.robust_std_errors
+            columns["robust_p_hc3"] = self.robust_p_values()
         if isinstance(r, LogitResult):
             columns["odds_ratio"] = r.odds_ratios
             columns["odds_ratio_ci_low"] = [_exp(v) for v in r.ci_low]
@@ -155,6 +173,10 @@ class RegressionReport:
             "reference_levels": dict(self.references),
             "term_references": {t: self.reference_of(t) for t in self.terms},
             "residual_checks": None if self.checks is None else self.checks.to_dict(),
+            "robust_std_errors": (
+                None if self.checks is None else keyed(self.checks.robust_std_errors)
+            ),
+            "robust_p_values": None if self.checks is None else keyed(self.robust_p_values()),
             "sentences": self.sentences(),
         }
 
