@@ -73,6 +73,13 @@ async def test_describe_sends_text_chart_csv_and_the_cli_line(
     assert await chat.state() == (None, None)
 
 
+def report_in_chat(cli: dict[str, Any], replies: list[Reply]) -> None:
+    """Every line of the CLI's report is in the chat's text (one code path for both)."""
+    text = said(replies)
+    for block in cli["report"]:
+        assert block in text, block
+
+
 async def test_correlation_heatmap_matrix_and_pairs(chat: ChatDriver, iris_csv: Path) -> None:
     await start(chat, iris_csv)
     await chat.send("correlation")  # typed instead of pressed
@@ -81,13 +88,18 @@ async def test_correlation_heatmap_matrix_and_pairs(chat: ChatDriver, iris_csv: 
     assert "at least 2 columns" in said(await chat.send("petal_width"))
     replies = await chat.press("Done")
     assert "Choose at least 2" not in said(replies)
-    assert "`petal_length` ~ `petal_width`: r = 0.963" in said(replies)
+    text = said(replies)
+    assert "strongest Pearson r first (Spearman ρ and Kendall τ beside it)" in text
+    row = next(line for line in text.splitlines() if line.startswith("petal_length ~ petal_width"))
+    assert row.split()[3:5] == ["0.9629", "<0.001"]
     assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["Correlation heatmap"]
     pairs, matrix = (pd.read_csv(d.path or "") for d in of_kind(replies, ReplyKind.DOCUMENT))
     assert len(pairs) == 6 and matrix.shape == (4, 5)
     cli = run_line(replies, iris_csv.parent)
-    row = pairs[(pairs.a == "petal_length") & (pairs.b == "petal_width")].iloc[0]
-    assert row["r"] == cli["r"]["petal_length"]["petal_width"]
+    report_in_chat(cli, replies)
+    mine = pairs[(pairs.a == "petal_length") & (pairs.b == "petal_width")].iloc[0]
+    theirs = next(p for p in cli["pairs"] if (p["a"], p["b"]) == ("petal_length", "petal_width"))
+    assert mine["pearson"] == theirs["pearson"] and mine["kendall"] == theirs["kendall"]
 
 
 async def test_tests_are_chosen_from_types_and_fallbacks_said(
@@ -98,15 +110,24 @@ async def test_tests_are_chosen_from_types_and_fallbacks_said(
     await chat.send("sepal_length")
     replies = await chat.send("species")
     text = said(replies)
-    assert "Welch's ANOVA" in text and "Used instead" in text and "equal variances" in text
-    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
-    assert pd.read_csv(doc.path or "").loc[0, "test"] == "Welch's ANOVA"
+    assert text.startswith("`\ngroup        n   mean      sd  median  95% CI of mean\nsetosa")
+    assert "Welch's ANOVA" in text and "Why this test" in text and "equal variances" in text
+    assert "Pairwise comparisons (Games-Howell" in text
+    assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["sepal_length by species"]
+    docs = {
+        Path(d.path or "").stem.rsplit("-", 1)[-1]: d for d in of_kind(replies, ReplyKind.DOCUMENT)
+    }
+    assert set(docs) == {"test", "groups", "pairs"}
+    assert pd.read_csv(docs["test"].path or "").loc[0, "test"] == "Welch's ANOVA"
+    assert len(pd.read_csv(docs["pairs"].path or "")) == 3
     assert "`statbot analyze test iris.csv --a sepal_length --b species --json`" in text
+    report_in_chat(run_line(replies, iris_csv.parent), replies)
     await chat.press("Another")
     await chat.press("Test")
     await chat.send("petal_width")
     one = said(await chat.send("none"))
-    assert "one-sample" not in one and "than 0" in one and "--a petal_width --json" in one
+    assert "Wilcoxon signed-rank test" in one and "than 0" in one
+    assert "--a petal_width --json" in one
     session = await chat.manager.store.load(chat.key)
     assert session is not None and session.context["result"]["analysis"] == "test"
 

@@ -49,11 +49,15 @@ class Analysis:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def analyze_line(subcommand: str, source: str, **options: str) -> str:
-    """The ``statbot analyze`` command that prints the same numbers (DESIGN.md "Chat")."""
+def analyze_line(subcommand: str, source: str, **options: str | bool) -> str:
+    """The ``statbot analyze`` command that prints the same numbers (DESIGN.md "Chat");
+    ``True`` is a flag (``--paired``)."""
     parts = ["statbot", "analyze", subcommand, shlex.quote(source)]
     for name, value in options.items():
-        parts += [f"--{name}", shlex.quote(value)]
+        if value is True:
+            parts.append(f"--{name}")
+        elif value is not False:
+            parts += [f"--{name}", shlex.quote(value)]
     return " ".join([*parts, "--json"])
 
 
@@ -102,64 +106,6 @@ def run_describe(frame: Any, columns: list[str], source: str) -> Analysis:
     )
 
 
-def run_correlation(frame: Any, columns: list[str], source: str) -> Analysis:
-    import pandas as pd
-
-    from statbot.analysis.report.charts import correlation_heatmap
-    from statbot.analysis.stats.describe import correlate
-
-    result = correlate(frame, "pearson", columns)
-    pairs = result.to_frame()
-    ranked = pairs.assign(strength=pairs["r"].abs()).sort_values("strength", ascending=False)
-    lines = [f"Pearson correlation of {len(result.columns)} columns; strongest pairs:"]
-    for row in ranked.head(8).itertuples():
-        lines.append(
-            f"`{row.a}` ~ `{row.b}`: r = {fmt(row.r, 3)} ({p_text(row.p_value)}, n {row.n})"
-        )
-    if len(ranked) > 8:
-        lines.append(f"… {len(ranked) - 8} more pairs in the CSV.")
-    matrix = pd.DataFrame(result.r, index=result.columns, columns=result.columns)
-    return Analysis(
-        text="\n".join(lines),
-        tables=[
-            Table("correlation", "All pairs: r, p-value, n (full precision)", pairs),
-            Table("correlation-matrix", "Correlation matrix (r)", matrix.reset_index(names="")),
-        ],
-        charts=[Chart("heatmap", "Correlation heatmap", correlation_heatmap(matrix))],
-        analyze=analyze_line("correlate", source, columns=",".join(result.columns)),
-        summary={"analysis": "correlation", "columns": list(result.columns)},
-    )
-
-
-def run_test(frame: Any, var_a: str, var_b: str | None, source: str) -> Analysis:
-    from statbot.analysis.stats.tests import choose_and_run
-
-    result = choose_and_run(frame, var_a, var_b)
-    lines = [
-        result.sentence,
-        f"Test: *{result.test}* — {result.statistic_name} = {fmt(result.statistic)}, "
-        f"{p_text(result.p_value)}, n {result.n:,}.",
-    ]
-    if result.effect is not None:
-        e = result.effect
-        lines.append(
-            f"Effect size {e.name} = {fmt(e.value, 3)} "
-            f"(95% CI {fmt(e.ci_low, 3)} to {fmt(e.ci_high, 3)})."
-        )
-    for check in result.assumptions:
-        verdict = "ok" if check.passed else "not met"
-        lines.append(f"Assumption {check.name} ({check.test}): {verdict} — {check.detail}")
-    if result.fallback:
-        lines.append(f"Used instead: {result.fallback}")
-    options = {"a": var_a} if var_b is None else {"a": var_a, "b": var_b}
-    return Analysis(
-        text="\n".join(lines),
-        tables=[Table("test", "The test result (full precision)", result.to_frame())],
-        analyze=analyze_line("test", source, **options),
-        summary={"analysis": "test", "columns": [c for c in (var_a, var_b) if c]},
-    )
-
-
 def compute(
     svc: Services,
     *,
@@ -171,6 +117,7 @@ def compute(
 ) -> tuple[list[Reply], dict[str, Any]]:
     """Read the dataset, run the analysis, write its files (blocking): the replies and a
     summary for the session's context."""
+    from statbot.workflows.compare_results import run_correlation, run_test
     from statbot.workflows.data import read_frame
 
     frame = read_frame(svc, dataset.ref)
@@ -180,7 +127,7 @@ def compute(
     elif analysis == "correlation":
         result = run_correlation(frame, params["columns"], source)
     elif analysis == "test":
-        result = run_test(frame, params["a"], params["b"], source)
+        result = run_test(frame, params, source)
     else:
         from statbot.workflows.regression import run_regression
 

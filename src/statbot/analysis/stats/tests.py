@@ -43,7 +43,9 @@ __all__ = [
     "AssumptionCheck",
     "HypothesisResult",
     "choose_and_run",
+    "comparison",
     "contingency",
+    "grouped_values",
     "k_sample",
     "normality",
     "one_sample",
@@ -156,18 +158,12 @@ def choose_and_run(
         b = frame[var_b].to_numpy(dtype=float, na_value=np.nan)
         ok = np.isfinite(a) & np.isfinite(b)
         result = paired_test(a[ok], b[ok], var_a, var_b, method)
-    elif kinds == ["categorical", "categorical"]:
-        both = frame[[var_a, var_b]].dropna()
-        return contingency(both[var_a], both[var_b], var_a, var_b)
     else:
-        grouping = [_is_grouping(frame[c]) for c in names]
-        if all(grouping) and kinds == ["numeric", "numeric"]:
-            # Two small-integer columns (a 0/1 arm and a 1-5 rating): the one with fewer
-            # distinct values is the grouping; with equally many, compare them as samples.
-            levels = [frame[c].nunique() for c in names]
-            grouping = [levels[0] < levels[1], levels[1] < levels[0]]
-        if grouping[0] != grouping[1]:
-            factor, value = (var_a, var_b) if grouping[0] else (var_b, var_a)
+        kind, factor, value = comparison(frame, var_a, var_b)
+        if kind == "crosstab":
+            both = frame[[var_a, var_b]].dropna()
+            return contingency(both[var_a], both[var_b], var_a, var_b)
+        if kind == "groups":
             need(column_kind(frame[value]) == "numeric", f'"{value}" is not numeric')
             samples = _grouped(frame, factor, value)
             labels = list(samples)
@@ -182,7 +178,7 @@ def choose_and_run(
                 )
             else:
                 result = k_sample(samples, value, factor, method)
-        elif not any(grouping) or kinds == ["numeric", "numeric"]:
+        else:
             result = two_sample(
                 _values(frame[var_a]), _values(frame[var_b]), var_a, var_b, "", method=method
             )
@@ -192,10 +188,32 @@ def choose_and_run(
                     f"{hint[0].upper()}{hint[1:]}; if so, the paired test compares them row by row."
                 )
                 result = HypothesisResult(**{**result.__dict__, "notes": [*result.notes, note]})
-        else:
-            both = frame[[var_a, var_b]].dropna()
-            return contingency(both[var_a], both[var_b], var_a, var_b)
     return HypothesisResult(**{**result.__dict__, "variables": names})
+
+
+def comparison(frame: pd.DataFrame, var_a: str, var_b: str) -> tuple[str, str, str]:
+    """How two columns are compared, unpaired: ("groups", factor, value) — the values of one
+    column per level of the other; ("samples", a, b) — two numeric columns as independent
+    samples; ("crosstab", a, b) — two categories."""
+    kinds = [column_kind(frame[c]) for c in (var_a, var_b)]
+    if kinds == ["categorical", "categorical"]:
+        return "crosstab", var_a, var_b
+    grouping = [_is_grouping(frame[c]) for c in (var_a, var_b)]
+    if all(grouping) and kinds == ["numeric", "numeric"]:
+        # Two small-integer columns (a 0/1 arm and a 1-5 rating): the one with fewer
+        # distinct values is the grouping; with equally many, compare them as samples.
+        levels = [frame[c].nunique() for c in (var_a, var_b)]
+        grouping = [levels[0] < levels[1], levels[1] < levels[0]]
+    if grouping[0] != grouping[1]:
+        return ("groups", var_a, var_b) if grouping[0] else ("groups", var_b, var_a)
+    if not any(grouping) or kinds == ["numeric", "numeric"]:
+        return "samples", var_a, var_b
+    return "crosstab", var_a, var_b
+
+
+def grouped_values(frame: pd.DataFrame, factor: str, value: str) -> dict[str, Array]:
+    """The finite values of ``value`` per level of ``factor`` (levels sorted), as tested."""
+    return _grouped(frame, factor, value)
 
 
 def _grouped(frame: pd.DataFrame, factor: str, value: str) -> dict[str, Array]:
