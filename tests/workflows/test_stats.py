@@ -125,7 +125,10 @@ async def test_tests_are_chosen_from_types_and_fallbacks_said(
     await chat.press("Another")
     await chat.press("Test")
     await chat.send("petal_width")
-    one = said(await chat.send("none"))
+    asked = said(await chat.send("none"))
+    assert "against which value?" in asked and [o.label for o in chat.menu().options] == ["0"]
+    assert "Please type a number" in said(await chat.send("zero"))
+    one = said(await chat.press("0"))
     assert "Wilcoxon signed-rank test" in one and "than 0" in one
     assert "--a petal_width --json" in one
     session = await chat.manager.store.load(chat.key)

@@ -84,6 +84,8 @@ class StatsData(AnalysisData):
     analysis: str | None = None
     selected: list[str] | None = None
     var_a: str | None = None
+    var_b: str | None = None  # a test's second variable, while pairing or the value is asked
+    test: dict[str, Any] | None = None  # the last test's a, b, paired, mu, method: rerun it
     target: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +97,8 @@ class StatsData(AnalysisData):
                     "analysis": self.analysis,
                     "selected": self.selected,
                     "var_a": self.var_a,
+                    "var_b": self.var_b,
+                    "test": dict(self.test) if self.test is not None else None,
                     "target": self.target,
                 }
             ),
@@ -108,12 +112,15 @@ class StatsData(AnalysisData):
             analysis=_opt_str(raw, "analysis"),
             selected=_opt_list(raw, "selected"),
             var_a=_opt_str(raw, "var_a"),
+            var_b=_opt_str(raw, "var_b"),
+            test=dict(raw["test"]) if isinstance(raw.get("test"), dict) else None,
             target=_opt_str(raw, "target"),
         )
 
     def new_analysis(self) -> None:
         """Forget the choices of the last analysis (the dataset stays)."""
-        self.analysis = self.selected = self.var_a = self.target = None
+        self.analysis = self.selected = self.var_a = self.var_b = self.target = None
+        self.test = None
 
 
 @dataclass

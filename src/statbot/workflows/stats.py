@@ -14,19 +14,11 @@ from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import results as R
+from statbot.workflows import stats_test as T
 from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, norm, resolve_one
 from statbot.workflows.session_data import StatsData, required
-from statbot.workflows.stats_vars import (
-    enter_features,
-    enter_target,
-    enter_var_a,
-    enter_var_b,
-    on_features,
-    on_target,
-    on_var_a,
-    on_var_b,
-)
+from statbot.workflows.stats_vars import enter_features, enter_target, on_features, on_target
 
 ANALYSES = (
     Option("describe", "Describe"),
@@ -133,6 +125,11 @@ async def enter_columns(ctx: Context) -> None:
     if d.selected is None:
         d.selected = [o.id for o in options][:12]
     text = "Which columns? Untick what to leave out, then Done."
+    if d.analysis == "correlation":
+        offered = {o.id for o in options}
+        left = [c for c in d.loaded.columns if c not in offered]
+        if left:
+            text += f" Not offered, as they are not numeric: {', '.join(left)}."
     ctx.reply(M.multi_menu(options, text, d.selected))
 
 
@@ -153,16 +150,22 @@ async def on_columns(ctx: Context) -> None:
 
 # running and the result --------------------------------------------------------------------------
 async def enter_more(ctx: Context) -> None:
-    ctx.reply(
-        Reply.ask(
-            "Anything else on this data?",
-            [Option(AGAIN, "Another analysis"), Option(FINISH, "Done")],
-        )
-    )
+    options = [Option(AGAIN, "Another analysis"), Option(FINISH, "Done")]
+    other = T.other_method(ctx)
+    ctx.reply(Reply.ask("Anything else on this data?", [*([other] if other else []), *options]))
+
+
+OTHER_METHOD_WORDS = {"ranks": ("rank test", "ranks", "nonparametric"), "means": ("means",)}
 
 
 async def on_more(ctx: Context) -> None:
     answer = ctx.event.choice or norm(ctx.event.text)
+    other = T.other_method(ctx)
+    if other is not None:
+        method = other.id.removeprefix("method:")
+        if answer == other.id or answer in OTHER_METHOD_WORDS[method] + (norm(other.label),):
+            await T.rerun_with(ctx, method)
+            return
     if answer in (AGAIN, "another", "another analysis", "again", "yes"):
         data(ctx).new_analysis()
         ctx.goto("analysis")
@@ -210,17 +213,32 @@ STATS = Workflow(
         ),
         State(
             "var_a",
-            on_enter=enter_var_a,
-            on_event=on_var_a,
+            on_enter=T.enter_var_a,
+            on_event=T.on_var_a,
             next=("var_b",),
             help="Pick the first variable: a measurement (number) or a grouping column.",
         ),
         State(
             "var_b",
-            on_enter=enter_var_b,
-            on_event=on_var_b,
+            on_enter=T.enter_var_b,
+            on_event=T.on_var_b,
+            next=("more", "pairing", "mu"),
+            help="Pick the second variable, or *none* to test the first against a value.",
+        ),
+        State(
+            "pairing",
+            on_enter=T.enter_pairing,
+            on_event=T.on_pairing,
             next=("more",),
-            help="Pick the second variable, or *none* for a one-sample test against 0.",
+            help="*Paired*: each row holds two measurements of the same unit (before/after); "
+            "the test compares them row by row. *Independent*: two separate samples.",
+        ),
+        State(
+            "mu",
+            on_enter=T.enter_mu,
+            on_event=T.on_mu,
+            next=("more",),
+            help="Type the value to test against: a target, a norm, a published mean (e.g. 0).",
         ),
         State(
             "target",
@@ -240,8 +258,9 @@ STATS = Workflow(
             "more",
             on_enter=enter_more,
             on_event=on_more,
-            next=("analysis",),
-            help="*Another analysis* on the same data, or *Done*.",
+            next=("analysis", "more"),
+            help="*Another analysis* on the same data, or *Done*; after a test, the other "
+            "method (rank test or means test) reruns it.",
         ),
     ),
 )

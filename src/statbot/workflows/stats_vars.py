@@ -1,5 +1,5 @@
-"""/stats' variable steps: the two variables of a test (A, then B, chosen from what fits A), and
-the target and features of a regression."""
+"""/stats' regression steps: the target and the features (the test's steps are in
+workflows/stats_test.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from statbot.workflows import steps as M
 from statbot.workflows.regression import regression_kind
 from statbot.workflows.session_data import StatsData, required
 
-NONE_ID = "__none__"  # "no second variable": a one-sample test
-
 
 def _all_columns(ctx: Context) -> list[Option]:
     dataset = ctx.typed(StatsData).loaded
@@ -22,45 +20,6 @@ def _all_columns(ctx: Context) -> list[Option]:
 def _other_columns(ctx: Context, chosen: str) -> list[Option]:
     dataset = ctx.typed(StatsData).loaded
     return D.column_options([c for c in dataset.columns if c != chosen], dataset.kinds)
-
-
-# test: variable A then B -------------------------------------------------------------------------
-async def enter_var_a(ctx: Context) -> None:
-    ctx.reply(
-        Reply.ask(
-            "Test: which variable first (a numeric measurement, or a group)?", _all_columns(ctx)
-        )
-    )
-
-
-async def on_var_a(ctx: Context) -> None:
-    picked = M.pick_one(ctx, D.column_options(ctx.typed(StatsData).loaded.columns))
-    if picked is not None:
-        ctx.typed(StatsData).var_a = picked
-        ctx.goto("var_b")
-
-
-def _var_b_options(ctx: Context) -> list[Option]:
-    var_a = required(ctx.typed(StatsData).var_a, "variable A")
-    return [Option(NONE_ID, "none (one-sample test)"), *_other_columns(ctx, var_a)]
-
-
-async def enter_var_b(ctx: Context) -> None:
-    ctx.reply(
-        Reply.ask(
-            f"Compare *{ctx.typed(StatsData).var_a}* with which variable? (A group column "
-            "compares the groups; *none* tests the mean against 0.)",
-            _var_b_options(ctx),
-        )
-    )
-
-
-async def on_var_b(ctx: Context) -> None:
-    picked = M.pick_one(ctx, _var_b_options(ctx), none_id=NONE_ID)
-    if picked is None:
-        return
-    var_a = ctx.typed(StatsData).var_a
-    await R.run_analysis(ctx, "test", {"a": var_a, "b": None if picked == NONE_ID else picked})
 
 
 # regression: target then features ---------------------------------------------------------------

@@ -108,7 +108,8 @@ def compare_ranks(
 
 def against_value(label: str, centre: float, kind: str, mu: float, out: Outcome) -> str:
     direction = "higher than" if centre > mu else "lower than" if centre < mu else "equal to"
-    tc, tm = apart(centre, mu)
+    tc, _ = apart(centre, mu)
+    tm = f"{mu:.15g}"  # the value the user typed, as typed (172.5, not 172)
     return (
         f"The {kind} of {label} ({tc}) is {direction} {tm}; the difference is "
         f"{out.verdict()} {out.tail('a t-test')}"
