@@ -15,7 +15,7 @@ from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session
 from statbot.engine.stores.sqlite import SqliteStore
 from statbot.testing import DEFAULT_KEY, ChatDriver
-from statbot.workflows.session_data import AnalysisData, ExploreData, StatsData
+from statbot.workflows.session_data import AnalysisData, ExploreData, StatsData, TrainData
 
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
 KINDS = {c: "numeric" for c in COLUMNS[:4]} | {"species": "categorical"}
@@ -126,3 +126,40 @@ def test_typed_data_round_trips_and_leaves_unset_choices_out() -> None:
     stats = StatsData(analysis="test", var_a="x", selected=["a"])
     stats.new_analysis()
     assert stats.to_dict() == {}
+
+
+async def test_a_train_session_of_the_old_layout_goes_on(
+    stored: tuple[ChatDriver, SqliteStore],
+) -> None:
+    chat, store = stored
+    dataset = old_dataset(chat)
+    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    data = {
+        "dataset": dataset,
+        "schema_text": "sepal_length  float",
+        "target": "species",
+        "features": features,
+        "task": "multiclass",
+        "model": "logistic",
+        "job_id": "j-old",
+        "progress": 0.4,
+        "outcome": {"status": "failed", "error": "the worker ran out of memory"},
+        "analyze": "statbot analyze train iris.csv --target species --json",
+    }
+    stack = [{"state": "data", "data": {}}, {"state": "failed", "data": data}]
+    assert TrainData.from_dict(data).to_dict() == data
+    await put(store, old_session("train", "failed", data, stack))
+    assert "The training failed: the worker ran out of memory." in said(await chat.send("/help"))
+    await chat.press("Change the model")
+    assert "This is a *multiclass* problem" in chat.last_text()
+    await chat.press("k-nearest")
+    assert "Ready to train *k-nearest neighbours* to predict *species* from sepal_length" in (
+        chat.last_text()
+    )
+    # A deferred server file, as the old /train described it.
+    deferred = {
+        "deferred": {"path": "/srv/data/big.csv", "spec": "x:float, y:category"},
+        "path": "/srv/data/big.csv",
+        "overrides": {"zip": "category"},
+    }
+    assert TrainData.from_dict(deferred).to_dict() == deferred

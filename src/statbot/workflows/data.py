@@ -139,17 +139,17 @@ def dataset_file(svc: Services, ref: dict[str, Any]) -> Path:
 
 
 def store_with_overrides(
-    svc: Services, user_id: int, loaded: dict[str, Any], overrides: dict[str, str]
+    svc: Services, user_id: int, loaded: Loaded, overrides: dict[str, str]
 ) -> Loaded:
     """Apply the user's type corrections and store the corrected table as its own dataset."""
     from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
 
-    frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
-    ref = svc.datasets.put(user_id, frame, None, name=loaded["name"])
+    frame = apply_overrides(read_frame(svc, loaded.ref), overrides)
+    ref = svc.datasets.put(user_id, frame, None, name=loaded.name)
     schema = infer_schema(frame)
     return Loaded(
         ref=ref.to_dict(),
-        name=str(loaded["name"]),
+        name=loaded.name,
         rows=int(frame.shape[0]),
         columns=[str(c) for c in frame.columns],
         kinds={c.name: c.kind for c in schema.columns},
@@ -157,12 +157,12 @@ def store_with_overrides(
     )
 
 
-def preview_overrides(svc: Services, loaded: dict[str, Any], overrides: dict[str, str]) -> str:
+def preview_overrides(svc: Services, loaded: Loaded, overrides: dict[str, str]) -> str:
     """Check corrections against the data now (raises SchemaMismatch in words); return the
     schema table as it will be."""
     from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
 
-    frame = apply_overrides(read_frame(svc, loaded["ref"]), overrides)
+    frame = apply_overrides(read_frame(svc, loaded.ref), overrides)
     return render_schema(infer_schema(frame))
 
 

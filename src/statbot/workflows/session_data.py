@@ -135,3 +135,90 @@ class ExploreData(AnalysisData):
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Self:
         return cls(**cls._base(raw), selected=_opt_list(raw, "selected") or [])
+
+
+@dataclass
+class Deferred:
+    """/train on a server file read only by the training job: its path and the user's
+    description of its columns (``price:float, city:category``)."""
+
+    path: str
+    spec: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "spec": self.spec}
+
+
+@dataclass
+class TrainOutcome:
+    """How a training that did not succeed ended: ``failed`` (with the error) or ``cancelled``."""
+
+    status: str
+    error: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": self.status, "error": self.error}
+
+
+@dataclass
+class TrainData(AnalysisData):
+    """/train: the data's checks and corrections, the choices, the job and how it ended."""
+
+    path: str | None = None  # a server path, until the user says load now or defer
+    deferred: Deferred | None = None
+    schema_text: str | None = None  # the column types as shown (after the corrections)
+    overrides: dict[str, str] = field(default_factory=dict)  # column → kind the user corrected
+    target: str | None = None
+    features: list[str] | None = None  # None: not chosen yet (the menu ticks all)
+    task: str | None = None  # classification or regression, detected from the target
+    model: str | None = None
+    job_id: str | None = None
+    progress: float | None = None
+    outcome: TrainOutcome | None = None
+    analyze: str | None = None  # the `statbot analyze train` line of this training
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            **_compact(
+                {
+                    "path": self.path,
+                    "deferred": self.deferred.to_dict() if self.deferred else None,
+                    "schema_text": self.schema_text,
+                    "overrides": dict(self.overrides) if self.overrides else None,
+                    "target": self.target,
+                    "features": self.features,
+                    "task": self.task,
+                    "model": self.model,
+                    "job_id": self.job_id,
+                    "progress": self.progress,
+                    "outcome": self.outcome.to_dict() if self.outcome else None,
+                    "analyze": self.analyze,
+                }
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Self:
+        deferred = raw.get("deferred")
+        outcome = raw.get("outcome")
+        progress = raw.get("progress")
+        return cls(
+            **cls._base(raw),
+            path=_opt_str(raw, "path"),
+            deferred=Deferred(str(deferred["path"]), str(deferred["spec"])) if deferred else None,
+            schema_text=_opt_str(raw, "schema_text"),
+            overrides={str(k): str(v) for k, v in (raw.get("overrides") or {}).items()},
+            target=_opt_str(raw, "target"),
+            features=_opt_list(raw, "features"),
+            task=_opt_str(raw, "task"),
+            model=_opt_str(raw, "model"),
+            job_id=_opt_str(raw, "job_id"),
+            progress=None if progress is None else float(progress),
+            outcome=(
+                TrainOutcome(str(outcome.get("status", "")), str(outcome.get("error") or ""))
+                if outcome
+                else None
+            ),
+            analyze=_opt_str(raw, "analyze"),
+        )

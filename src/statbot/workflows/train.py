@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from statbot.engine.events import EventKind
 from statbot.engine.workflow import State, Workflow
+from statbot.workflows.session_data import TrainData
 from statbot.workflows.train_choices import (
     enter_confirm,
     enter_features,
@@ -42,6 +43,7 @@ TRAIN = Workflow(
     description="train a model to predict a column",
     start="data",
     on_cancel=on_cancel,
+    data=TrainData.from_dict,
     states=(
         DATA.state(),
         State(

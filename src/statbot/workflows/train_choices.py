@@ -3,7 +3,7 @@ training job (:mod:`statbot.workflows.training`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
@@ -12,7 +12,8 @@ from statbot.errors import StatbotError
 from statbot.workflows import data as D
 from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, resolve_many, resolve_one
-from statbot.workflows.train_data import intent as request_intent
+from statbot.workflows.session_data import TrainData, required
+from statbot.workflows.train_data import data
 from statbot.workflows.training import submit_training
 
 if TYPE_CHECKING:
@@ -32,12 +33,13 @@ CLASSIFICATION_MODELS = (
 
 # target, features, model ---------------------------------------------------------------------
 async def enter_target(ctx: Context) -> None:
-    dataset = ctx.data["dataset"]
-    wanted = request_intent(ctx).get("target")
+    d = data(ctx)
+    dataset = d.loaded
+    wanted = d.intent.get("target")
     if wanted and not ctx.reprompt:
-        found = resolve_one(wanted, D.column_options(dataset["columns"]), "column")
+        found = resolve_one(wanted, D.column_options(dataset.columns), "column")
         if isinstance(found, Option):
-            ctx.data["target"] = found.id
+            d.target = found.id
             ctx.reply(f"Target: *{found.id}*.")
             ctx.goto("features")
             return
@@ -45,64 +47,68 @@ async def enter_target(ctx: Context) -> None:
     ctx.reply(
         Reply.ask(
             "Which column should the model predict (the target)?",
-            D.column_options(dataset["columns"], dataset.get("kinds")),
+            D.column_options(dataset.columns, dataset.kinds),
             page_size=8,
         )
     )
 
 
 async def on_target(ctx: Context) -> None:
-    columns = ctx.data["dataset"]["columns"]
-    options = D.column_options(columns)
-    picked = M.pick_one(ctx, options)
+    d = data(ctx)
+    picked = M.pick_one(ctx, D.column_options(d.loaded.columns))
     if picked is None:
         return
-    kind = (ctx.data["dataset"].get("kinds") or {}).get(picked, "")
+    kind = d.loaded.kinds.get(picked, "")
     if kind in ("identifier", "text", "free_text"):
         ctx.reply(
             f"'{picked}' looks like {kind.replace('_', ' ')}; predicting it is rarely "
             "useful, but I'll go ahead."
         )
-    ctx.data["target"] = picked
+    d.target = picked
     ctx.goto("features")
 
 
+def _feature_columns(d: TrainData) -> list[str]:
+    return [c for c in d.loaded.columns if c != d.target]
+
+
 async def enter_features(ctx: Context) -> None:
-    columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
-    intent = request_intent(ctx)
-    if intent and not ctx.reprompt:  # /back re-prompts, so the user can still change them
-        chosen = resolve_many(intent.get("features", "all"), D.column_options(columns), "column")
+    d = data(ctx)
+    columns = _feature_columns(d)
+    if d.intent and not ctx.reprompt:  # /back re-prompts, so the user can still change them
+        chosen = resolve_many(d.intent.get("features", "all"), D.column_options(columns), "column")
         if not isinstance(chosen, NoMatch) and chosen:
-            ctx.data["features"] = [o.id for o in chosen]
-            shown = ", ".join(ctx.data["features"][:8])
+            d.features = [o.id for o in chosen]
+            shown = ", ".join(d.features[:8])
             ctx.reply(f"Features: {shown}" + (" …" if len(chosen) > 8 else "") + ".")
             ctx.goto("model")
             return
         if isinstance(chosen, NoMatch):
             ctx.reply(chosen.message)
-    selected = ctx.data.setdefault("features", columns)
+    if d.features is None:
+        d.features = columns
     ctx.reply(
         Reply.ask(
             f"Which columns should it learn from? All {len(columns)} others are ticked; untick "
             "what should not be used, then Done. Or type `all`, `all except a, b`, or a list.",
-            D.column_options(columns, ctx.data["dataset"].get("kinds")),
+            D.column_options(columns, d.loaded.kinds),
             multi=True,
-            selected=tuple(selected),
+            selected=tuple(d.features),
         )
     )
 
 
 async def on_features(ctx: Context) -> None:
-    columns = [c for c in ctx.data["dataset"]["columns"] if c != ctx.data["target"]]
-    selected = await M.multi_select(
-        ctx, D.column_options(columns), ctx.data.setdefault("features", [])
-    )
+    d = data(ctx)
+    if d.features is None:
+        d.features = []
+    selected = await M.multi_select(ctx, D.column_options(_feature_columns(d)), d.features)
     if selected is None:
         return
     if not selected:
         ctx.reply("Choose at least one column to learn from.")
         return
-    ctx.data["features"] = selected
+    d.features = selected
     ctx.goto("model")
 
 
@@ -114,13 +120,14 @@ def _model_options(task: str | None) -> list[Option]:
 
 
 async def enter_model(ctx: Context) -> None:
-    task = ctx.data.get("task")
-    if task is None and not ctx.data.get("deferred"):
+    d = data(ctx)
+    task = d.task
+    if task is None and not d.deferred:
         task = await ctx.run_blocking(
-            _detect_task, D.services(ctx), ctx.data["dataset"], ctx.data["target"]
+            _detect_task, D.services(ctx), d.loaded, required(d.target, "the target")
         )
-        ctx.data["task"] = task
-    wanted = request_intent(ctx).get("model")
+        d.task = task
+    wanted = d.intent.get("model")
     if wanted and not ctx.reprompt:
         from statbot.analysis.ml.catalog import resolve_model_name
 
@@ -130,7 +137,7 @@ async def enter_model(ctx: Context) -> None:
             ctx.reply(exc.user_message)
         else:
             if name in {o.id for o in _model_options(task)}:
-                ctx.data["model"] = name
+                d.model = name
                 ctx.goto("confirm")
                 return
             ctx.reply(f"{_label(name)} does not fit a {task} problem; choose another model.")
@@ -143,17 +150,17 @@ async def enter_model(ctx: Context) -> None:
     )
 
 
-def _detect_task(svc: Services, dataset: dict[str, Any], target: str) -> str:
+def _detect_task(svc: Services, dataset: D.Loaded, target: str) -> str:
     from statbot.analysis.ml.pipeline import detect_task
 
-    frame = D.read_frame(svc, dataset["ref"])
+    frame = D.read_frame(svc, dataset.ref)
     return str(detect_task(frame[target]))
 
 
 async def on_model(ctx: Context) -> None:
     from statbot.analysis.ml.catalog import resolve_model_name
 
-    options = _model_options(ctx.data.get("task"))
+    options = _model_options(data(ctx).task)
     if ctx.event.kind is EventKind.CHOICE:
         name = ctx.event.choice
     else:
@@ -163,20 +170,21 @@ async def on_model(ctx: Context) -> None:
         labels = ", ".join(o.label for o in options)
         ctx.reply(f"That model does not fit this task. Choose one of: {labels}.")
         return
-    ctx.data["model"] = name
+    data(ctx).model = name
     ctx.goto("confirm")
 
 
 # confirm and train ---------------------------------------------------------------------------
 async def enter_confirm(ctx: Context) -> None:
-    d = ctx.data
-    features = d["features"]
+    d = data(ctx)
+    features = required(d.features, "the features")
     shown = ", ".join(features[:8]) + (
         f" and {len(features) - 8} more" if len(features) > 8 else ""
     )
+    model = _label(required(d.model, "the model"))
     ctx.reply(
         Reply.ask(
-            f"Ready to train *{_label(d['model'])}* to predict *{d['target']}* from {shown}, "
+            f"Ready to train *{model}* to predict *{d.target}* from {shown}, "
             "with 5-fold cross-validation and a 20% holdout.",
             [Option(TRAIN_IT, "Train"), Option(CHANGE, "Change the model")],
         )

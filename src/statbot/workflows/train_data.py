@@ -10,15 +10,16 @@ from statbot.engine.workflow import Context
 from statbot.workflows import data as D
 from statbot.workflows import steps as S
 from statbot.workflows.choose import NoMatch, resolve_one
+from statbot.workflows.session_data import Deferred, TrainData, required
 
 LOAD_NOW, DEFER = "load_now", "defer"
 OK = "ok"
 
 
-def intent(ctx: Context) -> dict[str, str]:
-    """What a one-shot request ("train a random forest to predict price") already said."""
-    found: dict[str, str] = ctx.data.get("intent") or {}
-    return found
+def data(ctx: Context) -> TrainData:
+    """/train's data (``intent``: what a one-shot request such as "train a random forest to
+    predict price" already said)."""
+    return ctx.typed(TrainData)
 
 
 # data ----------------------------------------------------------------------------------------
@@ -34,12 +35,12 @@ def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
 
 
 async def _to_schema(ctx: Context, loaded: D.Loaded) -> None:
-    ctx.data["schema_text"] = loaded.schema_text
+    data(ctx).schema_text = loaded.schema_text
     ctx.goto("schema")
 
 
 async def _ask_path_mode(ctx: Context, path: Path) -> None:
-    ctx.data["path"] = str(path)
+    data(ctx).path = str(path)
     ctx.goto("path_mode")
 
 
@@ -57,7 +58,7 @@ DATA = S.DataStep(
 async def enter_path_mode(ctx: Context) -> None:
     ctx.reply(
         Reply.ask(
-            f"`{ctx.data['path']}` — load it now, or defer loading until training (then you "
+            f"`{data(ctx).path}` — load it now, or defer loading until training (then you "
             "describe its columns yourself, e.g. `price:float, city:category, id:ignore`)?",
             [Option(LOAD_NOW, "Load now"), Option(DEFER, "Defer loading")],
         )
@@ -67,7 +68,7 @@ async def enter_path_mode(ctx: Context) -> None:
 async def on_path_mode(ctx: Context) -> None:
     answer = ctx.event.choice or ctx.event.text.strip().lower()
     if answer in (LOAD_NOW, "load now", "now", "load"):
-        loaded = await D.load_server_file(ctx, Path(ctx.data["path"]))
+        loaded = await D.load_server_file(ctx, Path(required(data(ctx).path, "the path")))
         await DATA.accept(ctx, loaded)
     elif answer in (DEFER, "defer", "defer loading", "later"):
         ctx.goto("spec")
@@ -79,30 +80,23 @@ async def on_spec(ctx: Context) -> None:
     from statbot.analysis.io.schema import parse_schema_spec
 
     spec = await ctx.run_blocking(parse_schema_spec, ctx.event.text)
-    columns = [name for name, kind in spec.columns if kind != "ignore"]
-    ctx.data["deferred"] = {"path": ctx.data["path"], "spec": ctx.event.text.strip()}
-    ctx.data["dataset"] = {
-        "ref": {},
-        "name": Path(ctx.data["path"]).name,
-        "rows": 0,
-        "columns": columns,
-        "kinds": {name: kind for name, kind in spec.columns if kind != "ignore"},
-    }
-    ctx.reply(f"Understood {len(columns)} columns; the file is read when training starts.")
+    d = data(ctx)
+    path = required(d.path, "the path")
+    kinds = {name: kind for name, kind in spec.columns if kind != "ignore"}
+    d.deferred = Deferred(path, ctx.event.text.strip())
+    d.dataset = D.Loaded(ref={}, name=Path(path).name, rows=0, columns=list(kinds), kinds=kinds)
+    ctx.reply(f"Understood {len(kinds)} columns; the file is read when training starts.")
     ctx.goto("target")
 
 
 # schema --------------------------------------------------------------------------------------
 async def enter_schema(ctx: Context) -> None:
-    dataset = ctx.data["dataset"]
-    if not ctx.data.get("schema_text"):
-        ctx.data["schema_text"] = await ctx.run_blocking(
-            D.preview_overrides, D.services(ctx), dataset, {}
-        )
-    summary = D.summary_line(D.Loaded.from_dict(dataset))
+    d = data(ctx)
+    if not d.schema_text:
+        d.schema_text = await ctx.run_blocking(D.preview_overrides, D.services(ctx), d.loaded, {})
     ctx.reply(
         Reply.ask(
-            f"{summary} Column types as I read them:\n`{ctx.data['schema_text']}`\n"
+            f"{D.summary_line(d.loaded)} Column types as I read them:\n`{d.schema_text}`\n"
             'Correct one by typing e.g. "treat zip as category", or go on.',
             [Option(OK, "Looks right")],
         )
@@ -110,16 +104,16 @@ async def enter_schema(ctx: Context) -> None:
 
 
 async def on_schema(ctx: Context) -> None:
+    d = data(ctx)
     if ctx.event.choice == OK or ctx.event.text.strip().lower() in (
         "ok",
         "yes",
         "looks right",
     ):
-        overrides = ctx.data.get("overrides") or {}
-        if overrides:
+        if d.overrides:
             svc = D.services(ctx)
             loaded = await ctx.run_blocking(
-                D.store_with_overrides, svc, ctx.session.user_id, ctx.data["dataset"], overrides
+                D.store_with_overrides, svc, ctx.session.user_id, d.loaded, d.overrides
             )
             D.remember(ctx, loaded)
         ctx.goto("target")
@@ -129,16 +123,13 @@ async def on_schema(ctx: Context) -> None:
         ctx.reply('Type a correction like "treat zip as category", or press *Looks right*.')
         return
     column, kind = parsed
-    options = D.column_options(ctx.data["dataset"]["columns"])
-    found = resolve_one(column, options, "column")
+    found = resolve_one(column, D.column_options(d.loaded.columns), "column")
     if isinstance(found, NoMatch):
         ctx.reply(found.message)
         return
-    overrides = {**(ctx.data.get("overrides") or {}), found.id: kind}
+    overrides = {**d.overrides, found.id: kind}
     svc = D.services(ctx)
-    ctx.data["schema_text"] = await ctx.run_blocking(
-        D.preview_overrides, svc, ctx.data["dataset"], overrides
-    )
-    ctx.data["overrides"] = overrides
+    d.schema_text = await ctx.run_blocking(D.preview_overrides, svc, d.loaded, overrides)
+    d.overrides = overrides
     ctx.reply(f"OK: '{found.id}' will be treated as {kind}.")
     await enter_schema(ctx)

@@ -9,7 +9,6 @@ freeze where it stopped) and offers what to do next (issue 9).
 from __future__ import annotations
 
 import shlex
-from typing import Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
@@ -17,6 +16,8 @@ from statbot.engine.workflow import Context
 from statbot.workflows import data as D
 from statbot.workflows.explain import explain_after
 from statbot.workflows.report import training_report
+from statbot.workflows.session_data import TrainOutcome, required
+from statbot.workflows.train_data import data
 
 RETRY, CHANGE_MODEL = "retry", "change_model"
 RETRY_WORDS = frozenset({RETRY, "retry", "try again", "again", "train again", "yes"})
@@ -31,28 +32,30 @@ async def submit_training(ctx: Context) -> None:
     from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput
 
     svc = D.services(ctx)
-    d = ctx.data
+    d = data(ctx)
     settings = svc.settings
-    deferred = d.get("deferred")
     source: StoredDataset | DatasetFile
-    if deferred:
+    if d.deferred:
         # Deferred loading: the job reads the file, under the operator's limits, and checks the
         # path against the allowed folders again right before it reads it.
-        path = await ctx.run_blocking(D.recheck_server_path, svc, deferred["path"])
-        source = DatasetFile(path, deferred["spec"], tuple(settings.local_path_roots))
+        path = await ctx.run_blocking(D.recheck_server_path, svc, d.deferred.path)
+        source = DatasetFile(path, d.deferred.spec, tuple(settings.local_path_roots))
     else:
         # Checked here so that a dataset deleted meanwhile is said now, not by a failed job.
-        path = await ctx.run_blocking(D.dataset_file, svc, d["dataset"]["ref"])
-        source = StoredDataset(DatasetRef.from_dict(d["dataset"]["ref"]))
+        path = await ctx.run_blocking(D.dataset_file, svc, d.loaded.ref)
+        source = StoredDataset(DatasetRef.from_dict(d.loaded.ref))
+    target = required(d.target, "the target")
+    features = required(d.features, "the features")
+    model = required(d.model, "the model")
     job = TrainInput(
         user_id=ctx.session.user_id,
         idempotency_key=f"train:{ctx.session.key}:{ctx.event.event_id}",
         data_dir=svc.data_dir,
         source=source,
-        target=d["target"],
+        target=target,
         limits=DataLimits.from_settings(settings),
-        features=tuple(d["features"]),
-        model=d["model"],
+        features=tuple(features),
+        model=model,
     )
     spec = train_spec(
         job,
@@ -61,24 +64,24 @@ async def submit_training(ctx: Context) -> None:
         memory_mb=settings.job_memory_mb,
     )
     info = await svc.job_runner().submit(spec)
-    d["job_id"] = info.job_id
-    d["progress"] = 0.0
-    d.pop("outcome", None)
-    d["analyze"] = analyze_line(str(path), d)
+    d.job_id = info.job_id
+    d.progress = 0.0
+    d.outcome = None
+    d.analyze = analyze_line(str(path), target, features, model)
     ctx.goto("training")
 
 
-def analyze_line(path: str, d: dict[str, Any]) -> str:
+def analyze_line(path: str, target: str, features: list[str], model: str) -> str:
     return "statbot analyze train " + " ".join(
         shlex.quote(p)
         for p in (
             path,
             "--target",
-            d["target"],
+            target,
             "--features",
-            ",".join(d["features"]),
+            ",".join(features),
             "--model",
-            d["model"],
+            model,
             "--cv",
             "5",
             "--json",
@@ -87,27 +90,29 @@ def analyze_line(path: str, d: dict[str, Any]) -> str:
 
 
 async def enter_training(ctx: Context) -> None:
-    info = await D.services(ctx).job_runner().status(ctx.data["job_id"])
+    job_id = required(data(ctx).job_id, "the job")
+    info = await D.services(ctx).job_runner().status(job_id)
     if ctx.reprompt and info is not None:
         ctx.reply(Reply.progress(info.job_id, info.progress, info.message or "Training…"))
         return
     position = getattr(info, "queue_position", None)
     if position:
         ctx.reply(f"Your training is queued (position {position}); it starts when a slot is free.")
-    ctx.reply(Reply.progress(ctx.data["job_id"], 0.0, "Starting the training…"))
+    ctx.reply(Reply.progress(job_id, 0.0, "Starting the training…"))
 
 
 async def on_training(ctx: Context) -> None:
     event = ctx.event
     job = event.job or {}
+    d = data(ctx)
     if event.kind in (EventKind.TEXT, EventKind.CHOICE, EventKind.UPLOAD):
         ctx.reply("The model is training; I'll report when it is done. /cancel stops it.")
         return
-    if job.get("job_id") != ctx.data.get("job_id"):
+    if job.get("job_id") != d.job_id:
         return  # an old job's late event
     if event.kind is EventKind.JOB_PROGRESS:
         fraction = float(job.get("progress") or 0.0)
-        ctx.data["progress"] = fraction
+        d.progress = fraction
         # A resumed attempt's first event already says "Resumed after a restart".
         ctx.reply(Reply.progress(job["job_id"], fraction, str(job.get("message") or "")))
         return
@@ -117,7 +122,7 @@ async def on_training(ctx: Context) -> None:
 
         result = TrainOutput.from_dict(job["result"])
         ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
-        report = training_report(result, ctx.data["analyze"])
+        report = training_report(result, required(d.analyze, "the analyze line"))
         ctx.reply(*report)
         await explain_after(ctx, report)  # "What does this mean?" (issue 13)
         ctx.memory["model"] = {"id": result.model_id, "name": result.name}
@@ -126,21 +131,17 @@ async def on_training(ctx: Context) -> None:
     cancelled = status == "cancelled"
     reason = "" if cancelled else str(job.get("error") or "it stopped without saying why")
     label = "Cancelled" if cancelled else "Failed"
-    ctx.reply(
-        Reply.progress(
-            job["job_id"], float(ctx.data.get("progress") or 0.0), f"✖ {label}", final=True
-        )
-    )
-    ctx.data["outcome"] = {"status": "cancelled" if cancelled else "failed", "error": reason}
+    ctx.reply(Reply.progress(job["job_id"], d.progress or 0.0, f"✖ {label}", final=True))
+    d.outcome = TrainOutcome("cancelled" if cancelled else "failed", reason)
     ctx.goto("failed")
 
 
 async def enter_failed(ctx: Context) -> None:
-    outcome = ctx.data.get("outcome") or {}
-    if outcome.get("status") == "cancelled":
+    outcome = data(ctx).outcome or TrainOutcome("failed")
+    if outcome.status == "cancelled":
         text, again = "The training was cancelled.", "Train again"
     else:
-        error = str(outcome.get("error") or "").strip()
+        error = outcome.error.strip()
         text = f"The training failed: {error}" + ("" if error.endswith(".") else ".")
         again = "Retry"
     ctx.reply(
@@ -164,13 +165,9 @@ async def on_failed(ctx: Context) -> None:
 
 async def on_cancel(ctx: Context) -> None:
     """/cancel (or another command) while training: stop the job's process."""
-    job_id = ctx.data.get("job_id")
-    if job_id and ctx.session.state == "training":
-        cancelled = await D.services(ctx).job_runner().cancel(job_id)
+    d = data(ctx)
+    if d.job_id and ctx.session.state == "training":
+        cancelled = await D.services(ctx).job_runner().cancel(d.job_id)
         if cancelled:
-            ctx.reply(
-                Reply.progress(
-                    job_id, float(ctx.data.get("progress") or 0.0), "✖ Cancelled", final=True
-                )
-            )
+            ctx.reply(Reply.progress(d.job_id, d.progress or 0.0, "✖ Cancelled", final=True))
             ctx.reply("I stopped the training job; no model was saved.")
