@@ -43,7 +43,10 @@ _BLOCK = re.compile(r"(<!-- transcript:(\w+) -->\n).*?(<!-- /transcript:\2 -->)"
 
 
 def _trained(replies: list[Reply]) -> bool:
-    return any("Model trained" in r.text or "training failed" in r.text for r in replies)
+    return any(
+        "Model trained" in r.text or "Model saved" in r.text or "training failed" in r.text
+        for r in replies
+    )
 
 
 def _write_data(folder: Path) -> tuple[Path, Path]:
