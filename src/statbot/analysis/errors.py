@@ -5,6 +5,7 @@
     ├── UnsupportedFormat   the file type is not one statbot reads
     ├── UnreadableFile      the bytes are not a table of the claimed/sniffed format
     ├── EmptyData           no rows, no columns or no bytes at all
+    ├── HeaderRowError      the header row the user chose is not in the file, or is empty
     ├── SchemaSpecError     a typed schema spec has a bad token (position + caret)
     ├── SchemaMismatch      a frame does not match a spec or an override (problems in words)
     └── DatasetNotFound     a stored dataset reference points at nothing
@@ -66,6 +67,10 @@ class UnreadableFile(DataError):
 
 class EmptyData(DataError):
     """The file holds no bytes, no rows or no columns."""
+
+
+class HeaderRowError(DataError):
+    """The row the user named as the header is past the end of the table, or empty."""
 
 
 class SchemaSpecError(DataError):

@@ -34,8 +34,13 @@ def version() -> None:
 # A missing module is an ImportError, never silently a missing command. The modules import
 # pandas/sklearn only inside their commands, so this stays light.
 from statbot.cli import analyze, analyze_ml, chat, kb, ops, sandbox  # noqa: E402
+from statbot.cli.common import with_file_options  # noqa: E402
 
 analyze.commands.add_typer(analyze_ml.commands)
+for _group in (analyze.commands, analyze_ml.commands):
+    for _command in _group.registered_commands:  # --header-row and --html on every analysis
+        if _command.callback is not None:
+            _command.callback = with_file_options(_command.callback)
 app.add_typer(analyze.commands, name="analyze")
 app.add_typer(kb.commands, name="kb")
 for _module in (chat, ops, sandbox):

@@ -4,10 +4,14 @@ as one JSON object with full float precision or a plain table."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -16,16 +20,21 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
+    from statbot.analysis.io import LoadResult
+
 __all__ = [
     "FileArg",
+    "FileOptions",
     "JsonOpt",
     "cell",
     "emit",
     "fail",
+    "file_options",
     "load",
     "split",
     "text_table",
     "user_errors",
+    "with_file_options",
 ]
 
 FileArg = Annotated[
@@ -53,8 +62,69 @@ def user_errors() -> Iterator[None]:
         fail(exc.user_message)
 
 
+@dataclass
+class FileOptions:
+    """The options every ``statbot analyze`` command takes about its file (added to each by
+    :func:`with_file_options`), and what :func:`load` learnt reading it."""
+
+    command: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    header_row: int | None = None
+    loaded: LoadResult | None = None
+    source: str = ""
+
+
+_OPTIONS: ContextVar[FileOptions] = ContextVar("statbot_analyze_file_options")
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        min=0,
+        help="Row holding the column names, counted from 1 as a spreadsheet shows it "
+        "(0: the file has none). Default: title rows are skipped and the header detected.",
+        show_default=False,
+    ),
+]
+
+
+def file_options() -> FileOptions:
+    """The running command's file options (defaults outside a command, e.g. in tests)."""
+    return _OPTIONS.get(FileOptions())
+
+
+def with_file_options(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` with the ``--header-row`` option added to its signature.
+
+    Applied to every analyze command where the commands are registered (:mod:`statbot.cli`), so each
+    command keeps its own options and gains these without repeating them; :func:`load` reads
+    them."""
+    signature = inspect.signature(callback, eval_str=True)
+    extra = [
+        inspect.Parameter(
+            "header_row", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HeaderRowOpt
+        ),
+    ]
+    params = list(signature.parameters.values())
+
+    @functools.wraps(callback)
+    def run(*args: Any, header_row: int | None = None, **kwargs: Any) -> Any:
+        options = FileOptions(callback.__name__, dict(kwargs), header_row)
+        token = _OPTIONS.set(options)
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            _OPTIONS.reset(token)
+
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*params, *extra]
+    )
+    run.__annotations__ = {**callback.__annotations__, "header_row": HeaderRowOpt}
+    return run
+
+
 def load(path: Path) -> pd.DataFrame:
-    """Load ``path`` with the configured data limits; load warnings go to stderr."""
+    """Load ``path`` with the configured data limits (and ``--header-row``); how columns were
+    read and the load warnings go to stderr."""
     from statbot.analysis.io import load_path
     from statbot.analysis.io.limits import DataLimits
     from statbot.config import load_settings
@@ -66,8 +136,12 @@ def load(path: Path) -> pd.DataFrame:
         limits = DataLimits.from_settings(load_settings())
     except ConfigError as exc:
         fail(f"invalid setting {exc}")
+    options = file_options()
     with user_errors():
-        loaded = load_path(path, limits)
+        loaded = load_path(path, limits, header_row=options.header_row)
+    options.loaded, options.source = loaded, str(path)
+    for note in loaded.conversions:
+        typer.echo(f"note: {note}", err=True)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     return loaded.frame

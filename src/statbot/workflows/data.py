@@ -49,6 +49,7 @@ class Loaded:
     kinds: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     schema_text: str = ""
+    notes: list[str] = field(default_factory=list)  # how it was read, for reports
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Loaded:
             "rows": self.rows,
             "columns": self.columns,
             "kinds": self.kinds,
+            **({"notes": self.notes} if self.notes else {}),
         }
 
     @classmethod
@@ -103,9 +105,28 @@ def store_file(svc: Services, user_id: int, path: Path, name: str) -> Loaded:
         rows=result.rows,
         columns=[str(c) for c in result.frame.columns],
         kinds={c.name: c.kind for c in schema.columns},
-        warnings=list(result.warnings),
+        warnings=[*conversion_notes(result.conversions), *result.warnings],
         schema_text=render_schema(schema),
+        notes=read_notes(result),
     )
+
+
+def read_notes(result: Any) -> list[str]:
+    """How a file was read, in the sentences a report keeps (a LoadResult's conversions and
+    where its column names came from)."""
+    notes = list(result.conversions)
+    if result.header_row and result.header_row > 1:
+        notes.append(
+            f"The column names are in row {result.header_row}; rows above it were skipped."
+        )
+    return notes
+
+
+def conversion_notes(conversions: list[str]) -> list[str]:
+    """What the loader read differently from how it is written, as one note (or none)."""
+    if not conversions:
+        return []
+    return ["How I read some columns:\n" + "\n".join(f"• {c}" for c in conversions)]
 
 
 def write_result(path: Path, data: bytes) -> None:
@@ -147,6 +168,7 @@ def store_with_overrides(
     frame = apply_overrides(read_frame(svc, loaded.ref), overrides)
     ref = svc.datasets.put(user_id, frame, None, name=loaded.name)
     schema = infer_schema(frame)
+    said = [f"{name}: treated as {kind}, as you asked" for name, kind in overrides.items()]
     return Loaded(
         ref=ref.to_dict(),
         name=loaded.name,
@@ -154,6 +176,7 @@ def store_with_overrides(
         columns=[str(c) for c in frame.columns],
         kinds={c.name: c.kind for c in schema.columns},
         schema_text=render_schema(schema),
+        notes=[*(loaded.get("notes") or []), *said],
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.errors import LimitExceeded, UnreadableFile, UnsupportedFormat
+from statbot.analysis.io._export import safe_csv_bytes
 from statbot.analysis.io._parquet import read_parquet as _read_parquet
 from statbot.analysis.io.limits import DataLimits
 
@@ -58,15 +59,18 @@ DEFAULT_LIMITS = DataLimits()
 
 @dataclass(slots=True)
 class LoadResult:
-    """A loaded table and how it was read. ``warnings`` are sentences to show the user."""
+    """A loaded table and how it was read. ``warnings`` are sentences to show the user;
+    ``conversions`` say which text columns were read as formatted numbers, and how."""
 
     frame: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    conversions: list[str] = field(default_factory=list)
     format: str = "csv"  # csv | excel | parquet | json | jsonl
     encoding: str | None = None
     delimiter: str | None = None
     decimal: str | None = None
     header: bool | None = None
+    header_row: int | None = None  # the row of the column names, from 1 (None: no names)
     sheet: str | None = None
     source_bytes: int = 0
     content_hash: str = ""  # sha256 of the source bytes, for idempotent dataset storage
@@ -146,8 +150,10 @@ class _Job:
     size: int
     scan: Scan
     limits: DataLimits
+    header_row: int | None = None  # the user's choice; None detects it
     warnings: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    conversions: list[str] = field(default_factory=list)
 
 
 def _read_csv(job: _Job) -> pa.Table:
@@ -156,14 +162,21 @@ def _read_csv(job: _Job) -> pa.Table:
     from statbot.analysis.io._csv import read_delimited, sample_types
     from statbot.analysis.io._sniff import sniff_text
 
-    sniff, found = sniff_text(job.head, complete=job.size <= len(job.head))
+    sniff, found = sniff_text(
+        job.head, complete=job.size <= len(job.head), header_row=job.header_row
+    )
     job.warnings.extend(found)
     job.info.update(
         encoding=sniff.encoding,
         delimiter=sniff.delimiter,
         decimal=sniff.decimal,
         header=sniff.header,
+        header_row=sniff.skip_rows + 1 if sniff.header else None,
     )
+    for name in sniff.text_columns:
+        job.conversions.append(
+            f"{name}: kept as text, its values have leading zeros (like a zip code or an id)"
+        )
     if sniff.has_nul or sniff.encoding.startswith("utf-16"):
         return read_delimited(job.source, sniff, job.limits, job.warnings)
     pinned = sample_types(job.head, sniff) if job.size > len(job.head) else {}
@@ -183,6 +196,10 @@ def _read_csv(job: _Job) -> pa.Table:
 
 
 def _read_table(job: _Job, fmt: str) -> pa.Table:
+    if job.header_row is not None and fmt not in ("csv", "excel"):
+        job.warnings.append(
+            f"A {fmt.upper()} file names its columns itself; the header row you chose was not used."
+        )
     if fmt == "csv":
         return _read_csv(job)
     if fmt == "parquet":
@@ -191,7 +208,10 @@ def _read_table(job: _Job, fmt: str) -> pa.Table:
     if fmt == "excel":
         from statbot.analysis.io._excel import read_xlsx
 
-        table, job.info["sheet"] = read_xlsx(data, job.limits, job.warnings)
+        table, job.info["sheet"], job.info["header_row"] = read_xlsx(
+            data, job.limits, job.warnings, job.header_row
+        )
+        job.info["header"] = job.info["header_row"] is not None
         return table
     from statbot.analysis.io._json import read_json
 
@@ -211,21 +231,40 @@ def _load(job: _Job) -> LoadResult:
         job.warnings,
         decimal=job.info.get("decimal") or ".",
         check_nul=fmt != "csv",
+        conversions=job.conversions,
     )
-    loaded = LoadResult(frame=frame, warnings=job.warnings, content_hash=job.scan()[0], **job.info)
+    loaded = LoadResult(
+        frame=frame,
+        warnings=job.warnings,
+        conversions=job.conversions,
+        content_hash=job.scan()[0],
+        **job.info,
+    )
     log.info("loaded %s: %d rows × %d columns", loaded.format, loaded.rows, loaded.columns)
     return loaded
 
 
-def load_bytes(data: bytes, file_name: str, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
-    """Load an uploaded file held in memory; ``file_name`` is only a hint for the format."""
+def load_bytes(
+    data: bytes,
+    file_name: str,
+    limits: DataLimits = DEFAULT_LIMITS,
+    *,
+    header_row: int | None = None,
+) -> LoadResult:
+    """Load an uploaded file held in memory; ``file_name`` is only a hint for the format.
+
+    ``header_row``: the row holding the column names (from 1, as a spreadsheet counts; 0 for
+    none) when the user says so; by default title rows and the header are detected."""
     _check_size(len(data), limits)
     data = bytes(data)
     scanned = (_hash(data), b"\x00" in data)
-    return _load(_Job(data, data[:_HEAD], file_name, len(data), lambda: scanned, limits))
+    job = _Job(data, data[:_HEAD], file_name, len(data), lambda: scanned, limits, header_row)
+    return _load(job)
 
 
-def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResult:
+def load_path(
+    path: str | Path, limits: DataLimits = DEFAULT_LIMITS, *, header_row: int | None = None
+) -> LoadResult:
     """Load a file from disk (CSV is parsed straight from the file, not copied into memory).
 
     The file is hashed (and checked for NUL bytes) in a thread while it is parsed: hashlib
@@ -265,32 +304,4 @@ def load_path(path: str | Path, limits: DataLimits = DEFAULT_LIMITS) -> LoadResu
         ) from exc
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statbot-hash") as pool:
         future = pool.submit(_scan_file, path, size)
-        return _load(_Job(path, head, path.name, size, future.result, limits))
-
-
-def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV safe to open in a spreadsheet: text starting with = + - @ tab or CR gets a
-    leading apostrophe (OWASP CSV injection); floats keep full precision (shortest repr)."""
-    import pandas as pd
-    from pandas.api import types
-
-    from statbot.analysis.io._clean import FORMULA_START
-
-    def escape(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            return "'" + value
-        return value
-
-    out = pd.DataFrame(index=frame.index)
-    for i in range(frame.shape[1]):
-        series = frame.iloc[:, i]
-        if types.is_float_dtype(series.dtype):
-            series = series.map(lambda v: "" if pd.isna(v) else repr(float(v)))
-        elif not (
-            types.is_numeric_dtype(series.dtype) or types.is_datetime64_any_dtype(series.dtype)
-        ):
-            series = series.map(escape)
-        out[i] = series
-    out.columns = [escape(str(c)) for c in frame.columns]
-    text: str = out.to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8")
+        return _load(_Job(path, head, path.name, size, future.result, limits, header_row))

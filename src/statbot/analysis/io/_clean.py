@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from statbot.analysis.errors import EmptyData, LimitExceeded
+from statbot.analysis.io._pyrows import mixed_warning
 from statbot.analysis.io._text import fix_text
 
 if TYPE_CHECKING:
@@ -146,8 +147,12 @@ def finish(
     *,
     decimal: str = ".",
     check_nul: bool = True,
+    conversions: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Clean names, enforce limits, convert text columns, and hand over to pandas."""
+    """Clean names, enforce limits, convert text columns, and hand over to pandas.
+
+    ``conversions`` collects one sentence per text column read as formatted numbers."""
+    conversions = [] if conversions is None else conversions
     check_shape(table.num_rows, table.num_columns, limits)
     if table.num_columns == 0:
         raise EmptyData("no columns", user_message="The file has no columns.")
@@ -177,10 +182,15 @@ def finish(
                 decimal=decimal,
                 limits=limits,
                 warnings=warnings,
+                conversions=conversions,
                 check_nul=check_nul,
             )
             if fixed is not arr:
                 table = table.set_column(i, name, fixed)
+                if pa.types.is_floating(fixed.type):
+                    # "$1,234" text beside number cells: numbers after all, not mixed
+                    stale = mixed_warning(name, {"number", "text"})
+                    warnings[:] = [w for w in warnings if w != stale]
     # Hand the parser's cached blocks back to the OS before pandas allocates its copies.
     pa.default_memory_pool().release_unused()
     frame: pd.DataFrame = table.to_pandas(

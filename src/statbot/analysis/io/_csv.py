@@ -76,6 +76,7 @@ def _options(
 ) -> dict[str, Any]:
     if names is None and not sniff.header:
         names = [f"column_{j + 1}" for j in range(sniff.columns)]
+    types = {**(pinned or {}), **dict.fromkeys(sniff.text_columns, pa.large_string())}
     return {
         "read_options": pacsv.ReadOptions(
             encoding=sniff.encoding,
@@ -99,7 +100,7 @@ def _options(
             quoted_strings_can_be_null=True,
             true_values=["true", "True", "TRUE"],
             false_values=["false", "False", "FALSE"],
-            column_types=pinned or None,
+            column_types=types or None,
         ),
     }
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from statbot.analysis.errors import EmptyData, LimitExceeded, UnreadableFile
+from statbot.analysis.errors import EmptyData, HeaderRowError, LimitExceeded, UnreadableFile
 from statbot.analysis.io._pyrows import columns_to_table
+from statbot.analysis.io._sniff import preamble as _preamble
 from statbot.analysis.io.limits import DataLimits
 
 log = logging.getLogger(__name__)
@@ -61,20 +62,64 @@ def check_zip(data: bytes, limits: DataLimits) -> None:
         raise UnreadableFile("xlsx: no xl/workbook.xml", user_message=_NOT_XLSX)
 
 
-def _trim(rows: list[list[Any]]) -> list[list[Any]]:
-    """Drop fully empty rows and trailing empty columns (Excel's formatted-but-empty cells)."""
-    rows = [r for r in rows if any(v is not None and v != "" for v in r)]
+Row = tuple[int, list[Any]]  # (row number in the sheet, from 1; the cells)
+
+
+def _trim(rows: list[list[Any]]) -> list[Row]:
+    """Drop fully empty rows (keeping each row's number) and trailing empty columns (Excel's
+    formatted-but-empty cells)."""
+    kept = [
+        (i, r) for i, r in enumerate(rows, start=1) if any(v is not None and v != "" for v in r)
+    ]
     width = 0
-    for r in rows:
+    for _, r in kept:
         for j in range(len(r) - 1, -1, -1):
             if r[j] is not None and r[j] != "":
                 width = max(width, j + 1)
                 break
-    return [list(r[:width]) + [None] * (width - len(r[:width])) for r in rows]
+    return [(i, list(r[:width]) + [None] * (width - len(r[:width]))) for i, r in kept]
 
 
-def read_xlsx(data: bytes, limits: DataLimits, warnings: list[str]) -> tuple[pa.Table, str]:
-    """Return (raw table, sheet name) of the first worksheet."""
+def _as_text_row(row: list[Any]) -> list[str]:
+    """A row as the CSV sniffer sees one: cells as text, trailing empty cells cut off."""
+    cells = ["" if v is None else str(v) for v in row]
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
+def _start(rows: list[Row], header_row: int | None, warnings: list[str]) -> int:
+    """Index in ``rows`` where the table starts: after the title rows, or at the user's row."""
+    if header_row is not None:
+        for position, (number, _) in enumerate(rows):
+            if number == header_row:
+                return position
+        past = header_row > rows[-1][0]
+        raise HeaderRowError(
+            f"row {header_row} {'past the end' if past else 'empty'}",
+            user_message=(
+                f"The sheet has {rows[-1][0]} rows; pick a row between 1 and {rows[-1][0]}."
+                if past
+                else f"Row {header_row} of the sheet is empty; pick the row that holds the "
+                "column names."
+            ),
+        )
+    lead = _preamble([_as_text_row(r) or [""] for _, r in rows])
+    if lead:
+        warnings.append(
+            f"Skipped {lead} row(s) above the table (a title or notes); the column names are "
+            f"in row {rows[lead][0]}."
+        )
+    return lead
+
+
+def read_xlsx(
+    data: bytes, limits: DataLimits, warnings: list[str], header_row: int | None = None
+) -> tuple[pa.Table, str, int | None]:
+    """Return (raw table, sheet name, the header's row number or None) of the first worksheet.
+
+    ``header_row`` as in :func:`statbot.analysis.io.load_bytes`: the user's choice (0: no
+    header), or None to skip title rows and detect the header."""
     check_zip(data, limits)
     import openpyxl
 
@@ -108,14 +153,22 @@ def read_xlsx(data: bytes, limits: DataLimits, warnings: list[str]) -> tuple[pa.
         raise UnreadableFile(f"xlsx rows: {exc!r}", user_message=_NOT_XLSX) from exc
     finally:
         book.close()
-    rows = _trim(rows)
-    if not rows:
+    numbered = _trim(rows)
+    if not numbered:
         raise EmptyData("xlsx: empty sheet", user_message=f"The sheet '{sheet.title}' is empty.")
-    first = rows[0]
-    header = all(isinstance(v, str) or v is None for v in first) and any(
-        isinstance(v, str) for v in first
-    )
-    body = rows[1:] if header else rows
-    names: list[Any] = list(first) if header else [f"column_{j + 1}" for j in range(len(first))]
-    columns = [[r[j] for r in body] for j in range(len(names))]
-    return columns_to_table(names, columns, warnings), sheet.title
+    if header_row == 0:
+        start, header = 0, False
+    else:
+        start = _start(numbered, header_row, warnings)
+        first = numbered[start][1]
+        header = header_row is not None or (
+            all(isinstance(v, str) or v is None for v in first)
+            and any(isinstance(v, str) for v in first)
+        )
+    table = [r for _, r in numbered[start:]]
+    body = table[1:] if header else table
+    width = len(table[0])
+    names: list[Any] = list(table[0]) if header else [f"column_{j + 1}" for j in range(width)]
+    columns = [[r[j] for r in body] for j in range(width)]
+    found = numbered[start][0] if header else None
+    return columns_to_table(names, columns, warnings), sheet.title, found

@@ -34,6 +34,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def mixed_warning(name: str, kinds: set[str]) -> str:
+    """The note for a column of mixed kinds (dropped again if its text reads as numbers)."""
+    return f"Column '{name}' mixes {', '.join(sorted(kinds))} values; kept as text."
+
+
 def _column(name: str, values: Sequence[Any], warnings: list[str]) -> pa.Array:
     kinds = {_kind(v) for v in values if v is not None}
     if kinds == {"number"}:
@@ -63,7 +68,7 @@ def _column(name: str, values: Sequence[Any], warnings: list[str]) -> pa.Array:
     if "nested" in kinds:
         warnings.append(f"Column '{name}' holds nested values; kept as JSON text.")
     elif len(kinds) > 1:
-        warnings.append(f"Column '{name}' mixes {', '.join(sorted(kinds))} values; kept as text.")
+        warnings.append(mixed_warning(name, kinds))
     return pa.array([None if v is None else _text(v) for v in values], pa.string())
 
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from statbot.analysis.errors import EmptyData, UnreadableFile
+from statbot.analysis.errors import EmptyData, HeaderRowError, UnreadableFile
 
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_LINES = 200
@@ -44,6 +44,7 @@ class TextSniff:
     newlines_in_values: bool
     has_nul: bool
     skip_rows: int = 0  # raw lines (blank ones included) above the header: a title, notes
+    text_columns: tuple[str, ...] = ()  # codes with leading zeros ("02134"): read as text
 
 
 def _decode_sample(sample: bytes, complete: bool) -> tuple[str, str]:
@@ -159,7 +160,7 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
     return typed == 0
 
 
-def _preamble(rows: list[list[str]]) -> int:
+def preamble(rows: list[list[str]]) -> int:
     """How many leading rows are a title/notes: fewer fields than the table that follows,
     which is at least two rows of one consistent width ≥ 2. 0 when there is no such block."""
     width, hits = Counter(len(r) for r in rows).most_common(1)[0]
@@ -180,8 +181,64 @@ def _preamble(rows: list[list[str]]) -> int:
     return lead
 
 
-def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
-    """Sniff ``sample`` (the file's first bytes; ``complete`` when it is the whole file)."""
+def _leading_zeros(rows: list[list[str]], header: bool) -> tuple[str, ...]:
+    """Columns of whole numbers written with leading zeros (zip codes, ids): the reader would
+    drop the zeros, so they are read as text. By the names the reader will give them."""
+    body = rows[1:] if header else rows
+    names = rows[0] if header else [f"column_{j + 1}" for j in range(len(rows[0]))]
+    found: list[str] = []
+    for j, name in enumerate(names):
+        cells = [r[j].strip() for r in body if j < len(r) and r[j].strip()]
+        if (
+            cells
+            and all(c.isascii() and c.isdigit() for c in cells)
+            and any(len(c) > 1 and c[0] == "0" for c in cells)
+            and names.count(name) == 1
+        ):
+            found.append(name)
+    return tuple(found)
+
+
+def _chosen_header(
+    numbered: list[tuple[int, str]], rows: list[list[str]], header_row: int, complete: bool
+) -> tuple[int, list[list[str]]]:
+    """(raw lines to skip, rows from the header on) for the header the user named: row
+    ``header_row`` of the file counted from 1, blank lines included (as a spreadsheet shows)."""
+    if len(rows) != len(numbered):
+        raise HeaderRowError(
+            "cells span lines",
+            user_message="This file has cells that span several lines, so I cannot count its "
+            "rows to pick a header row; send it with the column names in the first row.",
+        )
+    if header_row == 0:
+        return 0, rows
+    for position, (index, _) in enumerate(numbered):
+        if index == header_row - 1:
+            return index, rows[position:]
+        if index > header_row - 1:
+            raise HeaderRowError(
+                f"row {header_row} is blank",
+                user_message=f"Row {header_row} of the file is empty; pick the row that holds "
+                "the column names.",
+            )
+    last = numbered[-1][0] + 1
+    raise HeaderRowError(
+        f"row {header_row} past {last}",
+        user_message=f"The file has {last} rows; pick a row between 1 and {last}."
+        if complete
+        else f"Row {header_row} is past the first {last} rows, where I look for the column "
+        "names; pick one of those rows.",
+    )
+
+
+def sniff_text(
+    sample: bytes, *, complete: bool, header_row: int | None = None
+) -> tuple[TextSniff, list[str]]:
+    """Sniff ``sample`` (the file's first bytes; ``complete`` when it is the whole file).
+
+    ``header_row`` is the user's choice: the column names are in that row (counted from 1,
+    blank lines included), or 0 for a file without names; None detects title lines and the
+    header."""
     warnings: list[str] = []
     if not sample.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe"):
         raise EmptyData("no text", user_message="The file is empty: it has no rows or columns.")
@@ -212,21 +269,32 @@ def sniff_text(sample: bytes, *, complete: bool) -> tuple[TextSniff, list[str]]:
     rows = [r for r in rows if r]
     newlines = any("\n" in cell or "\r" in cell for row in rows for cell in row)
     skip = 0
-    if not newlines and len(rows) == len(numbered):
-        lead = _preamble(rows)
+    if header_row is not None:
+        skip, rows = _chosen_header(numbered, rows, header_row, complete)
+        delimiter = _pick_delimiter(lines[len(lines) - len(rows) :])
+        rows = [r for r in _rows(lines[len(lines) - len(rows) :], delimiter) if r]
+    elif not newlines and len(rows) == len(numbered):
+        lead = preamble(rows)
         if lead:
             skip, rows = numbered[lead][0], rows[lead:]
-            warnings.append(f"Skipped {lead} line(s) above the table (a title or notes).")
+            warnings.append(
+                f"Skipped {lead} line(s) above the table (a title or notes); the column names "
+                f"are in row {skip + 1}."
+            )
     decimal = _pick_decimal(rows, delimiter)
-    header = _has_header(rows, decimal)
+    header = _has_header(rows, decimal) if header_row is None else header_row > 0
     sniff = TextSniff(
         encoding=codec,
         delimiter=delimiter,
         decimal=decimal,
         header=header,
-        columns=len(rows[0]) if rows else 0,
+        # without a header the table is as wide as most rows (a title line would be shorter)
+        columns=(len(rows[0]) if header else Counter(len(r) for r in rows).most_common(1)[0][0])
+        if rows
+        else 0,
         newlines_in_values=newlines,
         has_nul=has_nul,
         skip_rows=skip,
+        text_columns=_leading_zeros(rows, header),
     )
     return sniff, warnings

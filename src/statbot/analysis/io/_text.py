@@ -14,17 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from statbot.analysis.errors import LimitExceeded
+from statbot.analysis.io._numbers import to_number
 
 if TYPE_CHECKING:
     from statbot.analysis.io.limits import DataLimits
 
 _FORMULA_CELL = r"^([=+@\t\r]|-[^0-9.]|-$)"
-_NBSP = "\u00a0"
-_THOUSANDS = {
-    ".": r"^\s*[-+]?\d{1,3}([," + _NBSP + r"' ]\d{3})+(\.\d+)?\s*$",
-    ",": r"^\s*[-+]?\d{1,3}([." + _NBSP + r"' ]\d{3})+(,\d+)?\s*$",
-}
-_PLAIN = {".": r"^\s*[-+]?\d+(\.\d+)?\s*$", ",": r"^\s*[-+]?\d+(,\d+)?\s*$"}
 _DMY = (
     r"^\s*(?P<p1>\d{1,2})[/.-](?P<p2>\d{1,2})[/.-](?P<y>\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
 )
@@ -62,31 +57,6 @@ def _all_match(arr: pa.ChunkedArray, pattern: str) -> bool:
         return False
     hits = pc.match_substring_regex(arr, pattern)
     return bool(pc.all(hits).as_py()) and arr.null_count < len(arr)
-
-
-def _to_number(arr: pa.ChunkedArray, decimal: str) -> pa.ChunkedArray | None:
-    """Text holding numbers with thousands separators (or a decimal comma) -> float64.
-
-    Plain numbers were already typed by the reader, so a column converts only when at least
-    one value carries a thousands separator and every value is a number of one of both shapes.
-    """
-    either = f"({_THOUSANDS[decimal]})|({_PLAIN[decimal]})"
-    if _sample_fails(arr, either):
-        return None
-    grouped = pc.match_substring_regex(arr, _THOUSANDS[decimal])
-    if not pc.any(grouped).as_py():
-        return None
-    plain = pc.match_substring_regex(arr, _PLAIN[decimal])
-    if not pc.all(pc.or_(grouped, plain)).as_py():
-        return None
-    sep = ("[," if decimal == "." else "[.") + _NBSP + "' ]"
-    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), sep, "")
-    if decimal == ",":
-        text = pc.replace_substring(text, ",", ".")
-    try:
-        return pc.cast(text, pa.float64())
-    except pa.ArrowInvalid:
-        return None
 
 
 def _try_formats(arr: pa.ChunkedArray, formats: list[str]) -> pa.ChunkedArray | None:
@@ -171,15 +141,17 @@ def fix_text(
     decimal: str,
     limits: DataLimits,
     warnings: list[str],
+    conversions: list[str],
     check_nul: bool,
 ) -> pa.ChunkedArray:
     _check_cells(name, arr, limits)
     if check_nul and pc.any(pc.match_substring(arr, "\x00")).as_py():
         arr = pc.replace_substring(arr, "\x00", "")
         warnings.append(f"NUL bytes were removed from column '{name}'.")
-    number = _to_number(arr, decimal)
+    number = to_number(arr, decimal)
     if number is not None:
-        return number
+        conversions.append(number[1].describe(name))
+        return number[0]
     when = _to_datetime(name, arr, warnings)
     if when is not None:
         return when
