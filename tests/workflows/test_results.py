@@ -31,10 +31,13 @@ def test_a_replayed_event_rewrites_the_same_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "regression-u7-ols.csv",
         "regression-u7-qq.png",
+        "regression-u7-report.html",
         "regression-u7-residuals.png",
         "regression-u7-rows.csv",
     ]
-    doc, rows = [r for r in first if r.kind is ReplyKind.DOCUMENT]
+    doc, rows = [
+        r for r in first if r.kind is ReplyKind.DOCUMENT and (r.path or "").endswith(".csv")
+    ]
     assert doc.file_name == "ols-my data.csv" and rows.file_name == "rows-my data.csv"
     assert first[-1].text.endswith(
         "`statbot analyze ols 'my data.csv' --target y --features x --json`"

@@ -41,6 +41,12 @@ def run_line(replies: list[Reply], cwd: Path) -> dict[str, Any]:
     return result
 
 
+def csv_docs(replies: list[Reply]) -> list[Reply]:
+    """The tables sent as CSV (the HTML report is a document too)."""
+    docs = of_kind(replies, ReplyKind.DOCUMENT)
+    return [r for r in docs if (r.file_name or "").endswith(".csv")]
+
+
 def png(reply: Reply) -> bool:
     return Path(reply.path or "").read_bytes()[:4] == b"\x89PNG"
 
@@ -62,7 +68,7 @@ async def test_describe_sends_text_chart_csv_and_the_cli_line(
     assert "`species`: n 150, 3 levels" in text
     images = of_kind(replies, ReplyKind.IMAGE)
     assert len(images) == 1 and png(images[0])
-    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    [doc] = csv_docs(replies)
     table = pd.read_csv(doc.path or "")
     assert list(table["column"]) == ["sepal_length", "species"]
     cli = run_line(replies, iris_csv.parent)
@@ -93,7 +99,7 @@ async def test_correlation_heatmap_matrix_and_pairs(chat: ChatDriver, iris_csv: 
     row = next(line for line in text.splitlines() if line.startswith("petal_length ~ petal_width"))
     assert row.split()[3:5] == ["0.9629", "<0.001"]
     assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["Correlation heatmap"]
-    pairs, matrix = (pd.read_csv(d.path or "") for d in of_kind(replies, ReplyKind.DOCUMENT))
+    pairs, matrix = (pd.read_csv(d.path or "") for d in csv_docs(replies))
     assert len(pairs) == 6 and matrix.shape == (4, 5)
     cli = run_line(replies, iris_csv.parent)
     report_in_chat(cli, replies)
@@ -114,9 +120,7 @@ async def test_tests_are_chosen_from_types_and_fallbacks_said(
     assert "Welch's ANOVA" in text and "Why this test" in text and "equal variances" in text
     assert "Pairwise comparisons (Games-Howell" in text
     assert [r.text for r in of_kind(replies, ReplyKind.IMAGE)] == ["sepal_length by species"]
-    docs = {
-        Path(d.path or "").stem.rsplit("-", 1)[-1]: d for d in of_kind(replies, ReplyKind.DOCUMENT)
-    }
+    docs = {Path(d.path or "").stem.rsplit("-", 1)[-1]: d for d in csv_docs(replies)}
     assert set(docs) == {"test", "groups", "pairs"}
     assert pd.read_csv(docs["test"].path or "").loc[0, "test"] == "Welch's ANOVA"
     assert len(pd.read_csv(docs["pairs"].path or "")) == 3
@@ -147,7 +151,7 @@ async def test_regression_ols_residuals_and_logistic(chat: ChatDriver, iris_csv:
         "Residuals vs fitted (the most influential rows labelled)",
         "Normal Q-Q of the standardised residuals",
     ]
-    doc, _ = of_kind(replies, ReplyKind.DOCUMENT)
+    doc, _ = csv_docs(replies)
     cli = run_line(replies, iris_csv.parent)
     table = pd.read_csv(doc.path or "")
     assert cli["r_squared"] == pytest.approx(0.868, abs=1e-3)

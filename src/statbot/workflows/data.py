@@ -71,6 +71,7 @@ class Loaded:
             rows=int(raw.get("rows") or 0),
             columns=[str(c) for c in raw.get("columns") or []],
             kinds={str(k): str(v) for k, v in (raw.get("kinds") or {}).items()},
+            notes=[str(n) for n in raw.get("notes") or []],
         )
 
 

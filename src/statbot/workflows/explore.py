@@ -12,6 +12,7 @@ from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import steps as M
+from statbot.workflows.html_report import stamp
 from statbot.workflows.session_data import ExploreData
 
 if TYPE_CHECKING:
@@ -74,21 +75,34 @@ def head_table(frame: Any, rows: int = HEAD_ROWS) -> str:
 
 
 def distributions(
-    svc: Services, ref: dict[str, Any], columns: list[str], out_dir: Path, prefix: str
+    svc: Services,
+    dataset: D.Loaded,
+    columns: list[str],
+    out_dir: Path,
+    prefix: str,
+    *,
+    created: str = "",
 ) -> list[Reply]:
-    """A histogram with a box plot per numeric column; top levels per other column."""
+    """A histogram with a box plot per numeric column; top levels per other column; and all
+    of it as one HTML report to keep."""
     from statbot.analysis.frames import column_kind
     from statbot.analysis.report.charts import histogram_box
+    from statbot.workflows import html_report as H
+    from statbot.workflows.results import Analysis, Chart, Table, analyze_line
 
-    frame = D.read_frame(svc, ref)
+    frame = D.read_frame(svc, dataset.ref)
     out_dir.mkdir(parents=True, exist_ok=True)
     replies: list[Reply] = []
+    kept = Analysis(text="", summary={"analysis": "explore"})
+    texts: list[str] = []
     for i, name in enumerate(columns):
         series = frame[name]
         if column_kind(series) == "numeric" and series.notna().any():
             path = out_dir / f"{prefix}-{i}.png"
-            D.write_result(path, histogram_box(series, name))
+            png = histogram_box(series, name)
+            D.write_result(path, png)
             replies.append(Reply.image(str(path), f"Distribution of {name}", f"{name}.png"))
+            kept.charts.append(Chart(f"hist-{i}", f"Distribution of {name}", png))
             continue
         counts = series.dropna().astype(str).value_counts()
         lines = [f"*{name}*: {counts.size:,} distinct values in {int(counts.sum()):,} rows."]
@@ -96,6 +110,16 @@ def distributions(
         if counts.size > TOP_LEVELS:
             lines.append(f"  … {counts.size - TOP_LEVELS:,} more")
         replies.append(Reply.say("\n".join(lines)))
+        texts.append("\n".join(lines))
+        table = counts.rename_axis(name).reset_index(name="rows")
+        kept.tables.append(Table(f"levels-{i}", f"Levels of {name} (all)", table))
+    source = dataset.name
+    shown = ", ".join(f"`{c}`" for c in columns)
+    kept.text = "\n".join([f"{D.summary_line(dataset)} Distributions of {shown}.", *texts])
+    kept.analyze = analyze_line("describe", source, columns=",".join(columns))
+    report = H.analysis_report(kept, source, notes=dataset.notes, created=created)
+    path = out_dir / f"{prefix}-report.html"
+    replies.append(H.report_reply(report, path, H.file_stem("explore", source)))
     return replies
 
 
@@ -136,10 +160,11 @@ async def on_columns(ctx: Context) -> None:
     replies = await ctx.run_blocking(
         distributions,
         svc,
-        d.loaded.ref,
+        d.loaded,
         chosen_columns,
         out_dir,
         f"explore-{ctx.event.event_id}",
+        created=stamp(ctx.event.at),
     )
     ctx.reply(*replies)
     if len(selected) > len(chosen_columns):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from statbot.engine.replies import Reply
 from statbot.engine.workflow import Context
 from statbot.workflows.data import Loaded, services, write_result
+from statbot.workflows.html_report import stamp
 from statbot.workflows.report import fmt
 
 if TYPE_CHECKING:
@@ -114,6 +116,7 @@ def compute(
     params: dict[str, Any],
     out_dir: Path,
     prefix: str,
+    created: str = "",
 ) -> tuple[list[Reply], dict[str, Any]]:
     """Read the dataset, run the analysis, write its files (blocking): the replies and a
     summary for the session's context."""
@@ -132,13 +135,24 @@ def compute(
         from statbot.workflows.regression import run_regression
 
         result = run_regression(frame, params["target"], params["features"], source)
-    return publish(result, out_dir, prefix, source), result.summary
+    notes = dataset.notes
+    return publish(result, out_dir, prefix, source, notes=notes, created=created), result.summary
 
 
 # writing and sending ----------------------------------------------------------------------------
-def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> list[Reply]:
-    """Write the tables (CSV) and charts (PNG) atomically; the replies that send them."""
+def publish(
+    analysis: Analysis,
+    out_dir: Path,
+    prefix: str,
+    dataset: str,
+    *,
+    notes: Sequence[str] = (),
+    created: str = "",
+) -> list[Reply]:
+    """Write the tables (CSV), charts (PNG) and the HTML report atomically; the replies that
+    send them. ``notes`` say how the data was read (for the report)."""
     from statbot.analysis.io import safe_csv_bytes
+    from statbot.workflows.html_report import analysis_report, file_stem, report_reply
 
     out_dir.mkdir(parents=True, exist_ok=True)
     replies = [Reply.say(analysis.text)]
@@ -151,6 +165,11 @@ def publish(analysis: Analysis, out_dir: Path, prefix: str, dataset: str) -> lis
         path = out_dir / f"{prefix}-{table.stem}.csv"
         write_result(path, safe_csv_bytes(table.frame))
         replies.append(Reply.document(str(path), f"{table.stem}-{stem}.csv", table.caption))
+    report = analysis_report(analysis, dataset, notes=notes, created=created)
+    kind = str(analysis.summary.get("analysis", ""))
+    replies.append(
+        report_reply(report, out_dir / f"{prefix}-report.html", file_stem(kind, dataset))
+    )
     if analysis.analyze:
         replies.append(Reply.say(f"Reproduce with:\n`{analysis.analyze}`"))
     return replies
@@ -173,6 +192,7 @@ async def run_analysis(ctx: Context, analysis: str, params: dict[str, Any]) -> N
         params=params,
         out_dir=out_dir,
         prefix=prefix,
+        created=stamp(ctx.event.at),
     )
     ctx.reply(*replies)
     await explain_after(ctx, replies)  # "What does this mean?" (issue 13)

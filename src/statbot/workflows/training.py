@@ -9,6 +9,7 @@ freeze where it stopped) and offers what to do next (issue 9).
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
@@ -18,6 +19,10 @@ from statbot.workflows.explain import explain_after
 from statbot.workflows.report import training_report
 from statbot.workflows.session_data import TrainOutcome, required
 from statbot.workflows.train_data import data
+
+if TYPE_CHECKING:
+    from statbot.jobs.train_io import TrainOutput
+    from statbot.workflows.session_data import TrainData
 
 RETRY, CHANGE_MODEL = "retry", "change_model"
 RETRY_WORDS = frozenset({RETRY, "retry", "try again", "again", "train again", "yes"})
@@ -124,6 +129,7 @@ async def on_training(ctx: Context) -> None:
         ctx.reply(Reply.progress(job["job_id"], 1.0, "Done"))
         report = training_report(result, required(d.analyze, "the analyze line"))
         ctx.reply(*report)
+        ctx.reply(await _report_file(ctx, result, report[0].text, d))
         await explain_after(ctx, report)  # "What does this mean?" (issue 13)
         ctx.memory["model"] = {"id": result.model_id, "name": result.name}
         ctx.goto("done")
@@ -134,6 +140,24 @@ async def on_training(ctx: Context) -> None:
     ctx.reply(Reply.progress(job["job_id"], d.progress or 0.0, f"✖ {label}", final=True))
     d.outcome = TrainOutcome("cancelled" if cancelled else "failed", reason)
     ctx.goto("failed")
+
+
+async def _report_file(ctx: Context, result: TrainOutput, text: str, d: TrainData) -> Reply:
+    """The training's HTML report (workflows/html_report.py), written off the event loop."""
+    from statbot.workflows.html_report import stamp, training_reply
+
+    svc = D.services(ctx)
+    path = svc.data_dir / "results" / str(ctx.session.user_id) / f"train-{ctx.event.event_id}.html"
+    reply: Reply = await ctx.run_blocking(
+        training_reply,
+        result,
+        text,
+        required(d.analyze, "the analyze line"),
+        dataset=d.loaded.name,
+        path=path,
+        created=stamp(ctx.event.at),
+    )
+    return reply
 
 
 async def enter_failed(ctx: Context) -> None:
