@@ -34,9 +34,7 @@ async def _regress(chat: ChatDriver, path: Path, target: str, features: str) -> 
     return await chat.send(features)
 
 
-async def test_ols_in_the_chat_is_the_cli_section(
-    chat: ChatDriver, diabetes_sex_csv: Path
-) -> None:
+async def test_ols_in_the_chat_is_the_cli_section(chat: ChatDriver, diabetes_sex_csv: Path) -> None:
     replies = await _regress(chat, diabetes_sex_csv, "target", "bmi, bp, sex, s5, age")
     text = said(replies)
     cli = run_line(replies, diabetes_sex_csv.parent)
@@ -49,7 +47,9 @@ async def test_ols_in_the_chat_is_the_cli_section(
     images = of_kind(replies, ReplyKind.IMAGE)
     assert [i.file_name for i in images] == ["residuals.png", "qq.png"]
     assert all(png(i) for i in images)
-    coefficients, rows = of_kind(replies, ReplyKind.DOCUMENT)
+    coefficients, rows = [
+        d for d in of_kind(replies, ReplyKind.DOCUMENT) if (d.file_name or "").endswith(".csv")
+    ]
     table = pd.read_csv(coefficients.path or "")
     assert list(table.columns[:3]) == ["term", "reference", "coefficient"]
     assert {"std_beta", "vif", "t", "p_value", "ci_low", "ci_high"} <= set(table.columns)
@@ -78,7 +78,9 @@ async def test_logit_in_the_chat_gives_odds_ratios(chat: ChatDriver, tmp_path: P
         assert sentence in text
     assert "4 predictors (8 terms)" in text and "the odds of cheated = yes" in text
     assert "reference level occ1" in text and of_kind(replies, ReplyKind.IMAGE) == []
-    [doc] = of_kind(replies, ReplyKind.DOCUMENT)
+    [doc] = [
+        d for d in of_kind(replies, ReplyKind.DOCUMENT) if (d.file_name or "").endswith(".csv")
+    ]
     table = pd.read_csv(doc.path or "").set_index("term")
     assert table.loc["age", "odds_ratio_ci_low"] == pytest.approx(
         cli["odds_ratio_ci_low"]["age"], rel=1e-12

@@ -125,9 +125,8 @@ def read_notes(result: Any) -> list[str]:
 
 def conversion_notes(conversions: list[str]) -> list[str]:
     """What the loader read differently from how it is written, as one note (or none)."""
-    if not conversions:
-        return []
-    return ["How I read some columns:\n" + "\n".join(f"• {c}" for c in conversions)]
+    listed = "\n".join(f"• {c}" for c in conversions)
+    return [f"How I read some columns:\n{listed}"] if conversions else []
 
 
 def write_result(path: Path, data: bytes) -> None:
