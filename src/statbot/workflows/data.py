@@ -176,7 +176,7 @@ def store_with_overrides(
         columns=[str(c) for c in frame.columns],
         kinds={c.name: c.kind for c in schema.columns},
         schema_text=render_schema(schema),
-        notes=[*(loaded.get("notes") or []), *said],
+        notes=[*loaded.notes, *said],
     )
 
 
