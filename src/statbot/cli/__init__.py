@@ -38,7 +38,7 @@ from statbot.cli.common import with_file_options  # noqa: E402
 
 analyze.commands.add_typer(analyze_ml.commands)
 for _group in (analyze.commands, analyze_ml.commands):
-    for _command in _group.registered_commands:  # --header-row on every analysis
+    for _command in _group.registered_commands:  # --header-row and --html on every analysis
         if _command.callback is not None:
             _command.callback = with_file_options(_command.callback)
 app.add_typer(analyze.commands, name="analyze")

@@ -70,8 +70,10 @@ class FileOptions:
     command: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     header_row: int | None = None
+    html: Path | None = None
     loaded: LoadResult | None = None
     source: str = ""
+    emitted: tuple[dict[str, Any], str] | None = None  # what emit() printed, for --html
 
 
 _OPTIONS: ContextVar[FileOptions] = ContextVar("statbot_analyze_file_options")
@@ -87,38 +89,63 @@ HeaderRowOpt = Annotated[
 ]
 
 
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Also write the result as one self-contained HTML report (tables, charts, the "
+        "command) to this file.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
 def file_options() -> FileOptions:
     """The running command's file options (defaults outside a command, e.g. in tests)."""
     return _OPTIONS.get(FileOptions())
 
 
 def with_file_options(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """``callback`` with the ``--header-row`` option added to its signature.
+    """``callback`` with the ``--header-row`` and ``--html`` options added to its signature.
 
     Applied to every analyze command where the commands are registered (:mod:`statbot.cli`), so each
     command keeps its own options and gains these without repeating them; :func:`load` reads
-    them."""
+    them, and the report is written once the command has printed its result."""
     signature = inspect.signature(callback, eval_str=True)
     extra = [
         inspect.Parameter(
             "header_row", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HeaderRowOpt
         ),
+        inspect.Parameter("html", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HtmlOpt),
     ]
     params = list(signature.parameters.values())
 
     @functools.wraps(callback)
-    def run(*args: Any, header_row: int | None = None, **kwargs: Any) -> Any:
-        options = FileOptions(callback.__name__, dict(kwargs), header_row)
+    def run(
+        *args: Any, header_row: int | None = None, html: Path | None = None, **kwargs: Any
+    ) -> Any:
+        options = FileOptions(callback.__name__, dict(kwargs), header_row, html)
         token = _OPTIONS.set(options)
         try:
-            return callback(*args, **kwargs)
+            result = callback(*args, **kwargs)
+            if html is not None:
+                from statbot.cli.report import write_report
+
+                with user_errors():
+                    write_report(options, html)
+            return result
         finally:
             _OPTIONS.reset(token)
 
     run.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[*params, *extra]
     )
-    run.__annotations__ = {**callback.__annotations__, "header_row": HeaderRowOpt}
+    run.__annotations__ = {
+        **callback.__annotations__,
+        "header_row": HeaderRowOpt,
+        "html": HtmlOpt,
+    }
     return run
 
 
@@ -166,11 +193,12 @@ def jsonable(value: Any) -> Any:
 
 def emit(result: dict[str, Any], as_json: bool, text: str | None = None) -> None:
     """Print ``result`` as one JSON object (``as_json``) or ``text`` (default: key/value lines)."""
+    if text is None:
+        text = "\n".join(f"{k}: {cell(v)}" for k, v in result.items())
+    file_options().emitted = (jsonable(result), text)
     if as_json:
         typer.echo(json.dumps(jsonable(result), allow_nan=False, ensure_ascii=False))
         return
-    if text is None:
-        text = "\n".join(f"{k}: {cell(v)}" for k, v in result.items())
     typer.echo(text)
 
 

@@ -73,6 +73,7 @@ class Report:
     reproduce: str = ""
     notes: Sequence[str] = ()
     created: str = ""  # an ISO timestamp, shown as given
+    monospace: bool = False  # ``text`` is aligned plain text (a CLI table), not chat markup
 
 
 def _e(value: Any) -> str:
@@ -144,7 +145,9 @@ def render_html(report: Report) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{_e(report.title)}</h1>",
         f'<p class="meta">{meta}</p>',
-        f'<p class="summary">{_markup(report.text)}</p>',
+        f"<pre>{_e(report.text)}</pre>"
+        if report.monospace
+        else f'<p class="summary">{_markup(report.text)}</p>',
     ]
     if report.notes:
         parts.append('<h2>How the data was read</h2><ul class="notes">')
