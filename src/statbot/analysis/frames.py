@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from statbot.errors import DataError
 
@@ -67,3 +67,34 @@ def nan_to_none(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return float(value)
+
+
+def by_term(terms: Sequence[str], values: Sequence[float]) -> dict[str, float | None]:
+    """One model column keyed by term, JSON-safe: OLS and logit results share this form."""
+    return {t: nan_to_none(v) for t, v in zip(terms, values, strict=True)}
+
+
+def term_columns(fit: Coefficients, *names: str) -> dict[str, dict[str, float | None]]:
+    """The named per-term attributes of ``fit``, each keyed by term (see by_term)."""
+    return {name: by_term(fit.terms, getattr(fit, name)) for name in names}
+
+
+class Coefficients(Protocol):
+    """What a fitted regression result lists per term."""
+
+    @property
+    def terms(self) -> list[str]: ...
+    @property
+    def coefficients(self) -> list[float]: ...
+    @property
+    def std_errors(self) -> list[float]: ...
+
+
+def coefficient_frame(fit: Coefficients, **columns: Sequence[float]) -> pd.DataFrame:
+    """The coefficient table every regression prints: term, estimate, standard error, then the
+    model's own columns (t or z, p-value, ...) in the order given."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {"term": fit.terms, "coefficient": fit.coefficients, "std_error": fit.std_errors, **columns}
+    )

@@ -14,7 +14,13 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis.frames import nan_to_none, require_columns
+from statbot.analysis.frames import (
+    by_term,
+    coefficient_frame,
+    nan_to_none,
+    require_columns,
+    term_columns,
+)
 from statbot.analysis.stats.design import Design, design
 from statbot.errors import DataError
 
@@ -47,19 +53,11 @@ class LogitResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        def keyed(values: list[float]) -> dict[str, float | None]:
-            return {t: nan_to_none(v) for t, v in zip(self.terms, values, strict=True)}
-
+        names = ("coefficients", "std_errors", "z_values", "p_values", "ci_low", "ci_high")
         return {
-            "coefficients": keyed(self.coefficients),
-            "std_errors": keyed(self.std_errors),
-            "z_values": keyed(self.z_values),
-            "p_values": keyed(self.p_values),
-            "ci_low": keyed(self.ci_low),
-            "ci_high": keyed(self.ci_high),
-            "odds_ratios": keyed(self.odds_ratios),
-            "odds_ratio_ci_low": keyed([_exp(v) for v in self.ci_low]),
-            "odds_ratio_ci_high": keyed([_exp(v) for v in self.ci_high]),
+            **term_columns(self, *names, "odds_ratios"),
+            "odds_ratio_ci_low": by_term(self.terms, [_exp(v) for v in self.ci_low]),
+            "odds_ratio_ci_high": by_term(self.terms, [_exp(v) for v in self.ci_high]),
             "n": self.n,
             "event": self.event,
             "pseudo_r_squared": nan_to_none(self.pseudo_r_squared),
@@ -72,17 +70,8 @@ class LogitResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "term": self.terms,
-                "coefficient": self.coefficients,
-                "std_error": self.std_errors,
-                "z": self.z_values,
-                "p_value": self.p_values,
-                "odds_ratio": self.odds_ratios,
-            }
+        return coefficient_frame(
+            self, z=self.z_values, p_value=self.p_values, odds_ratio=self.odds_ratios
         )
 
 

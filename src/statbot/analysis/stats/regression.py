@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from statbot.analysis.frames import nan_to_none, require_columns
+from statbot.analysis.frames import coefficient_frame, nan_to_none, require_columns, term_columns
 from statbot.analysis.stats.anova import AnovaResult, anova_oneway
 from statbot.analysis.stats.describe import stable_sum
 from statbot.analysis.stats.design import build_design, finite_rows
@@ -66,16 +66,9 @@ class OLSResult:
         return self.coefficients[self.terms.index(term)]
 
     def to_dict(self) -> dict[str, Any]:
-        def keyed(values: list[float]) -> dict[str, float | None]:
-            return {t: nan_to_none(v) for t, v in zip(self.terms, values, strict=True)}
-
+        names = ("coefficients", "std_errors", "t_values", "p_values", "ci_low", "ci_high")
         return {
-            "coefficients": keyed(self.coefficients),
-            "std_errors": keyed(self.std_errors),
-            "t_values": keyed(self.t_values),
-            "p_values": keyed(self.p_values),
-            "ci_low": keyed(self.ci_low),
-            "ci_high": keyed(self.ci_high),
+            **term_columns(self, *names),
             "n": self.n,
             "df_model": self.df_model,
             "df_resid": self.df_resid,
@@ -97,18 +90,8 @@ class OLSResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "term": self.terms,
-                "coefficient": self.coefficients,
-                "std_error": self.std_errors,
-                "t": self.t_values,
-                "p_value": self.p_values,
-                "ci_low": self.ci_low,
-                "ci_high": self.ci_high,
-            }
+        return coefficient_frame(
+            self, t=self.t_values, p_value=self.p_values, ci_low=self.ci_low, ci_high=self.ci_high
         )
 
 
