@@ -20,10 +20,7 @@ from statbot.analysis.stats.hypothesis import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    Array = npt.NDArray[np.float64]
+    from statbot.analysis.stats.hypothesis import Array
 
 
 def _choose(method: str, reason: str | None) -> tuple[bool, str | None]:

@@ -29,10 +29,7 @@ from statbot.analysis.stats.hypothesis import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    Array = npt.NDArray[np.float64]
+    from statbot.analysis.stats.hypothesis import Array
 
 
 def welch_anova(samples: list[Array]) -> tuple[float, float, float, float]:

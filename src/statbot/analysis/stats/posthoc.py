@@ -21,10 +21,7 @@ from typing import TYPE_CHECKING, Any
 from statbot.analysis.frames import nan_to_none
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    Array = npt.NDArray[np.float64]
+    from statbot.analysis.stats.hypothesis import Array
 
 LEVEL = 0.95
 # studentized_range.ppf costs ~0.1 s; Games-Howell needs one per pair (its own df), so the
