@@ -156,3 +156,26 @@ async def test_a_stats_result_carries_the_button_and_the_typed_question_works(
         text = said(await chat.send("what does this mean?"))
         assert "*p-value* — " in text and await chat.state() == ("kb_search", "browse")
         assert [o.id for o in chat.menu().options] == ids
+
+
+async def test_opening_an_explanation_mid_analysis_reads_as_leaving_not_starting_a_task(
+    tmp_path: Path, iris_csv: Path
+) -> None:
+    """Seen by hand in the sandbox: the button said "Leaving *statistics…* and starting *read a
+    knowledge-base entry by its id*", and /cancel then "Cancelled *read a knowledge-base …*"."""
+    async with ChatDriver(tmp_path / "var") as chat:
+        await chat.send("/stats")
+        await chat.upload(iris_csv)
+        await chat.press("Test")
+        await chat.send("petal_length")
+        replies = await chat.send("species")
+        explain = next(
+            r
+            for r in replies
+            if r.kind is ReplyKind.CHOICES and r.options[0].label == "What does this mean?"
+        )
+        text = said(await chat.press_id(explain.options[0].id, shown="What does this mean?"))
+        assert text.startswith("Leaving *statistics: describe, correlation, tests, regression*.\n")
+        assert "starting" not in text.split("\n")[0]
+        closed = said(await chat.send("/cancel"))
+        assert closed == "Closed. Send a command when you want to start something."

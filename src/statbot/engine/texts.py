@@ -82,10 +82,14 @@ def in_progress(workflow: Workflow | None) -> str:
 def leaving(current: Workflow, starting: Workflow) -> str:
     if current.name == starting.name:
         return f"Starting *{starting.description}* again from the beginning."
+    if starting.quiet_exit:  # a reader (the knowledge base) is not a task one "starts"
+        return f"Leaving *{current.description}*."
     return f"Leaving *{current.description}* and starting *{starting.description}*."
 
 
 def cancelled(workflow: Workflow | None) -> str:
+    if workflow is not None and workflow.quiet_exit:  # closing a reader cancels no work
+        return "Closed. Send a command when you want to start something."
     name = workflow.description if workflow else "that"
     return f"Cancelled *{name}*. Send a command when you want to start something."
 
