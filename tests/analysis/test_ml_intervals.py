@@ -12,7 +12,7 @@ import pytest
 from statbot.analysis.ml import wording
 from statbot.analysis.ml.intervals import conformal_quantile
 from statbot.analysis.ml.predict import predict_frame
-from statbot.analysis.ml.registry import ModelRegistry
+from statbot.analysis.ml.saved import SavedModels
 from statbot.analysis.ml.training import train
 
 
@@ -42,9 +42,9 @@ def test_intervals_cover_new_data_at_the_stated_rate(model, tmp_path) -> None:
     assert intervals["n_residuals"] == result.n_train and intervals["folds"] == 5
     widths = [intervals["levels"][k]["half_width"] for k in ("0.8", "0.9", "0.95")]
     assert widths == sorted(widths) and widths[0] > 0
-    registry = ModelRegistry(tmp_path)
-    saved = registry.save(1, result, "y model")
-    estimator, card = registry.load(1, saved.model_id)
+    models = SavedModels(tmp_path)
+    saved = models.save(1, result, "y model")
+    estimator, card = models.load(1, saved.model_id)
     assert card.intervals == intervals  # stored with the model, on its card
     new = _draw(4000, 99)
     for level in (0.8, 0.9, 0.95):
@@ -64,8 +64,8 @@ def test_intervals_cover_new_data_at_the_stated_rate(model, tmp_path) -> None:
 
 def test_a_level_without_an_interval_is_said_and_no_columns_are_added(tmp_path) -> None:
     result = train(_draw(200, 3), "y", model="linear", cv=3)
-    registry = ModelRegistry(tmp_path)
-    estimator, card = registry.load(1, registry.save(1, result, "m").model_id)
+    models = SavedModels(tmp_path)
+    estimator, card = models.load(1, models.save(1, result, "m").model_id)
     out = predict_frame(estimator, card, _draw(20, 4).drop(columns="y"), level=0.5)
     assert "prediction_lower" not in out.frame.columns and out.interval is None
     assert out.warnings == ["This model has no 50% prediction interval (it has: 80%, 90%, 95%)."]

@@ -8,7 +8,7 @@ import pytest
 from sklearn import datasets, metrics
 
 from statbot.analysis.ml.predict import predict_frame
-from statbot.analysis.ml.registry import ModelRegistry
+from statbot.analysis.ml.saved import SavedModels
 from statbot.analysis.ml.scoring import prediction_lines
 from statbot.analysis.ml.training import train
 
@@ -16,9 +16,9 @@ from statbot.analysis.ml.training import train
 @pytest.fixture(scope="module")
 def wine_model(tmp_path_factory):
     frame = datasets.load_wine(as_frame=True).frame
-    registry = ModelRegistry(tmp_path_factory.mktemp("models"))
-    saved = registry.save(1, train(frame, "target", model="logistic", cv=3), "wine")
-    return registry.load(1, saved.model_id)
+    models = SavedModels(tmp_path_factory.mktemp("models"))
+    saved = models.save(1, train(frame, "target", model="logistic", cv=3), "wine")
+    return models.load(1, saved.model_id)
 
 
 def test_a_classifier_is_scored_with_a_confusion_matrix(wine_model) -> None:
@@ -57,9 +57,9 @@ def test_a_classifier_is_scored_with_a_confusion_matrix(wine_model) -> None:
 
 def test_a_regressor_is_scored_and_its_intervals_counted(tmp_path) -> None:
     frame = datasets.load_diabetes(as_frame=True).frame
-    registry = ModelRegistry(tmp_path)
-    estimator, card = registry.load(
-        1, registry.save(1, train(frame, "target", model="ridge", cv=3), "d").model_id
+    models = SavedModels(tmp_path)
+    estimator, card = models.load(
+        1, models.save(1, train(frame, "target", model="ridge", cv=3), "d").model_id
     )
     new = frame.sample(100, random_state=2).rename(columns={"target": " Target "})
     new[" Target "] = new[" Target "].astype(object)

@@ -10,7 +10,7 @@ from sklearn import datasets
 
 from statbot.analysis.ml import wording
 from statbot.analysis.ml.card import ModelCard
-from statbot.analysis.ml.registry import ModelRegistry, check_model_bytes
+from statbot.analysis.ml.saved import SavedModels, check_model_bytes
 from statbot.analysis.ml.training import train
 from statbot.analysis.ml.tuning import MAX_TRIALS, SPACES
 
@@ -72,10 +72,10 @@ def test_tuned_models_hold_only_allow_listed_types(model, tmp_path) -> None:
     frame["proline"] += rng.normal(scale=200, size=len(frame))
     result = train(frame, "target", model=model, cv=3, tune=True, tune_budget_s=4)
     assert result.tuning["tried"] >= 1
-    registry = ModelRegistry(tmp_path)
-    saved = registry.save(1, result, "tuned")
-    check_model_bytes(registry.path_of(1, saved.model_id).read_bytes())
-    estimator, card = registry.load(1, saved.model_id)
+    models = SavedModels(tmp_path)
+    saved = models.save(1, result, "tuned")
+    check_model_bytes(models.path_of(1, saved.model_id).read_bytes())
+    estimator, card = models.load(1, saved.model_id)
     assert card.tuning == result.tuning
     assert list(estimator.predict(frame.drop(columns="target"))) == list(
         result.estimator.predict(frame.drop(columns="target"))

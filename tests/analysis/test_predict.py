@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from statbot.analysis.ml.predict import predict_frame
-from statbot.analysis.ml.registry import ModelRegistry
+from statbot.analysis.ml.saved import SavedModels
 from statbot.analysis.ml.training import train
 from statbot.errors import ModelError
 
@@ -33,13 +33,13 @@ def _frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    registry = ModelRegistry(tmp_path_factory.mktemp("models"))
+    models = SavedModels(tmp_path_factory.mktemp("models"))
     frame = _frame(200)
     classifier = train(frame.drop(columns="spend"), "churn", model="logistic", cv=3)
     regressor = train(frame.drop(columns="churn"), "spend", model="ridge", cv=3)
-    c = registry.save(1, classifier, "churn model")
-    r = registry.save(1, regressor, "spend model")
-    return registry.load(1, c.model_id), registry.load(1, r.model_id)
+    c = models.save(1, classifier, "churn model")
+    r = models.save(1, regressor, "spend model")
+    return models.load(1, c.model_id), models.load(1, r.model_id)
 
 
 def test_clean_data_gets_predictions_and_probabilities(saved) -> None:

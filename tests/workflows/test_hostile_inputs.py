@@ -276,13 +276,13 @@ def _train_a_model(data_dir: Path, user_id: int) -> None:
 
     import pandas as pd
 
-    from statbot.analysis.ml.registry import ModelRegistry
+    from statbot.analysis.ml.saved import SavedModels
     from statbot.analysis.ml.training import train
 
     frame = pd.read_csv(io.StringIO(GOOD_CSV * 1))
     frame = pd.concat([frame] * 4, ignore_index=True)
     result = train(frame, "price", ["size", "colour"], model="random_forest", cv=2)
-    ModelRegistry(data_dir).save(user_id, result, "price model")
+    SavedModels(data_dir).save(user_id, result, "price model")
 
 
 OTHER_STEPS: dict[str, list[str]] = {

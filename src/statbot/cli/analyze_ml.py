@@ -51,7 +51,7 @@ def train(
     baseline; optionally tuned, and saved as a skops file + card."""
     from statbot.analysis.ml.card import ModelCard
     from statbot.analysis.ml.catalog import default_model_name
-    from statbot.analysis.ml.registry import new_model_id, save_model_files
+    from statbot.analysis.ml.saved import new_model_id, save_model_files
     from statbot.analysis.ml.training import train as run_train
 
     if cv < 2:
@@ -159,7 +159,7 @@ def predict(
     """Predict with a saved model: the input rows plus prediction (and proba_<class>, or a
     regressor's interval) columns; scored when the file holds the target column."""
     from statbot.analysis.ml.predict import predict_frame
-    from statbot.analysis.ml.registry import load_model_file
+    from statbot.analysis.ml.saved import load_model_file
     from statbot.analysis.ml.scoring import prediction_lines
 
     if not model.exists():

@@ -1,7 +1,7 @@
 """Production job kinds. ``train``: fit a model on a stored dataset and save it to the user's
-registry, in the worker subprocess (pandas/sklearn/matplotlib are imported there, not in the bot).
+models, in the worker subprocess (pandas/sklearn/matplotlib are imported there, not in the bot).
 
-Idempotent: the model id is derived from the job's idempotency key (``ModelRegistry.save``), so a
+Idempotent: the model id is derived from the job's idempotency key (``SavedModels.save``), so a
 run resumed after a crash saves the same model once; charts are written temp-then-rename.
 Build the spec with :func:`train_spec` from a :class:`~statbot.jobs.train_io.TrainInput`; the
 result is a :class:`~statbot.jobs.train_io.TrainOutput` as a dict. Charts: confusion_matrix/roc
@@ -38,7 +38,7 @@ def train_spec(
     """The JobSpec of a training run; ``key`` is the conversation that receives its events.
 
     The job's id derives from ``job.idempotency_key``: the same key is the same job (and the
-    same model id, see ``ModelRegistry.save``)."""
+    same model id, see ``SavedModels.save``)."""
     return JobSpec(
         TRAIN, key, job.user_id, job.idempotency_key, job.to_dict(), timeout_s, memory_mb
     )
@@ -47,7 +47,7 @@ def train_spec(
 @register_job(TRAIN, label="training")
 def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
     from statbot.analysis.ml.catalog import default_model_name
-    from statbot.analysis.ml.registry import ModelRegistry
+    from statbot.analysis.ml.saved import SavedModels
     from statbot.analysis.ml.training import train
 
     job = TrainInput.from_dict(payload)  # BadJobInput fails the job without a retry
@@ -69,9 +69,9 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
         tune=job.tune,
     )
     progress(_TRAIN, "Saving the model")
-    registry = ModelRegistry(job.data_dir)
+    models = SavedModels(job.data_dir)
     name = job.name or default_model_name(result.model_name, result.target)
-    card = registry.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
+    card = models.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
     progress(0.9, "Drawing the charts")
     warnings.extend(result.warnings)
     charts = _charts(result, workdir / "charts", warnings)
@@ -81,7 +81,7 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
         "See /models.",
         model_id=card.model_id,
         name=card.name,
-        model_path=str(registry.path_of(job.user_id, card.model_id)),
+        model_path=str(models.path_of(job.user_id, card.model_id)),
         card=card.to_dict(),
         warnings=tuple(warnings),
         charts=charts,

@@ -16,7 +16,7 @@ from statbot.engine.files import FileSource, LocalFiles
 
 if TYPE_CHECKING:
     from statbot.analysis.io.datasets import DatasetStore
-    from statbot.analysis.ml.registry import ModelRegistry
+    from statbot.analysis.ml.saved import SavedModels
     from statbot.config import Settings
     from statbot.jobs.base import JobRunner
     from statbot.kb import KnowledgeBase, ReadCounts
@@ -36,10 +36,10 @@ class Services:
         return DatasetStore(self.data_dir)
 
     @cached_property
-    def models(self) -> ModelRegistry:
-        from statbot.analysis.ml.registry import ModelRegistry
+    def models(self) -> SavedModels:
+        from statbot.analysis.ml.saved import SavedModels
 
-        return ModelRegistry(self.data_dir)
+        return SavedModels(self.data_dir)
 
     @cached_property
     def kb(self) -> KnowledgeBase:

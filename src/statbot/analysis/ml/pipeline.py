@@ -174,7 +174,7 @@ def to_datetime(column: pd.Series) -> pd.Series:
 def datetime_features(frame: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
     """year, month, day, day-of-week of every datetime column; NaN where the date is missing.
 
-    Module-level (not a lambda) so that skops can store it by name; see registry.TRUSTED_TYPES.
+    Module-level (not a lambda) so that skops can store it by name; see saved.TRUSTED_TYPES.
     """
     data = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
     parts: list[np.ndarray[Any, np.dtype[np.float64]]] = []

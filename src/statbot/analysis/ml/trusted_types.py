@@ -1,6 +1,6 @@
-"""The allow-list of types a statbot model file may contain (used by statbot.analysis.ml.registry).
+"""The allow-list of types a statbot model file may contain (used by statbot.analysis.ml.saved).
 
-Regenerate by training every model (tests/analysis/test_registry.py does this and fails when the
+Regenerate by training every model (tests/analysis/test_saved.py does this and fails when the
 list and the models disagree), never by widening it by hand to make a foreign file load.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # Every type a statbot model file may name, collected by dumping each model statbot can train
 # (all tasks, all feature kinds, small and >10k-row data) and walking the skops schema;
-# tests/analysis/test_registry.py recomputes it. Plain builtins a schema may hold are included.
+# tests/analysis/test_saved.py recomputes it. Plain builtins a schema may hold are included.
 TRUSTED_TYPES: tuple[str, ...] = (
     "builtins.bool",
     "builtins.dict",

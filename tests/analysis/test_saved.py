@@ -1,4 +1,4 @@
-"""Model files (statbot.analysis.ml.registry): every trainable model round-trips through skops with
+"""Model files (statbot.analysis.ml.saved): every trainable model round-trips through skops with
 the allow-list, tampered files and pickles are refused without being unpickled, and cards from
 another scikit-learn minor version are refused with an explanation."""
 
@@ -18,9 +18,9 @@ import skops.io
 
 from statbot.analysis.ml.card import ModelCard
 from statbot.analysis.ml.catalog import models_for
-from statbot.analysis.ml.registry import (
+from statbot.analysis.ml.saved import (
     TRUSTED_TYPES,
-    ModelRegistry,
+    SavedModels,
     check_model_bytes,
     load_model_file,
     schema_types,
@@ -73,7 +73,7 @@ def trained() -> dict[tuple[str, str], object]:
 
 
 def test_every_model_round_trips_with_identical_predictions(trained, tmp_path) -> None:
-    registry = ModelRegistry(tmp_path)
+    models = SavedModels(tmp_path)
     new_rows = _mixed(25, "binary", seed=5).drop(columns="y")
     for (task, name), result in trained.items():
         assert {s.name: s.kind for s in result.features} == {
@@ -83,8 +83,8 @@ def test_every_model_round_trips_with_identical_predictions(trained, tmp_path) -
             "when": "datetime",
             "flag": "boolean",
         }
-        card = registry.save(7, result, f"{task} {name}")
-        estimator, loaded = registry.load(7, card.model_id)
+        card = models.save(7, result, f"{task} {name}")
+        estimator, loaded = models.load(7, card.model_id)
         assert loaded.to_dict() == card.to_dict()
         assert loaded.task == task and loaded.model_name == name
         from statbot.analysis.ml.pipeline import prepare_features
@@ -115,7 +115,7 @@ def test_allow_list_is_exactly_what_statbot_models_contain(trained) -> None:
 
 
 def test_card_has_the_required_fields(trained, tmp_path) -> None:
-    card = ModelRegistry(tmp_path).save("u1", trained[("binary", "logistic")], "churn")
+    card = SavedModels(tmp_path).save("u1", trained[("binary", "logistic")], "churn")
     data = json.loads((tmp_path / "models" / "u1" / f"{card.model_id}.json").read_text())
     assert set(data["versions"]) >= {"python", "sklearn", "skops", "statbot"}
     assert data["target"] == "y" and data["task"] == "binary"
@@ -131,37 +131,37 @@ def test_card_has_the_required_fields(trained, tmp_path) -> None:
     assert data["created_at"] and data["model_id"] == card.model_id and data["name"] == "churn"
 
 
-def test_registry_lifecycle(trained, tmp_path) -> None:
-    registry = ModelRegistry(tmp_path)
+def test_saved_models_lifecycle(trained, tmp_path) -> None:
+    models = SavedModels(tmp_path)
     result = trained[("regression", "ridge")]
-    first = registry.save(1, result, "a", idempotency_key="update-42")
-    again = registry.save(1, result, "a", idempotency_key="update-42")
+    first = models.save(1, result, "a", idempotency_key="update-42")
+    again = models.save(1, result, "a", idempotency_key="update-42")
     assert again.model_id == first.model_id
-    other_user = registry.save(2, result, "a", idempotency_key="update-42")
+    other_user = models.save(2, result, "a", idempotency_key="update-42")
     assert other_user.model_id != first.model_id
-    second = registry.save(1, result, "b")
-    assert [c.model_id for c in registry.list(1)] == sorted(
-        [first.model_id, second.model_id], key=lambda i: (registry.get_card(1, i).created_at, i)
+    second = models.save(1, result, "b")
+    assert [c.model_id for c in models.list(1)] == sorted(
+        [first.model_id, second.model_id], key=lambda i: (models.get_card(1, i).created_at, i)
     )
-    assert registry.rename(1, second.model_id, "better name").name == "better name"
-    assert registry.get_card(1, second.model_id).name == "better name"
-    assert registry.path_of(1, first.model_id).exists()
-    assert not list(registry.path_of(1, first.model_id).parent.glob("*.tmp"))
-    assert registry.delete(1, first.model_id) is True
-    assert registry.delete(1, first.model_id) is False
+    assert models.rename(1, second.model_id, "better name").name == "better name"
+    assert models.get_card(1, second.model_id).name == "better name"
+    assert models.path_of(1, first.model_id).exists()
+    assert not list(models.path_of(1, first.model_id).parent.glob("*.tmp"))
+    assert models.delete(1, first.model_id) is True
+    assert models.delete(1, first.model_id) is False
     with pytest.raises(ModelError):
-        registry.load(1, first.model_id)
-    assert registry.delete_user(1) == 1
-    assert registry.list(1) == []
-    assert len(registry.list(2)) == 1
+        models.load(1, first.model_id)
+    assert models.delete_user(1) == 1
+    assert models.list(1) == []
+    assert len(models.list(2)) == 1
     with pytest.raises(ModelError):
-        registry.path_of("../etc", "x")
+        models.path_of("../etc", "x")
 
 
-def _saved(trained, tmp_path: Path) -> tuple[ModelRegistry, ModelCard, Path]:
-    registry = ModelRegistry(tmp_path)
-    card = registry.save(9, trained[("binary", "random_forest")], "rf")
-    return registry, card, registry.path_of(9, card.model_id)
+def _saved(trained, tmp_path: Path) -> tuple[SavedModels, ModelCard, Path]:
+    models = SavedModels(tmp_path)
+    card = models.save(9, trained[("binary", "random_forest")], "rf")
+    return models, card, models.path_of(9, card.model_id)
 
 
 def _rewrite_schema(path: Path, edit) -> None:
@@ -179,20 +179,20 @@ def _rewrite_schema(path: Path, edit) -> None:
 
 @pytest.mark.parametrize(("module", "cls"), [("os", "system"), ("builtins", "eval")])
 def test_skops_file_edited_to_an_off_list_type_is_refused(trained, tmp_path, module, cls) -> None:
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
 
     def edit(schema: dict) -> None:
         schema["__module__"], schema["__class__"] = module, cls
 
     _rewrite_schema(path, edit)
     with pytest.raises(ModelError) as caught:
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
     assert f"{module}.{cls}" in str(caught.value)
     assert "not produce" in caught.value.user_message
 
 
 def test_deeply_nested_off_list_type_is_refused(trained, tmp_path) -> None:
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
 
     def edit(schema: dict) -> None:
         steps = schema["content"]["content"]["steps"]["content"]
@@ -201,7 +201,7 @@ def test_deeply_nested_off_list_type_is_refused(trained, tmp_path) -> None:
 
     _rewrite_schema(path, edit)
     with pytest.raises(ModelError, match=r"subprocess\.Popen"):
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
 
 
 def test_skops_trusted_type_that_statbot_does_not_produce_is_refused(tmp_path) -> None:
@@ -227,7 +227,7 @@ class _Tripwire:
 def test_pickle_and_joblib_renamed_to_skops_are_refused_unopened(trained, tmp_path, wrap) -> None:
     import joblib
 
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
     marker = tmp_path / "unpickled.txt"
     payload = [_Tripwire(marker), trained[("binary", "random_forest")].estimator]
     if wrap == "pickle":
@@ -238,7 +238,7 @@ def test_pickle_and_joblib_renamed_to_skops_are_refused_unopened(trained, tmp_pa
         joblib.dump(payload, path, compress=("gzip", 3))
         assert path.read_bytes()[:2] == b"\x1f\x8b"
     with pytest.raises(ModelError) as caught:
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
     assert not marker.exists()
     assert "pickle" in caught.value.user_message or "joblib" in caught.value.user_message
     # the tripwire does fire when pickle runs, so the check above can fail
@@ -247,20 +247,20 @@ def test_pickle_and_joblib_renamed_to_skops_are_refused_unopened(trained, tmp_pa
 
 
 def test_zip_with_a_pickle_inside_is_refused(trained, tmp_path) -> None:
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("schema.json", json.dumps({"protocol": 2}))
         archive.writestr("data.pkl", pickle.dumps({"a": 1}))
     path.write_bytes(buffer.getvalue())
     with pytest.raises(ModelError, match="unexpected members"):
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
     path.write_bytes(gzip.compress(b"junk"))
     with pytest.raises(ModelError):
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
     path.write_bytes(b"not a model at all")
     with pytest.raises(ModelError, match="not a zip"):
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
 
 
 def test_card_from_another_sklearn_minor_version_is_refused(trained, tmp_path) -> None:
@@ -285,20 +285,20 @@ def test_card_from_another_sklearn_minor_version_is_refused(trained, tmp_path) -
 
 
 def test_model_file_changed_after_saving_is_refused(trained, tmp_path) -> None:
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
     other = skops.io.dumps(trained[("binary", "logistic")].estimator)
     path.write_bytes(other)
     with pytest.raises(ModelError, match="does not match its card"):
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
 
 
 def test_missing_or_damaged_card_is_refused(trained, tmp_path) -> None:
-    registry, _, path = _saved(trained, tmp_path)
+    models, _, path = _saved(trained, tmp_path)
     path.with_suffix(".json").write_text("{not json")
     with pytest.raises(ModelError) as caught:
         load_model_file(path)
     assert "damaged" in caught.value.user_message
-    assert registry.list(9) == []  # damaged cards are skipped, not fatal
+    assert models.list(9) == []  # damaged cards are skipped, not fatal
     path.with_suffix(".json").unlink()
     with pytest.raises(ModelError, match="no card"):
         load_model_file(path)
@@ -307,17 +307,17 @@ def test_missing_or_damaged_card_is_refused(trained, tmp_path) -> None:
 def test_a_card_that_is_not_text_is_skipped_and_refused_in_words(trained, tmp_path) -> None:
     # Bytes that are not UTF-8 (a torn or overwritten file) raised UnicodeDecodeError out of
     # /models and /predict instead of being treated as a damaged card.
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
     path.with_suffix(".json").write_bytes(b"\xff\xfe\x00garbage")
-    assert registry.list(9) == []
+    assert models.list(9) == []
     with pytest.raises(ModelError) as caught:
-        registry.load(9, card.model_id)
+        models.load(9, card.model_id)
     assert "damaged" in caught.value.user_message
 
 
 def test_a_model_saved_before_the_analysis_rooms_still_loads(trained, tmp_path) -> None:
     """Issue 10 moved ml_pipeline to ml/pipeline.py; files saved earlier name the old module."""
-    registry, card, path = _saved(trained, tmp_path)
+    models, card, path = _saved(trained, tmp_path)
     with zipfile.ZipFile(path) as archive:
         text = archive.read("schema.json").decode()
     assert "statbot.analysis.ml.pipeline" in text  # what a file saved today names
@@ -339,5 +339,5 @@ def test_a_model_saved_before_the_analysis_rooms_still_loads(trained, tmp_path) 
     raw = json.loads(card_path.read_text())
     raw["model_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     card_path.write_text(json.dumps(raw))
-    estimator, loaded = registry.load(9, card.model_id)
+    estimator, loaded = models.load(9, card.model_id)
     assert loaded.model_id == card.model_id and hasattr(estimator, "predict_proba")

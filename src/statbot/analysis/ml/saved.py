@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TRUSTED_TYPES",
-    "ModelRegistry",
+    "SavedModels",
     "check_model_bytes",
     "load_estimator",
     "load_model_file",
@@ -212,8 +212,12 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
-class ModelRegistry:
-    """Per-user model files under ``{data_dir}/models``."""
+class SavedModels:
+    """Per-user model files under ``{data_dir}/models``.
+
+    Named ``SavedModels`` (it was ``ModelRegistry``) so "registry" means only the engine's
+    WorkflowRegistry; the on-disk layout above is unchanged, so old data dirs keep working.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / "models"
