@@ -37,15 +37,23 @@ class CVRun:
     oof: np.ndarray[Any, Any] | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class CVData:
+    """The training rows, their feature specs, the fixed splits and the seed: one value, so every
+    candidate and every tuning trial is cross-validated on exactly the same folds."""
+
+    task: Task
+    specs: list[FeatureSpec]
+    x: pd.DataFrame
+    y: np.ndarray[Any, Any]
+    splits: Splits
+    seed: int
+
+
 def cross_validate(
     *,
     name: str,
-    task: Task,
-    specs: list[FeatureSpec],
-    x: pd.DataFrame,
-    y: np.ndarray[Any, Any],
-    splits: Splits,
-    seed: int,
+    data: CVData,
     clock: ProgressClock | None,
     deadline: float | None,
     params: dict[str, Any] | None = None,
@@ -53,6 +61,7 @@ def cross_validate(
 ) -> CVRun:
     """``name`` (with ``params`` set on its model step) on every split, unless ``deadline``
     (a ``time.monotonic()`` value) would pass during the next fold; the first fold always runs."""
+    task, specs, x, y, splits = data.task, data.specs, data.x, data.y, data.splits
     folds: list[dict[str, float]] = []
     fit_seconds = 0.0
     oof = np.full(len(y), np.nan) if task == "regression" else None
@@ -61,7 +70,7 @@ def cross_validate(
             per_fold = fit_seconds / len(folds)
             if time.monotonic() + per_fold > deadline:
                 return CVRun(folds, fit_seconds, True, oof)
-        pipeline = build_pipeline(specs, build_model(name, task, seed))
+        pipeline = build_pipeline(specs, build_model(name, task, data.seed))
         if params:
             pipeline.set_params(**{f"model__{key}": value for key, value in params.items()})
         started = time.perf_counter()

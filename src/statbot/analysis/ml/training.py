@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from statbot.analysis.ml.catalog import build_model, model_label, resolve_model_name
 from statbot.analysis.ml.cv import (
     BASELINE,
+    CVData,
     CVRun,
     baseline_scores,
     compare_to_baseline,
@@ -157,6 +158,7 @@ def _train(
     folds_of = splitter(task, cv, seed)
     splits = list(folds_of.split(x_train, y_train))
     metric = PRIMARY_METRIC[task]
+    data = CVData(task, specs, x_train, y_train, splits, seed)
 
     candidates = [requested] if requested != "auto" else auto_candidates(task, len(x_train))
     # units: cv folds per candidate, tuning settings, the final fit, the importance pass
@@ -174,12 +176,7 @@ def _train(
             continue
         run = cross_validate(
             name=name,
-            task=task,
-            specs=specs,
-            x=x_train,
-            y=y_train,
-            splits=splits,
-            seed=seed,
+            data=data,
             clock=clock,
             deadline=deadline if position > 0 else None,
             label=label,
@@ -205,12 +202,7 @@ def _train(
     if tune_budget_s is not None:
         tuning, tuned_run, params = tune_search(
             name=best,
-            task=task,
-            specs=specs,
-            x=x_train,
-            y=y_train,
-            splits=splits,
-            seed=seed,
+            data=data,
             metric=metric,
             untuned=chosen,
             budget_s=tune_budget_s,

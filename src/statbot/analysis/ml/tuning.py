@@ -13,11 +13,10 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from statbot.analysis.ml.cv import CVRun, cross_validate
+from statbot.analysis.ml.cv import CVData, CVRun, cross_validate
 from statbot.analysis.ml.metrics import LOWER_IS_BETTER, summarise
-from statbot.analysis.ml.pipeline import FeatureSpec, Task
+from statbot.analysis.ml.pipeline import Task
 from statbot.analysis.ml.result import ProgressClock
 
 DEFAULT_TUNE_BUDGET_S = 60.0
@@ -64,12 +63,7 @@ def _trials(name: str, task: Task, seed: int) -> list[dict[str, Any]]:
 def tune(
     *,
     name: str,
-    task: Task,
-    specs: list[FeatureSpec],
-    x: pd.DataFrame,
-    y: np.ndarray[Any, Any],
-    splits: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
-    seed: int,
+    data: CVData,
     metric: str,
     untuned: CVRun,
     budget_s: float,
@@ -83,7 +77,7 @@ def tune(
     ``params`` of the best setting, and ``kept`` ("tuned" or "untuned")."""
     started = time.monotonic()
     deadline = started + budget_s
-    trials = _trials(name, task, seed)
+    trials = _trials(name, data.task, data.seed)
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     base = summarise(untuned.folds)[metric]
     best_run: CVRun | None = None
@@ -94,18 +88,7 @@ def tune(
         if time.monotonic() >= deadline:
             stopped = len(trials) - tried
             break
-        run = cross_validate(
-            name=name,
-            task=task,
-            specs=specs,
-            x=x,
-            y=y,
-            splits=splits,
-            seed=seed,
-            clock=None,
-            deadline=deadline,
-            params=params,
-        )
+        run = cross_validate(name=name, data=data, clock=None, deadline=deadline, params=params)
         if clock is not None:
             clock.tick(f"{label}: tuning, setting {number}/{len(trials)}")
         if run.cut:
