@@ -20,8 +20,13 @@ def is_png(reply: Reply) -> bool:
     return Path(reply.path or "").read_bytes()[:4] == b"\x89PNG"
 
 
+def finished(text: str) -> bool:
+    """A training report's headline: trained, or saved but not beating the baseline."""
+    return "Model trained" in text or "Model saved, but" in text
+
+
 def trained(replies: list[Reply]) -> bool:
-    return any("Model trained" in r.text or "training failed" in r.text for r in replies)
+    return any(finished(r.text) or "training failed" in r.text for r in replies)
 
 
 @pytest.fixture
@@ -117,7 +122,7 @@ async def test_cancel_during_training_stops_the_job(jobs_chat: ChatDriver, iris_
 
 
 def ended(replies: list[Reply]) -> bool:
-    return any("Model trained" in r.text or "The training failed" in r.text for r in replies)
+    return any(finished(r.text) or "The training failed" in r.text for r in replies)
 
 
 async def until_ended(chat: ChatDriver, start: int) -> list[Reply]:
@@ -171,7 +176,7 @@ async def test_a_failed_training_says_so_and_retry_runs_it_again(tmp_path: Path)
         session = await chat.manager.store.load(chat.key)
         assert session is not None and session.data["job_id"] != first_job
         replies = await until_ended(chat, start)
-        assert "Model trained" in said(replies)
+        assert finished(said(replies))  # this little price data may not beat the baseline
         assert len(chat.services.models.list(chat.key.user_id)) == 1
 
         path.write_text(good * 4)  # 320 rows: over this operator's max_rows

@@ -37,36 +37,17 @@ def _label(model: str) -> str:
 
 
 def training_report(result: TrainOutput, analyze_line: str) -> list[Reply]:
+    """The chat's training report: the sentences `statbot analyze train` prints (the baseline
+    verdict in the headline, one model name, importances with "no evidence of use")."""
+    from statbot.analysis.ml import wording
+
     card = result.card
-    metrics = card.get("metrics") or {}
-    cv = metrics.get("cv") or {}
-    holdout = metrics.get("holdout") or {}
-    primary = card.get("primary_metric", "")
     lines = [
-        f"*Model trained*: {_label(card['model_name'])} predicting *{card['target']}* "
-        f"({card['task']}).",
+        wording.headline(card),
         f'Model id `{result.model_id}`, name "{result.name}".',
         "",
-        f"Cross-validation ({card.get('cv_scheme', {}).get('folds', 5)}-fold), mean ± std:",
+        *wording.training_lines(card),
     ]
-    for name, values in cv.items():
-        mark = " ←" if name == primary else ""
-        lines.append(f"  {name}: {fmt(values.get('mean'))} ± {fmt(values.get('std'))}{mark}")
-    if holdout:
-        lines.append(f"Holdout ({card.get('n_holdout', '?')} rows):")
-        lines.extend(f"  {name}: {fmt(value)}" for name, value in holdout.items())
-    board = card.get("leaderboard") or []
-    if len(board) > 1:
-        lines.append("Leaderboard:")
-        for i, entry in enumerate(board, 1):
-            score = fmt(entry.get("mean")) if entry.get("mean") is not None else entry.get("status")
-            lines.append(f"  {i}. {entry['model']}: {score}")
-    top = (card.get("importances") or [])[:5]
-    if top:
-        lines.append(
-            "Most important features: "
-            + ", ".join(f"{item['feature']} ({fmt(item['mean'], 2)})" for item in top)
-        )
     for warning in result.warnings[:5]:
         lines.append(f"Note: {warning}")
     lines += ["", "Reproduce with:", f"`{analyze_line}`"]
