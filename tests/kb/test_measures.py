@@ -13,8 +13,22 @@ PLANNED = {
 }
 
 
-def test_every_rule_names_an_entry_of_issue_13() -> None:
-    assert {entry_id for _, entry_id in RULES} <= PLANNED
+SHIPPED = {
+    path.stem
+    for path in (Path(__file__).parents[2] / "src" / "statbot" / "kb" / "entries").glob("*.md")
+}
+
+
+def test_every_rule_names_a_shipped_entry() -> None:
+    assert PLANNED <= SHIPPED
+    assert {entry_id for _, entry_id in RULES} <= SHIPPED
+
+
+def test_each_model_is_explained_by_its_own_entry() -> None:
+    assert entries_in("Best: extra trees, then gradient boosting") == [
+        "extra-trees",
+        "gradient-boosting",
+    ]
 
 
 def test_a_test_result_is_explained_by_its_test_p_value_effect_and_checks() -> None:
