@@ -60,3 +60,16 @@ def test_search_finds_each_entry_by_each_of_its_tags(kb: KnowledgeBase, entry) -
         carrying = sum(tag in e.tags for e in ENTRIES)
         top = [h.entry.id for h in kb.search(tag, limit=max(3, carrying))]
         assert entry.id in top, (tag, carrying, top)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "expected"),
+    [("ρ", "spearman-correlation"), ("η²", "eta-squared"), ("α", "significance-level"),
+     ("τ", "kendall-tau"), ("what does β mean?", "type-ii-error")],
+)  # fmt: skip
+def test_greek_symbols_find_the_entry_that_spells_them(
+    kb: KnowledgeBase, symbol: str, expected: str
+) -> None:
+    """The symbols the results print (ρ, τ, η²) are searchable: the tokenizer keeps only a-z
+    and 0-9, so a query's Greek letters are spelled out as the entries' aliases spell them."""
+    assert expected in [hit.entry.id for hit in kb.search(symbol)[:3]]

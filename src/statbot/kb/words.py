@@ -67,10 +67,22 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# Greek letters as people say them: a query "ρ" or "η²" searches "rho", "eta 2" (the entries
+# spell their symbols out in their aliases; the word pattern above keeps only a-z and 0-9).
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta",
+    "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho",
+    "σ": "sigma", "ς": "sigma", "τ": "tau", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+
+
 def fold(text: str) -> str:
-    """Lower case without accents: "Cramér's V" → "cramer's v"."""
+    """Lower case without accents, Greek letters spelled: "Cramér's V" → "cramer's v",
+    "η²" → " eta 2"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(
+        f" {_GREEK[c]} " if c in _GREEK else c for c in decomposed if not unicodedata.combining(c)
+    )
 
 
 def words(text: str) -> list[str]:
