@@ -52,7 +52,9 @@ async def test_card_rename_download_delete(chat: ChatDriver) -> None:
     card = said(await chat.send("species modl"))  # a typo: closest suggestion
     assert "Did you mean 'species model" in card
     card = said(await chat.send("species model"))
-    assert f"*species model* (id `{first}`)" in card and "Task: multiclass" in card
+    assert f"*species model* (id `{first}`)" in card
+    assert "Task: multiclass, model: logistic regression\n" in card  # the label, not "logistic"
+    assert "baseline (always predicting the most common class" in card
     assert "Target: *target* (classes: setosa, versicolor, virginica)" in card
     assert "Cross-validated" in card and "Versions:" in card
     assert [o.label for o in chat.menu().options] == [

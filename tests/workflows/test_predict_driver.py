@@ -77,3 +77,44 @@ async def test_a_model_deleted_meanwhile_is_said_in_words(chat: ChatDriver, iris
     answer = said(await chat.press("latest"))
     assert "no models" in answer.lower()
     assert "went wrong" not in answer
+
+
+async def test_a_file_with_the_target_is_scored(chat: ChatDriver, iris_csv: Path) -> None:
+    # The training file itself, species included: the reply scores the predictions against it.
+    save_iris_model(chat, iris_csv)
+    await chat.send("/predict")
+    await chat.press("latest")
+    text = said(await chat.upload(iris_csv))
+    assert "150 predictions of *species*" in text
+    assert "Scored against the 'species' column of this file (150 rows): accuracy" in text
+    assert "Confusion matrix (rows: actual, columns: predicted):" in text
+    assert "setosa" in text.split("Confusion matrix")[1]
+    # rows without the target are predicted but not scored, and the reply says so
+    gaps = iris_csv.parent / "gaps.csv"
+    frame = pd.read_csv(iris_csv)
+    frame.loc[:9, "species"] = None
+    frame.to_csv(gaps, index=False)
+    await chat.send("/predict")
+    await chat.press("latest")
+    text = said(await chat.upload(gaps))
+    assert "(140 rows)" in text and "Rows not scored: 10 without a value." in text
+
+
+async def test_regressor_predictions_carry_their_interval(chat: ChatDriver, iris_csv: Path) -> None:
+    from statbot.analysis.ml.training import train
+
+    frame = pd.read_csv(iris_csv)
+    features = ["sepal_length", "sepal_width", "petal_length"]
+    result = train(frame, "petal_width", features, model="linear", cv=3)
+    chat.services.models.save(chat.key.user_id, result, "petal", idempotency_key="petal")
+    await chat.send("/predict")
+    await chat.press("latest")
+    replies = await chat.upload(iris_csv)
+    text = said(replies)
+    assert "90% prediction interval" in text
+    assert "columns prediction_lower and prediction_upper" in text
+    assert "The intervals held" in text and "Scored against the 'petal_width' column" in text
+    [doc] = [r for r in replies if r.kind is ReplyKind.DOCUMENT]
+    out = read_csv(doc)
+    assert (out["prediction_lower"] < out["prediction"]).all()
+    assert (out["prediction"] < out["prediction_upper"]).all()

@@ -74,13 +74,16 @@ async def on_list(ctx: Context) -> None:
 
 # one model ----------------------------------------------------------------------------------------
 def card_text(card: Any) -> str:
+    from statbot.analysis.ml import wording
+
+    as_dict = card.to_dict()
     features = [f.name for f in card.features]
     shown = ", ".join(features[:10]) + (
         f" and {len(features) - 10} more" if len(features) > 10 else ""
     )
     lines = [
         f"*{card.name}* (id `{card.model_id}`)",
-        f"Task: {card.task}, model: {card.model_name}",
+        f"Task: {card.task}, model: {wording.model_label(as_dict)}",
         f"Target: *{card.target}*"
         + (f" (classes: {', '.join(card.classes[:8])})" if card.classes else ""),
         f"Features ({len(features)}): {shown}",
@@ -89,12 +92,18 @@ def card_text(card: Any) -> str:
     if card.primary_metric in cv:
         values = cv[card.primary_metric]
         lines.append(
-            f"Cross-validated {card.primary_metric}: {fmt(values.get('mean'))} ± "
-            f"{fmt(values.get('std'))}"
+            f"Cross-validated {wording.metric_label(card.primary_metric)}: "
+            f"{fmt(values.get('mean'))} ± {fmt(values.get('std'))}"
         )
+    baseline = wording.baseline_sentence(as_dict)
+    if baseline:
+        lines.append(baseline)
     holdout = (card.metrics or {}).get("holdout") or {}
     if holdout:
-        lines.append("Holdout: " + ", ".join(f"{k} {fmt(v)}" for k, v in holdout.items()))
+        lines.append(
+            "Holdout: "
+            + ", ".join(f"{wording.metric_label(k)} {fmt(v)}" for k, v in holdout.items())
+        )
     lines.append(f"Trained on {card.n_rows:,} rows; created {card.created_at}")
     versions = ", ".join(f"{k} {v}" for k, v in sorted((card.versions or {}).items()))
     if versions:

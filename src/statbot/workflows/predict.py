@@ -1,6 +1,7 @@
 """/predict: choose a model (buttons, a typed name or id, or ``latest``) → data (upload, server
 path, or the last dataset) → checked against the model's card, mismatches explained in words →
-the rows back as a CSV document with the predictions (and class probabilities) appended."""
+the rows back as a CSV document with the predictions (class probabilities, or a regressor's
+interval) appended; scored when the data holds the target column."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ DATA = M.DataStep(
     on_loaded=_predict_rows,
     next=("done",),
     help="Send a file with the same columns the model was trained on (the target "
-    "column is not needed).",
+    "column is not needed; if it is there, the predictions are scored against it).",
 )
 
 
@@ -103,28 +104,16 @@ def _predict(
     svc: Services, user_id: int, model_id: str, ref: dict[str, Any], target: Path
 ) -> dict[str, Any]:
     from statbot.analysis.ml.predict import predict_frame
+    from statbot.analysis.ml.scoring import prediction_lines
 
     estimator, card = svc.models.load(user_id, model_id)
     frame = D.read_frame(svc, ref)
     result = predict_frame(estimator, card, frame)
     D.write_result(target, result.to_csv_bytes())
-    column = next(c for c in result.frame.columns if str(c).startswith("prediction"))
-    values = result.frame[column]
-    if card.task == "regression":
-        numbers = values.astype(float)
-        body = (
-            f"{len(values):,} predictions of *{card.target}*: mean {numbers.mean():.4g}, "
-            f"min {numbers.min():.4g}, max {numbers.max():.4g}."
-        )
-    else:
-        counts = values.astype(str).value_counts()
-        body = (
-            f"{len(values):,} predictions of *{card.target}*: "
-            + ", ".join(f"{label} {count:,}" for label, count in counts.head(6).items())
-            + "."
-        )
-    notes = "".join(f"\nNote: {w}" for w in result.warnings[:8])
-    return {"text": body + notes}
+    # the sentences `statbot analyze predict` prints: summary, intervals, scores when the
+    # file holds the target column
+    notes = [f"Note: {w}" for w in result.warnings[:8]]
+    return {"text": "\n".join([*prediction_lines(card, result), *notes])}
 
 
 PREDICT = Workflow(
