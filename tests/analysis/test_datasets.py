@@ -129,3 +129,16 @@ def test_duplicate_column_names_refused(tmp_path: Path) -> None:
     frame = pd.DataFrame([[1, 2]], columns=["a", "a"])
     with pytest.raises(DataError):
         DatasetStore(tmp_path).put(1, frame)
+
+
+def test_a_category_of_numbers_comes_back_a_category(tmp_path: Path) -> None:
+    """Parquet decodes a dictionary of integers as plain integers; the store restores the
+    category a type correction ("treat zip as category") made."""
+    store = DatasetStore(tmp_path)
+    zips = pd.DataFrame(
+        {"zip": pd.Categorical([10115, 20095, 10115]), "city": pd.Categorical(["B", "H", "B"])}
+    )
+    back = store.get(store.put(1, zips, name="zips"))
+    assert isinstance(back["zip"].dtype, pd.CategoricalDtype)
+    assert isinstance(back["city"].dtype, pd.CategoricalDtype)
+    assert back["zip"].tolist() == [10115, 20095, 10115]

@@ -8,9 +8,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
+from statbot.workflows import retype
 from statbot.workflows import steps as M
 from statbot.workflows.html_report import stamp
 from statbot.workflows.session_data import ExploreData
@@ -142,12 +144,17 @@ def _options(d: ExploreData) -> list[Option]:
 
 async def enter_columns(ctx: Context) -> None:
     d = ctx.typed(ExploreData)
-    text = "Which columns should I show the distribution of? Tick them and press Done."
+    text = (
+        f"Which columns should I show the distribution of? Tick them and press Done. {retype.HINT}"
+    )
     ctx.reply(M.multi_menu(_options(d), text, d.selected))
 
 
 async def on_columns(ctx: Context) -> None:
     d = ctx.typed(ExploreData)
+    if ctx.event.kind is EventKind.TEXT and await retype.apply(ctx, d.loaded):
+        await enter_columns(ctx)
+        return
     selected = await M.multi_select(ctx, _options(d), d.selected)
     if selected is None:
         return
@@ -187,7 +194,7 @@ EXPLORE = Workflow(
             on_event=on_columns,
             next=("done",),
             help="Tick the columns to plot and press Done; or type `all`, `all except a, b`, "
-            "or a list.",
+            "or a list. " + retype.HINT,
         ),
         State(
             "done",

@@ -14,6 +14,7 @@ from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import results as R
+from statbot.workflows import retype
 from statbot.workflows import stats_test as T
 from statbot.workflows import steps as M
 from statbot.workflows.choose import NoMatch, norm, resolve_one
@@ -60,6 +61,8 @@ async def _note_preset(ctx: Context) -> None:
 
 
 async def _to_analysis(ctx: Context, loaded: D.Loaded) -> None:
+    if data(ctx).preset_analysis is None:  # the analysis step takes a typed correction
+        await retype.offer(ctx, loaded)
     ctx.goto("analysis")
 
 
@@ -89,6 +92,9 @@ def _choose(ctx: Context, analysis: str) -> None:
 
 async def on_analysis(ctx: Context) -> None:
     event = ctx.event
+    if event.kind is EventKind.TEXT and await retype.apply(ctx, data(ctx).loaded):
+        ctx.reply(Reply.ask("Which analysis?", ANALYSES))
+        return
     if event.kind is EventKind.CHOICE:
         picked: str | None = event.choice if event.choice in ANALYSIS_IDS else None
     else:
@@ -202,7 +208,7 @@ STATS = Workflow(
             next=("columns", "var_a", "target"),
             help="*Describe* summarises columns; *Correlation* relates numeric columns; *Test* "
             "compares a variable with another (the test is picked from their types); "
-            "*Regression* explains one column with others.",
+            "*Regression* explains one column with others. " + retype.HINT,
         ),
         State(
             "columns",

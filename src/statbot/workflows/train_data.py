@@ -8,8 +8,8 @@ from pathlib import Path
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
+from statbot.workflows import retype
 from statbot.workflows import steps as S
-from statbot.workflows.choose import NoMatch, resolve_one
 from statbot.workflows.session_data import Deferred, TrainData, required
 
 LOAD_NOW, DEFER = "load_now", "defer"
@@ -118,18 +118,11 @@ async def on_schema(ctx: Context) -> None:
             D.remember(ctx, loaded)
         ctx.goto("target")
         return
-    parsed = D.parse_override(ctx.event.text)
+    parsed = retype.parse(ctx.event.text)
     if parsed is None:
         ctx.reply('Type a correction like "treat zip as category", or press *Looks right*.')
         return
-    column, kind = parsed
-    found = resolve_one(column, D.column_options(d.loaded.columns), "column")
-    if isinstance(found, NoMatch):
-        ctx.reply(found.message)
-        return
-    overrides = {**d.overrides, found.id: kind}
-    svc = D.services(ctx)
-    d.schema_text = await ctx.run_blocking(D.preview_overrides, svc, d.loaded, overrides)
-    d.overrides = overrides
-    ctx.reply(f"OK: '{found.id}' will be treated as {kind}.")
-    await enter_schema(ctx)
+    got = await retype.propose(ctx, d.loaded, d.overrides, parsed)
+    if got is not None:
+        d.overrides, d.schema_text = got
+        await enter_schema(ctx)

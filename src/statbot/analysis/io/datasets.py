@@ -153,8 +153,8 @@ class DatasetStore:
                 f"missing dataset {ref.digest}",
                 user_message=_GONE.format(name=ref.name),
             )
-        frame: pd.DataFrame = pq.read_table(parquet).to_pandas()
-        return frame
+        table = pq.read_table(parquet)
+        return _restore_categories(table.to_pandas(), table.schema.pandas_metadata)
 
     def info(self, ref: DatasetRef) -> DatasetInfo:
         parquet, sidecar = self._paths(ref)
@@ -239,6 +239,21 @@ def _to_arrow(frame: pd.DataFrame, columns: list[str]) -> Any:
             if fixed[column].dtype == object:
                 fixed[column] = fixed[column].map(lambda v: v if v is None else str(v))
         return pa.Table.from_pandas(fixed, preserve_index=False)
+
+
+def _restore_categories(frame: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:
+    """Parquet reads a dictionary of numbers back as plain numbers (only text dictionaries stay
+    dictionaries), so a code column the user made a category ("treat zip as category") would
+    come back numeric; pandas' metadata in the file says it was stored as a category."""
+    import pandas as pd
+
+    for column in (meta or {}).get("columns") or []:
+        name = column.get("name")
+        if column.get("pandas_type") != "categorical" or name not in frame.columns:
+            continue
+        if not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
 
 
 def _write_text(path: Path, text: str) -> None:

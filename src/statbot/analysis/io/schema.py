@@ -32,6 +32,7 @@ __all__ = [
     "Schema",
     "SchemaSpec",
     "apply_overrides",
+    "canonical_type",
     "infer_schema",
     "parse_schema_spec",
     "render_schema",
