@@ -172,6 +172,7 @@ class TrainData(AnalysisData):
     features: list[str] | None = None  # None: not chosen yet (the menu ticks all)
     task: str | None = None  # classification or regression, detected from the target
     model: str | None = None
+    tune: bool = False  # "Train and tune": search the model's hyper-parameters (issue 11)
     job_id: str | None = None
     progress: float | None = None
     outcome: TrainOutcome | None = None
@@ -190,6 +191,7 @@ class TrainData(AnalysisData):
                     "features": self.features,
                     "task": self.task,
                     "model": self.model,
+                    "tune": True if self.tune else None,
                     "job_id": self.job_id,
                     "progress": self.progress,
                     "outcome": self.outcome.to_dict() if self.outcome else None,
@@ -213,6 +215,7 @@ class TrainData(AnalysisData):
             features=_opt_list(raw, "features"),
             task=_opt_str(raw, "task"),
             model=_opt_str(raw, "model"),
+            tune=raw.get("tune") is True,
             job_id=_opt_str(raw, "job_id"),
             progress=None if progress is None else float(progress),
             outcome=(

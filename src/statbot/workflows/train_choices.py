@@ -19,7 +19,9 @@ from statbot.workflows.training import submit_training
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
 
-TRAIN_IT, CHANGE = "train", "change"
+TRAIN_IT, CHANGE, TUNE = "train", "change", "tune"
+TRAIN_WORDS = frozenset({TRAIN_IT, "yes", "go", "ok"})
+TUNE_WORDS = frozenset({TUNE, "train and tune", "tuned", "tuning"})
 CLASSIFICATION_MODELS = (
     "auto",
     "random_forest",
@@ -182,23 +184,35 @@ async def enter_confirm(ctx: Context) -> None:
         f" and {len(features) - 8} more" if len(features) > 8 else ""
     )
     model = _label(required(d.model, "the model"))
+    from statbot.analysis.ml.tuning import DEFAULT_TUNE_BUDGET_S, MAX_TRIALS
+
     ctx.reply(
         Reply.ask(
             f"Ready to train *{model}* to predict *{d.target}* from {shown}, "
-            "with 5-fold cross-validation and a 20% holdout.",
-            [Option(TRAIN_IT, "Train"), Option(CHANGE, "Change the model")],
+            "with 5-fold cross-validation and a 20% holdout. *Train and tune* also tries up "
+            f"to {MAX_TRIALS} settings of its hyper-parameters within "
+            f"{DEFAULT_TUNE_BUDGET_S:g} s, on the same folds, and keeps the best.",
+            [
+                Option(TRAIN_IT, "Train"),
+                Option(CHANGE, "Change the model"),
+                Option(TUNE, "Train and tune"),
+            ],
         )
     )
 
 
 async def on_confirm(ctx: Context) -> None:
-    answer = ctx.event.choice or ctx.event.text.strip().lower()
-    if answer in (CHANGE, "change", "change the model"):
+    answer = ctx.event.choice or ctx.event.text.strip().lower().rstrip("!.")
+    if answer in (CHANGE, "change the model"):
         ctx.goto("model")
         return
-    if answer not in (TRAIN_IT, "train", "yes", "go", "ok"):
-        ctx.reply("Press *Train* to start, or *Change the model*.")
+    if answer not in TRAIN_WORDS | TUNE_WORDS:
+        ctx.reply(
+            "Press *Train* to start, *Train and tune* to search its settings too, or "
+            "*Change the model*."
+        )
         return
+    data(ctx).tune = answer in TUNE_WORDS
     await submit_training(ctx)
 
 

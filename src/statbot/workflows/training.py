@@ -61,6 +61,7 @@ async def submit_training(ctx: Context) -> None:
         limits=DataLimits.from_settings(settings),
         features=tuple(features),
         model=model,
+        tune=d.tune,  # a Retry keeps it: it is part of the choices
     )
     spec = train_spec(
         job,
@@ -72,26 +73,16 @@ async def submit_training(ctx: Context) -> None:
     d.job_id = info.job_id
     d.progress = 0.0
     d.outcome = None
-    d.analyze = analyze_line(str(path), target, features, model)
+    d.analyze = analyze_line(str(path), target, features, model, tune=d.tune)
     ctx.goto("training")
 
 
-def analyze_line(path: str, target: str, features: list[str], model: str) -> str:
-    return "statbot analyze train " + " ".join(
-        shlex.quote(p)
-        for p in (
-            path,
-            "--target",
-            target,
-            "--features",
-            ",".join(features),
-            "--model",
-            model,
-            "--cv",
-            "5",
-            "--json",
-        )
-    )
+def analyze_line(
+    path: str, target: str, features: list[str], model: str, *, tune: bool = False
+) -> str:
+    parts = [path, "--target", target, "--features", ",".join(features), "--model", model]
+    parts += ["--cv", "5", *(["--tune"] if tune else []), "--json"]
+    return "statbot analyze train " + " ".join(shlex.quote(p) for p in parts)
 
 
 async def enter_training(ctx: Context) -> None:
