@@ -37,6 +37,8 @@ async def test_overview_then_distributions(chat: ChatDriver, iris_csv: Path) -> 
     assert is_png(images[0])
     text = said(replies)
     assert "*species*: 3 distinct values in 150 rows." in text and "setosa: 50" in text
+    explain = [r for r in replies if r.kind is ReplyKind.CHOICES]
+    assert [o.id for r in explain for o in r.options] == ["/kb_get histogram"], text
     assert await chat.state() == (None, None)
 
 

@@ -104,6 +104,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"mean", "mean"),
     (r"missing", "missing-data"),
     (r"outliers?", "outlier"),
+    (r"distribution of", "histogram"),  # the chart sent as "Distribution of <column>"
 )
 _COMPILED = tuple((re.compile(rf"(?<![a-z0-9])(?:{p})(?![a-z0-9])"), i) for p, i in RULES)
 _CODE = re.compile(r"`[^`]*`")

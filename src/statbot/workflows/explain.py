@@ -31,11 +31,11 @@ def explain_command(entry_ids: Iterable[str]) -> str:
 
 def explain_reply(kb: KnowledgeBase, replies: Iterable[Reply | str]) -> list[Reply]:
     """The button for the measures the texts of ``replies`` show ([] when they show none the
-    knowledge base explains)."""
+    knowledge base explains); a chart counts by its caption."""
     text = "\n".join(
         r if isinstance(r, str) else r.text
         for r in replies
-        if isinstance(r, str) or r.kind in (ReplyKind.TEXT, ReplyKind.CHOICES)
+        if isinstance(r, str) or r.kind in (ReplyKind.TEXT, ReplyKind.CHOICES, ReplyKind.IMAGE)
     )
     entries = [e for e in (kb.get(i) for i in entries_in(text, limit=MAX_ENTRIES)) if e]
     if not entries:

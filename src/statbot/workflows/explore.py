@@ -14,6 +14,7 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import retype
 from statbot.workflows import steps as M
+from statbot.workflows.explain import explain_after
 from statbot.workflows.html_report import stamp
 from statbot.workflows.session_data import ExploreData
 
@@ -174,6 +175,7 @@ async def on_columns(ctx: Context) -> None:
         created=stamp(ctx.event.at),
     )
     ctx.reply(*replies)
+    await explain_after(ctx, replies)  # "What does this mean?" (issue 13)
     if len(selected) > len(chosen_columns):
         ctx.reply(f"I showed the first {len(chosen_columns)}; /explore again for the rest.")
     ctx.memory["result"] = {"analysis": "explore", "columns": chosen_columns}
