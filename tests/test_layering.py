@@ -59,7 +59,13 @@ FORBIDDEN: dict[str, set[str]] = {
     # (issue 13). Workflows and the CLI build on it.
     "kb": {"engine", "analysis", "workflows", "channels", "jobs", "sandbox", "ops", "app",
            "wiring", "cli", "testing", "access"},
+    # Accounts and access (issue 12): the catalog database and what lives on it. Workflows and
+    # the wiring build on it; it knows no conversation step, transport or server.
+    "access": {"workflows", "channels", "sandbox", "ops", "app", "wiring", "cli", "testing",
+               "kb"},
 }
+FORBIDDEN["channels"].add("access")
+FORBIDDEN["sandbox"].add("access")
 # Rooms with no business reading the knowledge base (the chat reaches it through workflows).
 for _room_name in ("analysis", "jobs", "channels", "sandbox", "ops"):
     FORBIDDEN[_room_name].add("kb")

@@ -6,7 +6,8 @@
     ├── DataError              bad or oversized user data (see statbot.analysis.errors)
     ├── ModelError             model files, cards, prediction schema
     ├── JobError               job runner failures
-    └── ChannelError           transport problems (Telegram, sandbox, console)
+    ├── ChannelError           transport problems (Telegram, sandbox, console)
+    └── AccessError            the catalog database, roles, quotas, payments (statbot.access)
 
 Every error has ``user_message``: a sentence written for the person in the chat,
 distinct from ``str(exc)`` which is written for the log.
@@ -49,3 +50,7 @@ class JobError(StatbotError):
 
 class ChannelError(StatbotError):
     """A transport (Telegram, sandbox, console) failed."""
+
+
+class AccessError(StatbotError):
+    """The catalog (users, roles, quotas, ledger) is unusable or refuses an action."""

@@ -1,0 +1,167 @@
+"""The catalog database: where it is, how it is opened, and its migrations (issue 12).
+
+A SQLite file ``<data_dir>/catalog.sqlite`` by default; PostgreSQL (or any SQLAlchemy URL) when
+``STATBOT_DATABASE_URL`` is set. The schema is whatever the Alembic migrations in
+``access/alembic/versions/`` make it: :meth:`Catalog.upgrade` applies them, and
+:meth:`Catalog.check` refuses a database that a newer statbot has migrated past this code (its
+revision is unknown here), with a message an operator can act on.
+
+The API is synchronous (SQLAlchemy's ORM); callers in the event loop run it in a thread
+(``asyncio.to_thread``), as they do for the dataset and model files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statbot.errors import AccessError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session
+
+    from statbot.config import Settings
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite"
+SCRIPTS = Path(__file__).resolve().parent / "alembic"
+
+
+class CatalogVersionError(AccessError):
+    """The database was migrated by a newer statbot (a revision this code does not know)."""
+
+    def __init__(self, revision: str, head: str) -> None:
+        super().__init__(
+            f"the catalog database is at revision {revision!r}, which this statbot does not know "
+            f"(its newest is {head!r}): it was upgraded by a newer statbot. Run that version, or "
+            "restore a backup taken before the upgrade; statbot will not downgrade it by itself."
+        )
+        self.revision = revision
+        self.head = head
+
+
+def database_url(settings: Settings) -> str:
+    """The catalog's SQLAlchemy URL from settings (driver names filled in)."""
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    return f"sqlite:///{settings.data_dir / CATALOG_FILE}"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` → ``postgresql+psycopg://`` (psycopg 3 is the driver statbot ships)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Catalog:
+    """An open catalog database. Build with :meth:`from_settings` or a URL; :meth:`close` at the
+    end (idempotent)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine, event
+
+        self.url = normalise_url(url)
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                self.url, connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Catalog:
+        return cls(database_url(settings))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # migrations ----------------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate forward to ``revision`` (refusing a database newer than the code)."""
+        from alembic import command
+
+        self.check()
+        with self.engine.begin() as connection:
+            command.upgrade(self._config(connection), revision)
+
+    def downgrade(self, revision: str) -> None:
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            command.downgrade(self._config(connection), revision)
+
+    def current(self) -> str | None:
+        """The database's revision, None for an empty (never migrated) database."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head(self) -> str:
+        """The newest revision this code knows."""
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self._config(None)).get_current_head()
+        assert head is not None, "statbot ships at least one migration"
+        return head
+
+    def check(self) -> None:
+        """Raise :class:`CatalogVersionError` when the database is at a revision unknown here."""
+        from alembic.script import ScriptDirectory
+        from alembic.util.exc import CommandError
+
+        current = self.current()
+        if current is None:
+            return
+        try:
+            ScriptDirectory.from_config(self._config(None)).get_revision(current)
+        except CommandError as exc:
+            raise CatalogVersionError(current, self.head()) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _config(self, connection: Connection | None) -> Config:
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(SCRIPTS))
+        config.attributes["connection"] = connection
+        return config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the health server read while the engine writes; foreign keys are off by
+    # default in SQLite and the schema relies on them (quota overrides go with their user).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

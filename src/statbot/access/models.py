@@ -1,0 +1,138 @@
+"""The catalog's tables as typed SQLAlchemy 2 models (issue 12).
+
+The Alembic migrations in ``access/alembic/versions/`` are the schema's source of truth: the
+database is only ever created and changed by migrating, never by ``create_all``. These models
+declare what the code reads and writes — tables, columns, types, nullability, primary and
+foreign keys — and ``tests/access/test_migrations.py`` fails when the migrated schema and the
+models drift apart. Indexes and unique constraints are defined in the migrations only (the issue
+asks for that); the behaviour that relies on them, such as a payment credited once per
+``telegram_payment_charge_id``, is tested on every backend instead.
+
+Times are UNIX seconds (``float``), as everywhere else in statbot; user ids are Telegram's
+(64-bit) ids. No table holds a user's data values: the audit log records what was done, never
+the content of a dataset or a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """The catalog's declarative base; ``Base.metadata`` is what the drift test compares."""
+
+
+class User(Base):
+    """Everyone who ever wrote to the bot: a row on first contact."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(256), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))  # owner, admin, analyst, viewer
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The user blocked the bot (Telegram answered 403 to a message to them), not the reverse.
+    unreachable_since: Mapped[float | None] = mapped_column(Double)
+    first_seen: Mapped[float] = mapped_column(Double)
+    last_seen: Mapped[float] = mapped_column(Double)
+
+
+class Invite(Base):
+    """A one-time invite link (``/start <code>``) that grants a role."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float | None] = mapped_column(Double)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class AuditEntry(Base):
+    """Append-only: role changes, admin actions, deletions, payments, refusals."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Double)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class QuotaOverride(Base):
+    """A per-user limit that replaces the role's default (``name``: storage_mb, ...)."""
+
+    __tablename__ = "quota_overrides"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[float] = mapped_column(Double)
+    set_by: Mapped[int | None] = mapped_column(BigInteger)
+    set_at: Mapped[float] = mapped_column(Double)
+
+
+class Usage(Base):
+    """What a user used on one (UTC) day, for the per-day quotas."""
+
+    __tablename__ = "usage"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    trainings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerEntry(Base):
+    """One movement of credits. ``key`` makes each movement happen once: ``purchase:<charge
+    id>``, ``refund:<charge id>``, ``spend:<job id>`` (unique, in the migration)."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(16))  # purchase, spend, refund, grant
+    credits: Mapped[int] = mapped_column(Integer)  # + in, - out
+    stars: Mapped[int] = mapped_column(Integer, default=0)
+    charge_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Broadcast(Base):
+    """A message an admin sends to all users or a role; resumable after a crash."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[float] = mapped_column(Double)
+    audience: Mapped[str] = mapped_column(String(16))  # "all" or a role
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # sending, done, cancelled
+    finished_at: Mapped[float | None] = mapped_column(Double)
+
+
+class BroadcastRecipient(Base):
+    """One recipient of a broadcast: sent exactly once, or recorded as unreachable."""
+
+    __tablename__ = "broadcast_recipients"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, blocked, failed
+    at: Mapped[float | None] = mapped_column(Double)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
