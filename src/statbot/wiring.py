@@ -159,7 +159,9 @@ def build_core(
     job_options: dict[str, Any] | None = None,
 ) -> Core:
     """Build (not start) the core. ``deliver`` may also be set later on the manager, once the
-    channel that needs ``manager.submit`` exists."""
+    channel that needs ``manager.submit`` exists. The catalog database is migrated to this
+    code's schema here (refusing one a newer statbot migrated: CatalogVersionError)."""
+    from statbot.access.catalog import Catalog
     from statbot.engine.manager import EngineConfig, StateManager
     from statbot.engine.stores import open_store_for
     from statbot.jobs.local import LocalJobRunner
@@ -168,7 +170,9 @@ def build_core(
 
     store = store if store is not None else open_store_for(settings)
     registry = registry if registry is not None else default_registry()
-    services = Services(settings=settings, data_dir=settings.data_dir)
+    catalog = Catalog.from_settings(settings)
+    catalog.upgrade()
+    services = Services(settings=settings, data_dir=settings.data_dir, catalog=catalog)
     manager = StateManager(
         store, registry, services=services, config=EngineConfig.from_settings(settings)
     )

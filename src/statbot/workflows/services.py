@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from statbot.engine.files import FileSource, LocalFiles
 
 if TYPE_CHECKING:
+    from statbot.access.catalog import Catalog
     from statbot.analysis.io.datasets import DatasetStore
     from statbot.analysis.ml.saved import SavedModels
     from statbot.config import Settings
@@ -28,6 +29,7 @@ class Services:
     data_dir: Path
     files: FileSource = field(default_factory=LocalFiles)
     jobs: JobRunner | None = None  # the job runner statbot.wiring built (None: no jobs here)
+    catalog: Catalog | None = None  # users, roles, ledger (issue 12); statbot.wiring opens it
 
     @cached_property
     def datasets(self) -> DatasetStore:
