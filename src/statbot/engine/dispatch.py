@@ -36,6 +36,7 @@ from statbot.engine.commands import (
 )
 from statbot.engine.errors import TransitionError
 from statbot.engine.events import Event, EventKind
+from statbot.engine.gate import Gate
 from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session, SessionStatus
 from statbot.engine.states import HandlerFailed, MenuTokens, Outcome
@@ -79,9 +80,16 @@ class Dispatcher(Builtins):
             registry, services=services, history_limit=history_limit, new_token=new_token
         )
         self.rollback = rollback
+        self.gates: list[Gate] = []  # see statbot.engine.gate
 
     # entry point --------------------------------------------------------------------------
     async def apply(self, session: Session, event: Event) -> Outcome:
+        for gate in self.gates:
+            refusal = await gate.admit(session, event)
+            if refusal is not None:  # consumed, and nothing of the conversation moves
+                self._remember_input(session, event)
+                self._remember_replies(session, refusal)
+                return Outcome(session, list(refusal))
         out = Outcome(session)
         snapshot = _snapshot(session) if self.rollback else None
         self._remember_input(session, event)

@@ -37,6 +37,7 @@ from statbot.engine.delivery import Deliverer, Delivery
 from statbot.engine.dispatch import Dispatcher
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.expiry import Expiry, ForgetHook, SessionDeletedHook
+from statbot.engine.gate import Gate
 from statbot.engine.keyed import KeyedRunner
 from statbot.engine.migrations import Migrations
 from statbot.engine.options import EngineConfig
@@ -122,6 +123,10 @@ class StateManager:
 
     def add_session_deleted_hook(self, fn: SessionDeletedHook) -> None:
         self._expiry.deleted_hooks.append(fn)
+
+    def add_gate(self, gate: Gate) -> None:
+        """A check before each event reaches the conversation (:mod:`statbot.engine.gate`)."""
+        self.dispatcher.gates.append(gate)
 
     # lifecycle ------------------------------------------------------------------------------
     @property
