@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_download_mb: float = Field(default=20.0, gt=0)
     allowed_users: Annotated[tuple[int, ...], NoDecode] = ()
 
+    # Access (issue 12)
+    owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_role: Literal["analyst", "viewer"] = "analyst"
+    invite_ttl_hours: float = Field(default=7 * 24.0, gt=0)
+
     # Storage
     data_dir: Path = Path("var")
     session_store: str = "sqlite"
@@ -89,7 +94,7 @@ class Settings(BaseSettings):
             return value
         raise ValueError("must be 'memory', 'sqlite' or a redis:// URL")
 
-    @field_validator("log_format", mode="before")
+    @field_validator("log_format", "default_role", mode="before")
     @classmethod
     def _lower_format(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -120,7 +125,7 @@ class Settings(BaseSettings):
     def _absolute_roots(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
         return tuple(_absolute(p) for p in value)
 
-    @field_validator("allowed_users", mode="before")
+    @field_validator("allowed_users", "owner_ids", mode="before")
     @classmethod
     def _split_users(cls, value: Any) -> Any:
         if isinstance(value, str):
