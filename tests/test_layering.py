@@ -57,12 +57,23 @@ FORBIDDEN: dict[str, set[str]] = {
     "ops": {"workflows", "analysis", "channels", "sandbox", "app", "wiring", "cli", "testing"},
     # The knowledge base is content and search: it knows no conversation, transport or job
     # (issue 13). Workflows and the CLI build on it.
-    "kb": {"engine", "analysis", "workflows", "channels", "jobs", "sandbox", "ops", "app",
-           "wiring", "cli", "testing", "access"},
+    "kb": {
+        "engine",
+        "analysis",
+        "workflows",
+        "channels",
+        "jobs",
+        "sandbox",
+        "ops",
+        "app",
+        "wiring",
+        "cli",
+        "testing",
+        "access",
+    },
     # Accounts and access (issue 12): the catalog database and what lives on it. Workflows and
     # the wiring build on it; it knows no conversation step, transport or server.
-    "access": {"workflows", "channels", "sandbox", "ops", "app", "wiring", "cli", "testing",
-               "kb"},
+    "access": {"workflows", "channels", "sandbox", "ops", "app", "wiring", "cli", "testing", "kb"},
 }
 FORBIDDEN["channels"].add("access")
 FORBIDDEN["sandbox"].add("access")

@@ -82,8 +82,8 @@ class StatbotApp:
         await self.store.open()
         self.manager = core.manager
         self.jobs = core.jobs
-        commands = [(w.command, w.description) for w in core.registry]
-        self.channel = TelegramChannel(s, self.manager.submit, self.metrics, commands=commands)
+        # The command menus are the access room's (per role, issue 12): published below.
+        self.channel = TelegramChannel(s, self.manager.submit, self.metrics)
         core.services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
         self.manager.observe = self._observe
@@ -94,6 +94,7 @@ class StatbotApp:
                 ).observe(seconds)
             )
         await self.channel.initialize()
+        await self._publish_menus()
         if self._want_health:
             self.health = HealthServer(
                 self.metrics,
@@ -108,6 +109,17 @@ class StatbotApp:
             if self.lock is not None:
                 self.health.add_check("lock", self._check_lock)
         self._state = "initialized"
+
+    async def _publish_menus(self) -> None:
+        from statbot.access.menus import MenuPublisher
+
+        access, channel = self.core.services.access if self.core else None, self.channel
+        if access is None or channel is None:
+            return
+        access.bot_username = channel.bot.username
+        menus = MenuPublisher(access, channel)
+        access.on_role_change(menus.publish)
+        await menus.publish_all()
 
     async def start(self) -> None:
         if self._state == "new":

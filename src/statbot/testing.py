@@ -77,6 +77,7 @@ class ChatDriver:
         # (speaker, line) pairs in order; "user" lines are what the user did.
         self._log: list[tuple[str, Reply | str]] = []
         self._next_update = first_update_id
+        self.sender: dict[str, str] = {}  # the sender's name and @username (see as_user)
 
     @property
     def jobs(self) -> Any:
@@ -205,11 +206,19 @@ class ChatDriver:
             lines.append(line)
         return "\n".join(lines).replace(str(self.data_dir), "$STATBOT_DATA_DIR")
 
+    def as_user(self, user_id: int, name: str = "", username: str = "") -> None:
+        """Speak from now on as another user, in their private chat (chat id = user id), on
+        the same engine: for tests of users and roles (issue 12)."""
+        self.key = ConversationKey(self.key.channel, user_id, user_id)
+        found = {"name": name, "username": username}
+        self.sender = {k: v for k, v in found.items() if v}
+
     # internals -----------------------------------------------------------------------------------
     async def _submit(self, kind: EventKind, **fields: Any) -> list[Reply]:
         update_id = self._next_update
         self._next_update += 1
         before = len(self.replies)
+        fields = {**self.sender, **fields}
         await self.manager.submit(Event.from_update(self.key, update_id, kind, **fields))
         await self.manager.drain()
         return self.replies[before:]

@@ -149,6 +149,20 @@ class Core:
             self._jobs_started = False
 
 
+def _add_access(
+    settings: Settings, services: Services, manager: StateManager, registry: WorkflowRegistry
+) -> None:
+    """Users, roles and the command registry (issue 12): the role gate goes first."""
+    from statbot.access.commands import CommandTable
+    from statbot.access.directory import Directory
+    from statbot.access.gate import RoleGate
+
+    assert services.catalog is not None
+    access = services.access = Directory(services.catalog, settings, CommandTable.build(registry))
+    manager.add_gate(RoleGate(access, registry))
+    manager.set_permissions(access)
+
+
 def build_core(
     settings: Settings,
     *,
@@ -176,6 +190,7 @@ def build_core(
     manager = StateManager(
         store, registry, services=services, config=EngineConfig.from_settings(settings)
     )
+    _add_access(settings, services, manager, registry)
     if deliver is not None:
         manager.set_deliverer(deliver)
     runner = (
@@ -187,5 +202,7 @@ def build_core(
     services.jobs = runner
     userdata = UserData(settings.data_dir, services, store)
     manager.add_forget_hook(userdata.forget)
+    if services.access is not None:
+        manager.add_forget_hook(services.access.forgotten)
     manager.add_session_deleted_hook(userdata.session_deleted)
     return Core(settings, store, registry, services, manager, runner, userdata)

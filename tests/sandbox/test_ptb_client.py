@@ -218,6 +218,28 @@ async def test_commands_menu(sandbox: RunningSandbox, bot: telegram.Bot, alice: 
         await bot.set_my_commands([("Bad-Command", "x")])
 
 
+async def test_commands_menu_per_chat_scope(
+    sandbox: RunningSandbox, bot: telegram.Bot, alice: int
+) -> None:
+    """A private chat's scope wins over the default one, and deleting it falls back (issue 12's
+    role menus rely on both)."""
+    from telegram import BotCommandScopeChat
+
+    await bot.set_my_commands([("help", "What I can do")])
+    await bot.set_my_commands([("grant", "Give a role")], scope=BotCommandScopeChat(alice))
+    scoped = await bot.get_my_commands(scope=BotCommandScopeChat(alice))
+    assert [c.command for c in scoped] == ["grant"]
+    assert [c.command for c in await bot.get_my_commands()] == ["help"]
+    assert [c["command"] for c in (await sandbox.client.chat()).commands] == ["grant"]
+    await bot.delete_my_commands(scope=BotCommandScopeChat(alice))
+    assert await bot.get_my_commands(scope=BotCommandScopeChat(alice)) == ()
+    assert [c["command"] for c in (await sandbox.client.chat()).commands] == ["help"]
+    with pytest.raises(BadRequest, match="scope type"):
+        await bot.set_my_commands([("help", "x")], scope={"type": "everyone"})  # type: ignore[arg-type]
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.set_my_commands([("help", "x")], scope={"type": "chat"})  # type: ignore[arg-type]
+
+
 async def test_webhook_delivery_with_secret(sandbox: RunningSandbox, bot: telegram.Bot) -> None:
     received: asyncio.Queue[tuple[str | None, dict[str, object]]] = asyncio.Queue()
     calls = 0

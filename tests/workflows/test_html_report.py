@@ -41,9 +41,7 @@ class _Page(HTMLParser):
 
 def report_of(replies: list[Reply]) -> tuple[Reply, _Page, str]:
     [doc] = [
-        r
-        for r in replies
-        if r.kind is ReplyKind.DOCUMENT and (r.file_name or "").endswith(".html")
+        r for r in replies if r.kind is ReplyKind.DOCUMENT and (r.file_name or "").endswith(".html")
     ]
     page = Path(doc.path or "").read_text(encoding="utf-8")
     parsed = _Page()

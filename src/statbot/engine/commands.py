@@ -33,7 +33,7 @@ class Builtins(StateRunner):
         if workflow is not None:
             await self._start_workflow(session, workflow, event, out)
         elif name == "start":
-            out.replies.append(Reply.say(texts.greeting(self.registry)))
+            out.replies.append(Reply.say(texts.greeting(self._offered(event))))
             if session.workflow is not None:
                 out.replies.append(Reply.say(texts.in_progress(self._workflow(session))))
         elif name == "help":
@@ -52,7 +52,7 @@ class Builtins(StateRunner):
             options = [texts.FORGET_YES_OPT, texts.FORGET_NO_OPT]
             self._ask(session, out, texts.FORGET_CONFIRM, options)
         else:
-            out.replies.append(Reply.say(texts.unknown_command(name, self.registry)))
+            out.replies.append(Reply.say(texts.unknown_command(name, self._offered(event))))
 
     async def _interpret(self, session: Session, event: Event, out: Outcome) -> bool:
         """Free text (or an upload's caption) while idle, such as "train a random forest to
@@ -74,7 +74,7 @@ class Builtins(StateRunner):
     async def _help(self, session: Session, event: Event, out: Outcome) -> None:
         workflow = self._workflow(session)
         if workflow is None or session.state is None:
-            out.replies.append(Reply.say(texts.command_list(self.registry)))
+            out.replies.append(Reply.say(texts.command_list(self._offered(event))))
             return
         state = workflow.state(session.state)
         out.replies.append(Reply.say(state.help or texts.generic_help(workflow)))
@@ -109,7 +109,7 @@ class Builtins(StateRunner):
             left = self._workflow(session)
             await self._on_cancel(session, event, left, out)
             leave_workflow(session, event)
-            out.replies.append(Reply.say(texts.started_over(left, self.registry)))
+            out.replies.append(Reply.say(texts.started_over(left, self._offered(event))))
         elif event.choice == FORGET_YES:
             out.forget = True
             out.replies.append(Reply.say(texts.FORGOTTEN))

@@ -151,7 +151,7 @@ class Dispatcher(Builtins):
             if event.text:
                 out.replies.append(Reply.say(event.text))
             return
-        out.replies.append(Reply.say(texts.idle(self.registry)))
+        out.replies.append(Reply.say(texts.idle(self._offered(event))))
 
     def _check_quarantine(self, session: Session, out: Outcome) -> None:
         if session.workflow is None:

@@ -71,6 +71,10 @@ class Event:
 
     ``event_id`` is the dedupe identity: ``u<update_id>`` for channel updates (the channel sets
     ``update_id``), ``j<job_id>:<seq>`` for job events, ``t<timer_id>`` for timers.
+
+    ``name``, ``username`` and ``language`` describe the sender when the channel knows them (a
+    Telegram update does): the access room keeps them on the user's row (issue 12). They are
+    stored only when set, and an inbox entry written before they existed reads back without.
     """
 
     key: ConversationKey
@@ -84,6 +88,9 @@ class Event:
     upload: Upload | None = None
     job: dict[str, Any] | None = None
     at: float = field(default_factory=time.time)
+    name: str = ""
+    username: str = ""
+    language: str = ""
 
     @classmethod
     def from_update(
@@ -92,7 +99,7 @@ class Event:
         return cls(key=key, kind=kind, event_id=f"u{update_id}", update_id=update_id, **fields)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "key": str(self.key),
             "kind": self.kind.value,
             "event_id": self.event_id,
@@ -105,6 +112,10 @@ class Event:
             "job": self.job,
             "at": self.at,
         }
+        for name in ("name", "username", "language"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
@@ -121,4 +132,7 @@ class Event:
             upload=Upload.from_dict(upload) if upload else None,
             job=data.get("job"),
             at=float(data.get("at", 0.0)),
+            name=str(data.get("name", "")),
+            username=str(data.get("username", "")),
+            language=str(data.get("language", "")),
         )

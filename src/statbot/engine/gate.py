@@ -9,6 +9,11 @@ they were added to :meth:`statbot.engine.manager.StateManager.add_gate`; the fir
 :func:`command_of` names the command an event would run, so that a gate can check a command's
 minimum role whether it was typed, pressed as a command button, or is the workflow the
 conversation is in.
+
+:class:`Permissions` is the other half of the seam: what the user of an event may start. The
+engine lists only those workflows in /help, the greeting and its other command lists, and a
+handler's ``ctx.switch`` to a workflow the user may not run is refused with the sentence it
+returns (a gate sees the typed command, not where a handler goes next).
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ from statbot.engine.session import Session
 class Gate(Protocol):
     async def admit(self, session: Session, event: Event) -> list[Reply] | None:
         """None to let the event through, else the replies that refuse it."""
+        ...
+
+
+class Permissions(Protocol):
+    def refusal(self, event: Event, workflow: str) -> str | None:
+        """None when the event's user may run ``workflow`` (its name), else the sentence that
+        refuses it. Synchronous: answered from what the gates loaded for this event."""
         ...
 
 

@@ -37,7 +37,7 @@ from statbot.engine.delivery import Deliverer, Delivery
 from statbot.engine.dispatch import Dispatcher
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.expiry import Expiry, ForgetHook, SessionDeletedHook
-from statbot.engine.gate import Gate
+from statbot.engine.gate import Gate, Permissions
 from statbot.engine.keyed import KeyedRunner
 from statbot.engine.migrations import Migrations
 from statbot.engine.options import EngineConfig
@@ -127,6 +127,10 @@ class StateManager:
     def add_gate(self, gate: Gate) -> None:
         """A check before each event reaches the conversation (:mod:`statbot.engine.gate`)."""
         self.dispatcher.gates.append(gate)
+
+    def set_permissions(self, permissions: Permissions) -> None:
+        """What each user may start: the command lists and ``ctx.switch`` follow it."""
+        self.dispatcher.permissions = permissions
 
     # lifecycle ------------------------------------------------------------------------------
     @property

@@ -288,3 +288,7 @@ class WorkflowRegistry:
     def __iter__(self) -> Any:
         """The workflows a user can start by command (what /help and the menu list)."""
         return iter(w for w in self._by_name.values() if w.command)
+
+    def workflows(self) -> list[Workflow]:
+        """Every workflow, also those started without a command (an idle upload's)."""
+        return list(self._by_name.values())

@@ -38,13 +38,27 @@ async def get_chat(call: Call) -> dict[str, Any]:
     return {**chat.to_api(), "accent_color_id": 0, "max_reaction_count": 11}
 
 
+# BotCommandScope types (core.telegram.org/bots/api#botcommandscope); the last three name a chat.
+_SCOPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_chat_administrators"})
+_CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
+
+
 def _scope_key(call: Call) -> tuple[str, str]:
+    """``("default", lang)`` or ``("chat:<id>", lang)``: where a menu is kept. An unknown scope
+    type, or a chat scope without a chat id, is refused as Telegram refuses it."""
     scope = call.params.json_("scope", "can't parse BotCommandScope JSON object") or {}
     if not isinstance(scope, dict):
         raise bad_request("can't parse BotCommandScope JSON object")
     kind = str(scope.get("type", "default"))
-    if scope.get("chat_id") is not None:
-        kind += f":{scope['chat_id']}"
+    if kind not in _SCOPES | _CHAT_SCOPES:
+        raise bad_request("unsupported bot command scope type")
+    if kind in _CHAT_SCOPES:
+        chat_id = scope.get("chat_id")
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int | str) or chat_id == "":
+            raise bad_request("chat not found")
+        kind += f":{chat_id}"
+        if kind.startswith("chat_member") and not isinstance(scope.get("user_id"), int):
+            raise bad_request("user not found")
     return kind, call.params.str_("language_code") or ""
 
 

@@ -10,6 +10,7 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 
 
 def all_workflows() -> list[Workflow]:
+    from statbot.workflows.admin import ADMIN_WORKFLOWS
     from statbot.workflows.describe import DESCRIBE
     from statbot.workflows.explore import EXPLORE
     from statbot.workflows.kb import KB_GET, KB_SEARCH, KB_STATS
@@ -18,6 +19,7 @@ def all_workflows() -> list[Workflow]:
     from statbot.workflows.received import RECEIVED
     from statbot.workflows.stats import STATS
     from statbot.workflows.train import TRAIN
+    from statbot.workflows.users import USERS
 
     return [
         TRAIN,
@@ -30,6 +32,8 @@ def all_workflows() -> list[Workflow]:
         KB_SEARCH,
         KB_GET,
         KB_STATS,
+        USERS,
+        *ADMIN_WORKFLOWS,
     ]
 
 

@@ -16,6 +16,7 @@ from statbot.engine.files import FileSource, LocalFiles
 
 if TYPE_CHECKING:
     from statbot.access.catalog import Catalog
+    from statbot.access.directory import Directory
     from statbot.analysis.io.datasets import DatasetStore
     from statbot.analysis.ml.saved import SavedModels
     from statbot.config import Settings
@@ -30,6 +31,7 @@ class Services:
     files: FileSource = field(default_factory=LocalFiles)
     jobs: JobRunner | None = None  # the job runner statbot.wiring built (None: no jobs here)
     catalog: Catalog | None = None  # users, roles, ledger (issue 12); statbot.wiring opens it
+    access: Directory | None = None  # users, roles, audit on the catalog (statbot.wiring)
 
     @cached_property
     def datasets(self) -> DatasetStore:

@@ -52,8 +52,10 @@ def test_reference_levels_are_named_in_the_table_and_the_text() -> None:
     assert table.loc["occupation[T.occ4]", "reference"] == "occ1"
     assert table.loc["age", "reference"] == ""
     text = " ".join(report.sentences())
-    assert "compared with a reference level (the first in alphabetical order): occupation " \
+    assert (
+        "compared with a reference level (the first in alphabetical order): occupation "
         "with occ1" in text
+    )
     assert "occupation = occ4: affairs is" in text and "than at the reference level occ1" in text
     assert report.to_dict()["term_references"]["occupation[T.occ2]"] == "occ1"
 
@@ -80,20 +82,26 @@ def test_heteroscedasticity_and_normality_are_said_with_their_tests() -> None:
     spread = pd.DataFrame({"x": x, "y": 1 + x + rng.normal(size=n) * x})  # sd grows with x
     hetero = ols_report(spread, "y", ["x"])
     text = " ".join(hetero.sentences())
-    assert "the spread of the residuals changes with the predictors (heteroscedasticity; " \
+    assert (
+        "the spread of the residuals changes with the predictors (heteroscedasticity; "
         "Breusch-Pagan LM = " in text
+    )
     robust = sum(p < 0.05 for p in hetero.robust_p_values()[1:])
     usual = sum(p < 0.05 for p in hetero.result.p_values[1:])
     assert robust == 1
-    assert "With heteroscedasticity-robust (HC3) standard errors 1 of the 1 term " \
+    assert (
+        "With heteroscedasticity-robust (HC3) standard errors 1 of the 1 term "
         f"has p < 0.05 (with the usual ones: {usual}); the table has both." in text
+    )
     assert "robust_se_hc3" in hetero.to_frame().columns
     calm = _linear(n, rng.normal(size=n), rng)
     report = ols_report(calm, "y", ["x", "z"])
     text = " ".join(report.sentences())
     bp = report.checks.breusch_pagan
-    assert f"no evidence that the spread of the residuals changes with the predictors " \
+    assert (
+        f"no evidence that the spread of the residuals changes with the predictors "
         f"(Breusch-Pagan LM = {bp.statistic:.3g}, df = 2, p = " in text
+    )
     assert "Normality of residuals: no evidence against it (Shapiro-Wilk W = " in text
     skewed = _linear(40, rng.exponential(size=40) ** 2, rng)
     text = " ".join(ols_report(skewed, "y", ["x"]).sentences())
@@ -121,8 +129,10 @@ def test_no_influential_row_says_the_largest() -> None:
     frame = pd.DataFrame({"x": np.arange(30.0), "y": 2 * np.arange(30.0) + np.tile([1, -1], 15)})
     checks = ols_report(frame, "y", ["x"]).checks
     assert checks.n_influential == 0
-    assert "Influential points: no row has a Cook's distance above 4/n = 0.133 (largest: row " \
+    assert (
+        "Influential points: no row has a Cook's distance above 4/n = 0.133 (largest: row "
         in ols_report(frame, "y", ["x"]).sentences()[-1]
+    )
 
 
 def test_separation_gets_no_significance_sentences() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import getpass
 import json
 import logging
 import mimetypes
@@ -54,6 +56,13 @@ class Engine(Protocol):
 
 def console_key(user_id: int) -> ConversationKey:
     return ConversationKey(CHANNEL, 0, user_id)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()[:256]
+    except (KeyError, OSError):  # no name for this uid (a container's numeric user)
+        return ""
 
 
 class ConsoleChannel:
@@ -183,6 +192,10 @@ class ConsoleChannel:
         return True
 
     async def event_for(self, parsed: Parsed) -> Event:
+        # The OS account's name stands for the sender's (the access room keeps it, issue 12).
+        return dataclasses.replace(await self._event_for(parsed), name=_os_user())
+
+    async def _event_for(self, parsed: Parsed) -> Event:
         update_id = self.next_update_id
         self.next_update_id += 1
         if isinstance(parsed, Command):

@@ -109,6 +109,21 @@ class TelegramChannel:
                 self.bot.username,
             )
 
+    async def set_commands(
+        self, commands: Sequence[tuple[str, str]], chat_id: int | None = None
+    ) -> None:
+        """setMyCommands for the default scope, or one private chat's (issue 12's role menus)."""
+        from telegram import BotCommandScopeChat
+
+        scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
+        await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
+
+    async def delete_commands(self, chat_id: int) -> None:
+        """deleteMyCommands for one chat: it shows the default scope's menu again."""
+        from telegram import BotCommandScopeChat
+
+        await self.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+
     async def start(self) -> None:
         """Start taking updates (webhook if STATBOT_WEBHOOK_URL is set, else polling)."""
         loop = asyncio.get_running_loop()

@@ -98,7 +98,7 @@ class Ingress:
             elif kind == "o" and arg.isdigit() and int(arg) < len(menu.reply.options):
                 choice = menu.reply.options[int(arg)].id
         return Event.from_update(
-            press.key, press.update_id, EventKind.CHOICE, choice=choice, token=token
+            press.key, press.update_id, EventKind.CHOICE, choice=choice, token=token, **press.sender
         )
 
     async def _turn_page(self, press: Callback, reply: Any, page: int) -> None:

@@ -29,6 +29,7 @@ class Callback:
     chat_id: int
     message_id: int
     data: str
+    sender: dict[str, str]  # name, username, language (see sender())
 
 
 def _int(value: Any) -> int | None:
@@ -58,6 +59,19 @@ def _key(chat: dict[str, Any] | None, user: dict[str, Any] | None) -> Conversati
         return None
     # Channel posts have no sender; the chat speaks for itself.
     return ConversationKey(CHANNEL, chat_id, user_id if user_id is not None else chat_id)
+
+
+def sender(user: dict[str, Any] | None) -> dict[str, str]:
+    """The sender's name, @username and language code, as the engine's Event carries them."""
+    if not user:
+        return {}
+    first, last = _str(user.get("first_name")) or "", _str(user.get("last_name")) or ""
+    found = {
+        "name": f"{first} {last}".strip()[:256],
+        "username": (_str(user.get("username")) or "")[:64],
+        "language": (_str(user.get("language_code")) or "")[:16],
+    }
+    return {k: v for k, v in found.items() if v}
 
 
 def split_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -100,6 +114,7 @@ def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
         return None
     at = float(_int(message.get("date")) or 0) or None
     extra: dict[str, Any] = {"at": at} if at else {}
+    extra.update(sender(_dict(message.get("from"))))
     document = _dict(message.get("document"))
     caption = _str(message.get("caption")) or ""
     if document is not None:
@@ -129,10 +144,11 @@ def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
 def _parse_callback(update_id: int, query: dict[str, Any]) -> Callback | None:
     message = _dict(query.get("message"))
     chat = _dict(message.get("chat")) if message else None
-    key = _key(chat, _dict(query.get("from")))
+    user = _dict(query.get("from"))
+    key = _key(chat, user)
     query_id = _str(query.get("id"))
     data = _str(query.get("data"))
     message_id = _int(message.get("message_id")) if message else None
     if key is None or query_id is None or data is None or message_id is None:
         return None
-    return Callback(update_id, key, query_id, key.chat_id, message_id, data)
+    return Callback(update_id, key, query_id, key.chat_id, message_id, data, sender(user))
