@@ -60,6 +60,7 @@ class StatbotApp:
     async def initialize(self) -> None:
         if self._state != "new":
             return
+        from statbot.access.menus import publish_menus
         from statbot.channels.telegram.channel import TelegramChannel
         from statbot.wiring import build_core
 
@@ -94,7 +95,8 @@ class StatbotApp:
                 ).observe(seconds)
             )
         await self.channel.initialize()
-        await self._publish_menus()
+        if core.services.access is not None:  # the command menu of each role (issue 12)
+            await publish_menus(core.services.access, self.channel, self.channel.bot.username)
         if self._want_health:
             self.health = HealthServer(
                 self.metrics,
@@ -109,17 +111,6 @@ class StatbotApp:
             if self.lock is not None:
                 self.health.add_check("lock", self._check_lock)
         self._state = "initialized"
-
-    async def _publish_menus(self) -> None:
-        from statbot.access.menus import MenuPublisher
-
-        access, channel = self.core.services.access if self.core else None, self.channel
-        if access is None or channel is None:
-            return
-        access.bot_username = channel.bot.username
-        menus = MenuPublisher(access, channel)
-        access.on_role_change(menus.publish)
-        await menus.publish_all()
 
     async def start(self) -> None:
         if self._state == "new":

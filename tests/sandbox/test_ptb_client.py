@@ -236,7 +236,7 @@ async def test_commands_menu_per_chat_scope(
     assert [c["command"] for c in (await sandbox.client.chat()).commands] == ["help"]
     with pytest.raises(BadRequest, match="scope type"):
         await bot.set_my_commands([("help", "x")], scope={"type": "everyone"})  # type: ignore[arg-type]
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.set_my_commands([("help", "x")], scope={"type": "chat"})  # type: ignore[arg-type]
 
 

@@ -89,6 +89,11 @@ async def test_card_rename_download_delete(chat: ChatDriver) -> None:
     await chat.press("Delete")
     assert "You have no models yet" in said(await chat.press("Yes"))
     assert await chat.state() == (None, None)
+    # each deletion is in the audit log, by the model's id (issue 12)
+    assert chat.services.access is not None
+    logged = chat.services.access.audit.recent(chat.key.user_id)
+    deleted_ids = [e.detail["model"] for e in logged if e.action == "model_deleted"]
+    assert deleted_ids == [second, first]
 
 
 async def test_stale_menu_back_and_cancel(chat: ChatDriver) -> None:

@@ -62,3 +62,14 @@ class MenuPublisher:
             await call
         except Exception as exc:  # e.g. "chat not found" for an owner who never wrote
             log.warning("setting a command menu failed: %s", exc)
+
+
+async def publish_menus(
+    directory: Directory, target: CommandMenus, bot_username: str | None
+) -> None:
+    """At start, once the channel knows the bot: every menu now, and each user's again whenever
+    their role changes; invite links name the bot."""
+    directory.bot_username = bot_username
+    menus = MenuPublisher(directory, target)
+    directory.on_role_change(menus.publish)
+    await menus.publish_all()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from statbot.engine import texts
 from statbot.engine.events import Event, EventKind
+from statbot.engine.gate import offered
 from statbot.engine.replies import Reply
 from statbot.engine.session import Session
 from statbot.engine.states import Outcome, StateRunner, clone_data, leave_workflow, log_transition
+from statbot.engine.workflow import Workflow
 
 # Option ids of the engine's own menus. Workflows must not use ids starting with "__"
 # (except replies.DONE_OPTION, which the channel sends for multi-select menus).
@@ -26,6 +28,16 @@ BUILTIN_COMMANDS = ("start", "help", "cancel", "back", "forget")
 
 class Builtins(StateRunner):
     """A StateRunner that also answers the built-in commands and menus (the Dispatcher's base)."""
+
+    def _offered(self, event: Event) -> list[Workflow]:
+        """The workflows the event's user may start (issue 12: /help lists only those)."""
+        return offered(self.permissions, self.registry, event)
+
+    async def _reprompt_or_commands(self, session: Session, event: Event, out: Outcome) -> None:
+        if session.workflow is None:
+            out.replies.append(Reply.say(texts.command_list(self._offered(event))))
+        else:
+            await self._reprompt(session, event, out)
 
     async def _command(self, session: Session, event: Event, out: Outcome) -> None:
         name = event.text.lstrip("/").split("@", 1)[0].lower()

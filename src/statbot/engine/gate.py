@@ -23,6 +23,7 @@ from typing import Protocol
 from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import Reply
 from statbot.engine.session import Session
+from statbot.engine.workflow import Workflow, WorkflowRegistry
 
 
 class Gate(Protocol):
@@ -36,6 +37,17 @@ class Permissions(Protocol):
         """None when the event's user may run ``workflow`` (its name), else the sentence that
         refuses it. Synchronous: answered from what the gates loaded for this event."""
         ...
+
+
+def refusal(permissions: Permissions | None, event: Event, workflow: str) -> str | None:
+    return permissions.refusal(event, workflow) if permissions is not None else None
+
+
+def offered(
+    permissions: Permissions | None, registry: WorkflowRegistry, event: Event
+) -> list[Workflow]:
+    """The workflows the event's user may start: what the command lists show them."""
+    return [w for w in registry if refusal(permissions, event, w.name) is None]
 
 
 def command_of(session: Session, event: Event) -> str | None:

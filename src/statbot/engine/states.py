@@ -18,7 +18,7 @@ from typing import Any
 from statbot.engine import texts
 from statbot.engine.errors import TransitionError
 from statbot.engine.events import Event, EventKind
-from statbot.engine.gate import Permissions
+from statbot.engine.gate import Permissions, refusal
 from statbot.engine.replies import Option, Reply, ReplyKind
 from statbot.engine.session import Session
 from statbot.engine.workflow import Context, Handler, Prerequisite, Workflow, WorkflowRegistry
@@ -83,13 +83,6 @@ class StateRunner:
         self.new_token = new_token or MenuTokens()
         self.permissions: Permissions | None = None  # see statbot.engine.gate
 
-    def _offered(self, event: Event) -> list[Workflow]:
-        """The workflows the event's user may start: what the command lists show them."""
-        if self.permissions is None:
-            return list(self.registry)
-        may = self.permissions
-        return [w for w in self.registry if may.refusal(event, w.name) is None]
-
     async def _to_state(self, session: Session, event: Event, out: Outcome) -> None:
         workflow = self._workflow(session)
         assert workflow is not None and session.state is not None  # _check_quarantine
@@ -138,9 +131,8 @@ class StateRunner:
         """Leave the current workflow (its clean-up runs) and enter ``workflow``'s start, as its
         command, a free-text request, an idle upload or a handler's ``ctx.switch`` asks."""
         start = workflow.state(workflow.start)
-        refusal = self.permissions.refusal(event, workflow.name) if self.permissions else None
-        if refusal is not None:
-            out.replies.append(Reply.say(refusal))
+        if (refused := refusal(self.permissions, event, workflow.name)) is not None:
+            out.replies.append(Reply.say(refused))
             return
         if self._blocked(session, workflow.requires + start.requires, out):
             return
@@ -206,12 +198,6 @@ class StateRunner:
                 out.forget = True
         elif state.prompt:
             out.replies.append(Reply.say(state.prompt))
-
-    async def _reprompt_or_commands(self, session: Session, event: Event, out: Outcome) -> None:
-        if session.workflow is None:
-            out.replies.append(Reply.say(texts.command_list(self._offered(event))))
-        else:
-            await self._reprompt(session, event, out)
 
     async def _run(
         self,

@@ -179,6 +179,8 @@ async def on_confirm_delete(ctx: Context) -> None:
         svc = D.services(ctx)
         model_id = ctx.data.pop("model_id")
         await ctx.run_blocking(svc.models.delete, ctx.session.user_id, model_id)
+        if svc.access is not None:  # the audit log records deletions (issue 12)
+            await svc.access.model_deleted(ctx.session.user_id, model_id)
         if (ctx.memory.get("model") or {}).get("id") == model_id:
             ctx.memory.pop("model", None)
         ctx.reply("Deleted.")

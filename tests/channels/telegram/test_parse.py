@@ -102,3 +102,37 @@ def test_generated_updates_never_raise(raw: dict[str, Any]) -> None:
     assert result is None or isinstance(result, Event | Callback)
     if isinstance(result, Event):
         Event.from_dict(result.to_dict())  # and what comes out is journal-able
+
+
+def test_the_sender_is_carried_and_survives_the_inbox() -> None:
+    """Name, @username and language ride on the Event (issue 12: a user row on first contact);
+    an inbox entry stored before these fields existed reads back without them."""
+    sender = {
+        "id": 42,
+        "first_name": "Ada",
+        "last_name": "L",
+        "username": "ada",
+        "language_code": "en",
+    }
+    event = parse_update(_msg(text="/start", **{"from": sender}))
+    assert isinstance(event, Event)
+    assert (event.name, event.username, event.language) == ("Ada L", "ada", "en")
+    assert Event.from_dict(event.to_dict()) == event
+    old = event.to_dict()
+    for name in ("name", "username", "language"):
+        old.pop(name)
+    assert Event.from_dict(old).name == ""
+    plain = parse_update(_msg(text="x"))
+    assert isinstance(plain, Event) and "username" not in plain.to_dict()  # stored only when set
+    press = parse_update(
+        {
+            "update_id": 9,
+            "callback_query": {
+                "id": "q1",
+                "from": sender,
+                "data": "o:3",
+                "message": {"message_id": 77, "chat": {"id": 42}},
+            },
+        }
+    )
+    assert isinstance(press, Callback) and press.sender["username"] == "ada"
