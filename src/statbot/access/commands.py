@@ -35,8 +35,8 @@ DECLARED: dict[str, tuple[Role, bool]] = {
     "forget": (V, False),
     # the knowledge base and the account
     "kb_search": (V, True),
-    "kb_get": (V, False),
-    "kb_stats": (V, False),
+    "kb_get": (V, True),
+    "kb_stats": (V, True),
     "buy": (V, True),
     "balance": (V, True),
     "quota": (V, True),
@@ -45,7 +45,7 @@ DECLARED: dict[str, tuple[Role, bool]] = {
     "predict": (A, True),
     "stats": (A, True),
     "explore": (A, True),
-    "describe": (A, False),
+    "describe": (A, True),
     "models": (A, True),
     "received": (A, False),  # a file sent outside a conversation (no command)
     # administration
