@@ -310,10 +310,7 @@ def remember(ctx: Context, loaded: Loaded) -> None:
     """This dataset becomes the conversation's current and the user's last dataset."""
     from statbot.workflows.session_data import AnalysisData
 
-    if ctx.workflow is not None and ctx.workflow.data is not None:
-        ctx.typed(AnalysisData).dataset = loaded
-    else:
-        ctx.data["dataset"] = loaded.to_dict()
+    ctx.typed(AnalysisData).dataset = loaded  # every workflow with a data step declares it
     ctx.memory["dataset"] = loaded.to_dict()
     if loaded.ref.get("digest") and loaded.ref["digest"] not in ctx.session.datasets:
         ctx.session.datasets.append(str(loaded.ref["digest"]))

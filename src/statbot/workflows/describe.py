@@ -27,6 +27,7 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError
 from statbot.workflows.choose import NoMatch, norm, resolve_many
 from statbot.workflows.data import write_result
+from statbot.workflows.session_data_plain import DescribeData, DescribeFile
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -141,15 +142,9 @@ async def on_file(ctx: Context) -> None:
         ctx.reply("There are no numeric values to describe in this file. Send another file.")
         return
     source = name if ctx.event.kind is EventKind.UPLOAD else str(path)
-    ctx.data.update(
-        {
-            "path": str(path),
-            "name": name,
-            "source": source,
-            "numeric": info.numeric,
-            "selected": [],
-        }
-    )
+    data = ctx.typed(DescribeData)
+    data.file = DescribeFile(path=str(path), name=name, source=source, numeric=info.numeric)
+    data.selected = []
     ctx.goto("columns")
 
 
@@ -183,11 +178,12 @@ async def _locate(ctx: Context) -> tuple[Path, str] | None:
 # step 2: the columns ---------------------------------------------------------------------------
 def _options(ctx: Context) -> list[Option]:
     # Ids are positions, not names: a column may be called anything, even "__done__".
-    return [Option(f"c{i}", str(name)) for i, name in enumerate(ctx.data["numeric"])]
+    numeric = ctx.typed(DescribeData).table.numeric
+    return [Option(f"c{i}", str(name)) for i, name in enumerate(numeric)]
 
 
 def _menu(ctx: Context) -> Reply:
-    selected = tuple(ctx.data.get("selected", []))
+    selected = tuple(ctx.typed(DescribeData).selected)
     return Reply.ask(
         'Which columns should I describe? Tick them and press Done, or type "all", '
         '"all except a, b" or a list such as "a, b".',
@@ -204,20 +200,21 @@ async def show_columns(ctx: Context) -> None:
 async def on_columns(ctx: Context) -> None:
     event = ctx.event
     options = _options(ctx)
+    data = ctx.typed(DescribeData)
     if event.kind is EventKind.CHOICE and event.choice != DONE_OPTION:
         if event.choice not in {o.id for o in options}:
             ctx.reply("That button is not in this list.", _menu(ctx))
             return
-        selected = list(ctx.data.get("selected", []))
+        selected = list(data.selected)
         if event.choice in selected:
             selected.remove(event.choice)
         else:
             selected.append(event.choice)
-        ctx.data["selected"] = [o.id for o in options if o.id in selected]
+        data.selected = [o.id for o in options if o.id in selected]
         ctx.reply(_menu(ctx))
         return
     if event.kind is EventKind.CHOICE or norm(event.text) == "done":
-        if not ctx.data.get("selected"):
+        if not data.selected:
             ctx.reply('Tick at least one column first (or type "all").', _menu(ctx))
             return
         ctx.goto("report")
@@ -226,7 +223,7 @@ async def on_columns(ctx: Context) -> None:
     if isinstance(chosen, NoMatch):
         ctx.reply(chosen.message)
         return
-    ctx.data["selected"] = [o.id for o in chosen]
+    data.selected = [o.id for o in chosen]
     if not chosen:
         ctx.reply(_menu(ctx))
         return
@@ -236,15 +233,16 @@ async def on_columns(ctx: Context) -> None:
 # step 3: the report ----------------------------------------------------------------------------
 async def report(ctx: Context) -> None:
     services = _services(ctx)
+    data = ctx.typed(DescribeData)
     by_id = {o.id: o.label for o in _options(ctx)}
-    columns = [by_id[i] for i in ctx.data["selected"] if i in by_id]
-    name = str(ctx.data["name"])
-    rows = await ctx.run_blocking(summarise, Path(ctx.data["path"]), columns, _limits(services))
+    columns = [by_id[i] for i in data.selected if i in by_id]
+    name = data.table.name
+    rows = await ctx.run_blocking(summarise, Path(data.table.path), columns, _limits(services))
     lines = [f"*{name}* — {len(rows)} column(s):"]
     for row in rows:
         stats = ", ".join(f"{s} {_fmt(row[s])}" for s in STATS)
         lines.append(f"`{row['column']}`: {stats}")
-    source = str(ctx.data.get("source") or name)
+    source = data.table.source
     lines.append(f"Same numbers from the command line: `{reproduce_line(source, columns)}`")
     ctx.reply("\n".join(lines))
     stem = Path(name).stem or "data"
@@ -264,6 +262,7 @@ DESCRIBE = Workflow(
     command="describe",
     description="Summary statistics of a CSV file's columns",
     start="file",
+    data=DescribeData.from_dict,
     states=(
         State(
             "file",

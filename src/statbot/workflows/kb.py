@@ -21,6 +21,7 @@ from statbot.kb.render import MESSAGE_LIMIT, entry_text, label, short_text, stat
 from statbot.kb.words import subject_words
 from statbot.workflows import data as D
 from statbot.workflows.choose import norm
+from statbot.workflows.session_data_plain import KbData
 
 if TYPE_CHECKING:
     from statbot.kb import Entry, KnowledgeBase
@@ -44,7 +45,7 @@ def _asked(ctx: Context) -> str:
     """What the command or the free-text request asked for."""
     if ctx.event.kind is EventKind.COMMAND:
         return ctx.event.args.strip()
-    return str((ctx.data.get("intent") or {}).get("query", "")).strip()
+    return ctx.typed(KbData).asked
 
 
 def _options(entries: list[Entry]) -> list[Option]:
@@ -54,16 +55,17 @@ def _options(entries: list[Entry]) -> list[Option]:
 async def show_results(ctx: Context, query: str) -> None:
     kb = await _kb(ctx)
     hits = kb.search(query, limit=RESULTS)
-    ctx.data["query"] = query
+    data = ctx.typed(KbData)
+    data.query = query
     if not hits:
-        ctx.data["shown"] = []
+        data.shown = []
         ctx.reply(
             f"Nothing in the knowledge base matches “{query}”. Try other words, or see what it "
             "covers with /kb_stats."
         )
         return
     entries = [h.entry for h in hits]
-    ctx.data["shown"] = [e.id for e in entries]
+    data.shown = [e.id for e in entries]
     n = len(entries)
     if n == RESULTS:
         many = f"The {n} entries that best match “{query}”"
@@ -88,8 +90,9 @@ async def open_entry(ctx: Context, entry_id: str) -> bool:
     key = read_key(str(ctx.session.key), ctx.event.event_id, entry.id)
     await ctx.run_blocking(reads.record, entry.id, key)
     related = [e for e in (kb.get(r) for r in entry.related) if e is not None]
-    ctx.data["entry"] = entry.id
-    ctx.data["shown"] = [e.id for e in related]
+    data = ctx.typed(KbData)
+    data.entry = entry.id
+    data.shown = [e.id for e in related]
     text = entry_text(entry)
     ctx.reply(Reply.ask(text, _options(related), page_size=PAGE) if related else Reply.say(text))
     return True
@@ -140,9 +143,10 @@ async def explain(ctx: Context, entry_ids: list[str]) -> None:
             break
         parts.append(part)
         used += utf16_len(part) + 2
-    ctx.data["entry"] = None
-    ctx.data["shown"] = [e.id for e in entries]
-    ctx.data["explained"] = [e.id for e in entries]
+    data = ctx.typed(KbData)
+    data.entry = None
+    data.shown = [e.id for e in entries]
+    data.explained = [e.id for e in entries]
     text = "\n\n".join(parts) + "\n\nPress one to read it in full."
     ctx.reply(Reply.ask(text, _options(entries), page_size=PAGE))
 
@@ -153,7 +157,7 @@ async def enter_stats(ctx: Context) -> None:
     counts = await ctx.run_blocking(reads.most_read, MOST_READ)
     most = [(e, n) for e, n in ((kb.get(i), n) for i, n in counts) if e is not None]
     text = stats_text(kb.by_kind(), kb.by_tag(), most, len(kb.entries))
-    ctx.data["shown"] = [e.id for e, _ in most]
+    ctx.typed(KbData).shown = [e.id for e, _ in most]
     if most:
         ctx.reply(Reply.ask(text, _options([e for e, _ in most]), page_size=PAGE))
     else:
@@ -163,12 +167,13 @@ async def enter_stats(ctx: Context) -> None:
 
 async def _again(ctx: Context) -> None:
     """/help or /back: show where the user was again."""
-    if ctx.data.get("entry"):
-        await open_entry(ctx, str(ctx.data["entry"]))
-    elif ctx.data.get("explained"):
-        await explain(ctx, list(ctx.data["explained"]))
-    elif ctx.data.get("query"):
-        await show_results(ctx, str(ctx.data["query"]))
+    data = ctx.typed(KbData)
+    if data.entry:
+        await open_entry(ctx, data.entry)
+    elif data.explained:
+        await explain(ctx, list(data.explained))
+    elif data.query:
+        await show_results(ctx, data.query)
     else:
         ctx.reply(HOW)
 
@@ -196,7 +201,7 @@ async def on_browse(ctx: Context) -> None:
 
 async def _typed_pick(ctx: Context, text: str) -> str | None:
     """A number from the buttons shown last, or an entry's exact id or title."""
-    shown = [str(i) for i in ctx.data.get("shown") or []]
+    shown = ctx.typed(KbData).shown or []
     if text.isdigit() and 1 <= int(text) <= len(shown):
         return shown[int(text) - 1]
     kb = await _kb(ctx)
@@ -215,7 +220,15 @@ BROWSE_HELP = (
 
 def _workflow(name: str, description: str, enter: Handler) -> Workflow:
     browse = State("browse", on_enter=enter, on_event=on_browse, next=("browse",), help=BROWSE_HELP)
-    return Workflow(name, name, description, start="browse", states=(browse,), quiet_exit=True)
+    return Workflow(
+        name,
+        name,
+        description,
+        start="browse",
+        states=(browse,),
+        data=KbData.from_dict,
+        quiet_exit=True,
+    )
 
 
 KB_SEARCH = _workflow("kb_search", "search the statistics knowledge base", enter_search)

@@ -14,6 +14,7 @@ from statbot.workflows import data as D
 from statbot.workflows import steps as M
 from statbot.workflows.choose import norm, resolve_one
 from statbot.workflows.report import fmt
+from statbot.workflows.session_data_plain import ModelsData
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -68,7 +69,7 @@ async def on_list(ctx: Context) -> None:
         picked = M.pick_one(ctx, _options(cards), noun="model", typed=by_name(cards))
         if picked is None:
             return
-    ctx.data["model_id"] = picked
+    ctx.typed(ModelsData).model_id = picked
     ctx.goto("card")
 
 
@@ -113,7 +114,8 @@ def card_text(card: Any) -> str:
 
 async def _card(ctx: Context) -> Any:
     svc = D.services(ctx)
-    return await ctx.run_blocking(svc.models.get_card, ctx.session.user_id, ctx.data["model_id"])
+    model_id = ctx.typed(ModelsData).open_id
+    return await ctx.run_blocking(svc.models.get_card, ctx.session.user_id, model_id)
 
 
 async def enter_card(ctx: Context) -> None:
@@ -156,9 +158,8 @@ async def on_rename(ctx: Context) -> None:
         ctx.reply(f"A name needs 1 to {MAX_NAME} characters; type another.")
         return
     svc = D.services(ctx)
-    card = await ctx.run_blocking(
-        svc.models.rename, ctx.session.user_id, ctx.data["model_id"], name
-    )
+    model_id = ctx.typed(ModelsData).open_id
+    card = await ctx.run_blocking(svc.models.rename, ctx.session.user_id, model_id, name)
     ctx.reply(f'Renamed to "{card.name}".')
     ctx.goto("card")
 
@@ -177,7 +178,8 @@ async def on_confirm_delete(ctx: Context) -> None:
     answer = ctx.event.choice or norm(ctx.event.text)
     if answer in (YES, "yes, delete it", "delete", "y"):
         svc = D.services(ctx)
-        model_id = ctx.data.pop("model_id")
+        data = ctx.typed(ModelsData)
+        model_id, data.model_id = data.open_id, None
         await ctx.run_blocking(svc.models.delete, ctx.session.user_id, model_id)
         if svc.access is not None:  # the audit log records deletions (issue 12)
             await svc.access.model_deleted(ctx.session.user_id, model_id)
@@ -197,6 +199,7 @@ MODELS = Workflow(
     command="models",
     description="your models: view, rename, delete, download",
     start="list",
+    data=ModelsData.from_dict,
     states=(
         State(
             "list",

@@ -13,6 +13,7 @@ from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import steps as M
 from statbot.workflows.models import by_name, newest_first
+from statbot.workflows.session_data import ChosenModel, PredictData
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -27,7 +28,7 @@ async def enter_model(ctx: Context) -> None:
         ctx.reply("You have no models yet. Train one with /train, then come back to /predict.")
         ctx.finish()
         return
-    preset = (ctx.data.get("intent") or {}).pop("model", None)
+    preset = ctx.typed(PredictData).intent.pop("model", None)
     if preset:
         picked = M.pick_typed(ctx, str(preset), by_name(cards), noun="model", words=LATEST_WORDS)
         if picked is not None:
@@ -53,21 +54,21 @@ async def on_model(ctx: Context) -> None:
 
 def _choose(ctx: Context, cards: list[Any], picked: str) -> None:
     card = cards[0] if picked == LATEST else next(c for c in cards if c.model_id == picked)
-    ctx.data["model"] = {
-        "id": card.model_id,
-        "name": card.name,
-        "features": [f.name for f in card.features],
-        "target": card.target,
-    }
+    ctx.typed(PredictData).model = ChosenModel(
+        id=card.model_id,
+        name=card.name,
+        features=[f.name for f in card.features],
+        target=card.target,
+    )
     ctx.goto("data")
 
 
 def _ask_data(ctx: Context) -> str:
-    model = ctx.data["model"]
-    features = model["features"]
+    model = ctx.typed(PredictData).chosen
+    features = model.features
     shown = ", ".join(features[:10]) + (" …" if len(features) > 10 else "")
     return (
-        f"Model *{model['name']}* predicts *{model['target']}* from: {shown}. "
+        f"Model *{model.name}* predicts *{model.target}* from: {shown}. "
         "Send the new data (upload a file or type a server path)."
     )
 
@@ -77,7 +78,7 @@ async def _predict_rows(ctx: Context, loaded: D.Loaded) -> None:
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     target = out_dir / f"predictions-{ctx.event.event_id}.csv"
     summary = await ctx.run_blocking(
-        _predict, svc, ctx.session.user_id, ctx.data["model"]["id"], loaded.ref, target
+        _predict, svc, ctx.session.user_id, ctx.typed(PredictData).chosen.id, loaded.ref, target
     )
     ctx.reply(summary["text"])
     ctx.reply(
@@ -121,6 +122,7 @@ PREDICT = Workflow(
     command="predict",
     description="predict new data with a trained model",
     start="model",
+    data=PredictData.from_dict,
     states=(
         State(
             "model",

@@ -225,3 +225,46 @@ class TrainData(AnalysisData):
             ),
             analyze=_opt_str(raw, "analyze"),
         )
+
+
+@dataclass
+class ChosenModel:
+    """/predict's model, as its card describes it: id, name, the columns it needs, its target."""
+
+    id: str
+    name: str
+    features: list[str]
+    target: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "features": self.features, "target": self.target}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ChosenModel:
+        return cls(
+            id=str(raw["id"]),
+            name=str(raw.get("name", "")),
+            features=[str(f) for f in raw.get("features") or []],
+            target=str(raw.get("target", "")),
+        )
+
+
+@dataclass
+class PredictData(AnalysisData):
+    """/predict: the model chosen (then the data step's dataset)."""
+
+    model: ChosenModel | None = None
+
+    @property
+    def chosen(self) -> ChosenModel:
+        """The model, in the steps after the model step (a workflow bug before it)."""
+        return required(self.model, "the model")
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model.to_dict() if self.model is not None else None
+        return {**super().to_dict(), **_compact({"model": model})}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Self:
+        model = raw.get("model")
+        return cls(**cls._base(raw), model=ChosenModel.from_dict(model) if model else None)

@@ -105,8 +105,7 @@ def _last_for_intent(ctx: Context) -> D.Loaded | None:
     dataset without asking for one."""
     from statbot.workflows.session_data import AnalysisData
 
-    typed = ctx.workflow is not None and ctx.workflow.data is not None
-    intent = ctx.typed(AnalysisData).intent if typed else ctx.data.get("intent")
+    intent = ctx.typed(AnalysisData).intent
     last = D.last_dataset(ctx)
     return last if intent and last is not None and last.ref else None
 
