@@ -45,16 +45,19 @@ def old_dataset(chat: ChatDriver) -> dict[str, Any]:
 
 
 def old_session(
-    workflow: str, state: str, data: dict[str, Any], stack: list[dict[str, Any]]
+    workflow: str, state: str, data: dict[str, Any], stack: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    """A session record as the dict-based handlers left it (by default one back-stack entry);
+    its dataset, if it has one, is also the user's last."""
+    dataset = data.get("dataset")
     return {
         "key": str(DEFAULT_KEY),
         "workflow": workflow,
         "state": state,
         "data": data,
-        "stack": stack,
-        "context": {"dataset": data["dataset"]},
-        "datasets": [data["dataset"]["ref"]["digest"]],
+        "stack": [{"state": state, "data": data}] if stack is None else stack,
+        "context": {"dataset": dataset} if dataset else {},
+        "datasets": [dataset["ref"]["digest"]] if dataset else [],
         "history": [],
         "version": 0,
         "last_update_id": 7,

@@ -14,43 +14,19 @@ from typing import Any
 import pandas as pd
 from tests.kb.fixtures import SMALL, write_entries
 from tests.workflows.test_predict_driver import save_iris_model
+from tests.workflows.test_session_data import old_session
 
 from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session
 from statbot.engine.stores.sqlite import SqliteStore
 from statbot.kb import KnowledgeBase
-from statbot.testing import DEFAULT_KEY, ChatDriver
+from statbot.testing import ChatDriver
 from statbot.workflows.session_data import PredictData
 from statbot.workflows.session_data_plain import DescribeData, KbData, ModelsData
 
 
 def said(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
-
-
-def old_session(
-    workflow: str, state: str, data: dict[str, Any], context: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A session record as the dict-based handlers left it (one back-stack entry)."""
-    return {
-        "key": str(DEFAULT_KEY),
-        "workflow": workflow,
-        "state": state,
-        "data": data,
-        "stack": [{"state": state, "data": data}],
-        "context": context or {},
-        "datasets": [],
-        "history": [],
-        "version": 0,
-        "last_update_id": 7,
-        "recent_events": ["u7"],
-        "schema_version": 1,
-        "status": "active",
-        "created_at": 1.0e9,
-        "updated_at": 1.0e9,
-        "grace_until": None,
-        "menu": "0badf00d",
-    }
 
 
 async def write_session(path: Path, raw: dict[str, Any]) -> None:
