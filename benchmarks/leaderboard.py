@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from measure import machine, thread_limit, timed
 
 DATASETS = ("breast_cancer", "wine", "digits", "diabetes")
 SCORERS = {
@@ -133,24 +131,6 @@ def statbot_run(frame: pd.DataFrame, task: str, cv: int, seed: int) -> tuple[str
     return result.model_name, float(result.cv[result.primary_metric]["mean"])
 
 
-def timed(run: Any, *args: Any) -> tuple[float, float, tuple[str, float]]:
-    """(CPU seconds, wall seconds, (model, CV score)) of one run."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    found = run(*args)
-    return time.process_time() - cpu, time.perf_counter() - wall, found
-
-
-def machine() -> dict[str, Any]:
-    import sklearn
-
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sklearn": sklearn.__version__,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", type=int, default=5)
@@ -159,17 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="0 = library default")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     args = parser.parse_args(argv)
-    # Native libraries load first (threadpoolctl limits only loaded ones); a warm-up of each
-    # side on a small set keeps lazy imports out of the timed runs.
-    import sklearn.ensemble
-    import sklearn.inspection  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    import statbot.analysis.ml.training  # noqa: F401
-
+    # A warm-up of each side on a small set keeps lazy imports out of the timed runs.
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     frames = {name: load(name) for name in names}
-    with threadpool_limits(limits=args.threads or None):
+    with thread_limit(args.threads):
         warm = load("iris")
         baseline_run(warm, "multiclass", 2, args.seed)
         statbot_run(warm, "multiclass", 2, args.seed)

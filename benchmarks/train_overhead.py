@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from measure import machine, thread_limit, timed
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -107,24 +105,6 @@ def statbot_run(frame: pd.DataFrame, model: str, cv: int, seed: int) -> float:
     return float(result.cv["accuracy"]["mean"])
 
 
-def timed(run: Any, *args: Any) -> tuple[float, float, float]:
-    """(CPU seconds, wall seconds, CV accuracy) of one run."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    score = run(*args)
-    return time.process_time() - cpu, time.perf_counter() - wall, score
-
-
-def machine() -> dict[str, Any]:
-    import sklearn
-
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sklearn": sklearn.__version__,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -134,16 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="0 = library default")
     args = parser.parse_args(argv)
-    # Load every native library (OpenMP, BLAS) first: threadpoolctl only limits libraries that
-    # are already loaded. A small warm-up run of each side then keeps lazy imports out of the
-    # timed runs.
-    import sklearn.ensemble
-    import sklearn.inspection  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    import statbot.analysis.ml.training  # noqa: F401
-
-    with threadpool_limits(limits=args.threads or None):
+    # A small warm-up run of each side keeps lazy imports out of the timed runs.
+    with thread_limit(args.threads):
         warm = make_frame(600, args.seed + 1)
         sklearn_run(warm, args.model, 2, args.seed)
         statbot_run(warm, args.model, 2, args.seed)
