@@ -9,16 +9,14 @@ from __future__ import annotations
 import csv
 import os
 import statistics
-import sys
 from pathlib import Path
 
 import pexpect
 import pytest
+from tests.support.terminal import PROMPT, STATBOT, say, spawn
 
-STATBOT = Path(sys.executable).with_name("statbot")
 PRICES = [4.5, 7.25, 3.0, 10.0, 5.5, 8.75]
 WEIGHTS = [120, 80, 95, 150, 110, 60]
-PROMPT = "> "
 
 
 @pytest.fixture
@@ -30,38 +28,6 @@ def csv_file(tmp_path: Path) -> Path:
         for i, (p, w) in enumerate(zip(PRICES, WEIGHTS, strict=True)):
             writer.writerow([f"fruit{i}", p, w])
     return path
-
-
-def spawn(tmp_path: Path) -> pexpect.spawn:
-    env = dict(os.environ)
-    env.update(
-        {
-            "STATBOT_DATA_DIR": str(tmp_path / "var"),
-            "STATBOT_SESSION_STORE": "sqlite",
-            "STATBOT_TELEGRAM_TOKEN": "",
-            "TERM": "dumb",
-        }
-    )
-    child = pexpect.spawn(
-        str(STATBOT),
-        ["chat", "--out", str(tmp_path / "out")],
-        cwd=str(tmp_path),
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(50, 200),
-    )
-    child.logfile_read = sys.stdout  # pytest shows the whole terminal session on a failure
-    child.expect_exact("/quit (or Ctrl-D) leaves.")
-    child.expect_exact(PROMPT)
-    return child
-
-
-def say(child: pexpect.spawn, line: str, *expected: str) -> None:
-    child.sendline(line)
-    for text in expected:
-        child.expect_exact(text)
-    child.expect_exact(PROMPT)
 
 
 def test_describe_conversation_in_a_terminal(tmp_path: Path, csv_file: Path) -> None:

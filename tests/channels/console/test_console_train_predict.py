@@ -8,16 +8,13 @@ uploads, and reads the report, then the path of the predictions CSV the bot wrot
 from __future__ import annotations
 
 import csv
-import os
 import random
 import re
-import sys
 from pathlib import Path
 
 import pexpect
+from tests.support.terminal import PROMPT, say, spawn
 
-STATBOT = Path(sys.executable).with_name("statbot")
-PROMPT = "> "
 HIGH = [(9.5, 9.0, "red"), (8.8, 9.7, "blue"), (9.9, 8.6, "green"), (9.1, 9.4, "red")]
 LOW = [(0.4, 0.9, "blue"), (1.1, 0.2, "green"), (0.3, 0.5, "red"), (0.8, 1.2, "blue")]
 
@@ -43,44 +40,11 @@ def write_new_csv(path: Path) -> None:
         writer.writerows(HIGH + LOW)
 
 
-def spawn(tmp_path: Path) -> pexpect.spawn:
-    env = dict(os.environ)
-    env.update(
-        {
-            "STATBOT_DATA_DIR": str(tmp_path / "var"),
-            "STATBOT_SESSION_STORE": "sqlite",
-            "STATBOT_TELEGRAM_TOKEN": "",
-            "STATBOT_JOB_CONCURRENCY": "1",
-            "TERM": "dumb",
-        }
-    )
-    child = pexpect.spawn(
-        str(STATBOT),
-        ["chat", "--out", str(tmp_path / "out")],
-        cwd=str(tmp_path),
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(50, 200),
-    )
-    child.expect_exact("/quit (or Ctrl-D) leaves.")
-    child.expect_exact(PROMPT)
-    return child
-
-
-def say(child: pexpect.spawn, line: str, *expected: str) -> None:
-    """Type a line; the bot must show each expected text, in order, then prompt again."""
-    child.sendline(line)
-    for text in expected:
-        child.expect_exact(text)
-    child.expect_exact(PROMPT)
-
-
 def test_train_then_predict_in_a_terminal(tmp_path: Path) -> None:
     train, new = tmp_path / "houses.csv", tmp_path / "new.csv"
     write_training_csv(train)
     write_new_csv(new)
-    child = spawn(tmp_path)
+    child = spawn(tmp_path, STATBOT_JOB_CONCURRENCY="1")
     try:
         say(child, "/train", "Let's train a model.")
         say(child, str(train), "houses.csv:", "Column types as I read them", "1. Looks right")
@@ -131,7 +95,7 @@ def test_control_characters_from_a_file_never_reach_the_terminal(tmp_path: Path)
     header = "name\x1b]0;pwned\x07,\x1b[2Jscore,\x9b31mlabel"
     rows = "".join(f"item{i},{i % 7},{'ab'[i % 2]}\n" for i in range(30))
     hostile.write_text(header + "\n" + rows, encoding="utf-8")
-    child = spawn(tmp_path)
+    child = spawn(tmp_path, STATBOT_JOB_CONCURRENCY="1")
     seen: list[str] = []
     try:
         say(child, "/train", "Let's train a model.")
