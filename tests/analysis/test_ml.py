@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import datasets
+from tests.analysis.frames import mixed_frame
 
 from statbot.analysis.ml.catalog import MODELS
 from statbot.analysis.ml.training import detect_task, resolve_model_name, train
@@ -100,25 +101,7 @@ def test_resolve_model_name_aliases() -> None:
 
 
 def _mixed(n: int, task: str, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "x": rng.normal(size=n),
-            "z": rng.integers(0, 5, n),
-            "city": rng.choice(["Oslo", "Rome", "Lima"], n),
-            "when": pd.date_range("2021-01-01", periods=n, freq="D"),
-            "flag": rng.choice([True, False], n),
-        }
-    )
-    frame["x"] = frame["x"].mask(np.arange(n) % 9 == 0)
-    signal = frame["x"].fillna(0) * 2 + (frame["city"] == "Oslo") + rng.normal(size=n) * 0.2
-    if task == "regression":
-        frame["y"] = signal
-    elif task == "binary":
-        frame["y"] = np.where(signal > 0.4, "yes", "no")
-    else:
-        frame["y"] = pd.cut(signal, [-99, -0.5, 1.0, 99], labels=["lo", "mid", "hi"]).astype(str)
-    return frame
+    return mixed_frame(n, task, seed)
 
 
 def test_metrics_follow_the_task() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from tests.analysis.frames import mixed_frame
 
 from statbot.analysis.ml.card import ModelCard
 from statbot.analysis.ml.catalog import models_for
@@ -34,26 +35,7 @@ PRIMITIVES = {"builtins.bool", "builtins.float", "builtins.int"}
 
 
 def _mixed(n: int, task: str, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "x": rng.normal(size=n),
-            "z": rng.integers(0, 5, n),
-            "city": rng.choice(["Oslo", "Rome", "Lima"], n),
-            "when": pd.date_range("2021-01-01", periods=n, freq="h"),
-            "flag": rng.choice([True, False], n),
-        }
-    )
-    frame["x"] = frame["x"].mask(np.arange(n) % 9 == 0)
-    frame["city"] = frame["city"].mask(np.arange(n) % 13 == 0)
-    signal = frame["x"].fillna(0) * 2 + (frame["city"] == "Oslo") + rng.normal(size=n) * 0.2
-    if task == "regression":
-        frame["y"] = signal
-    elif task == "binary":
-        frame["y"] = np.where(signal > 0.4, "yes", "no")
-    else:
-        frame["y"] = pd.cut(signal, [-99, -0.5, 1.0, 99], labels=["lo", "mid", "hi"]).astype(str)
-    return frame
+    return mixed_frame(n, task, seed, freq="h", city_gaps=True)
 
 
 def _schema_of(data: bytes) -> dict:
