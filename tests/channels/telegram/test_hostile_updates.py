@@ -22,7 +22,7 @@ from telegram import Bot
 
 from statbot.channels.telegram.ingress import STALE_TOKEN, Ingress
 from statbot.channels.telegram.parse import Callback, parse_update
-from statbot.channels.telegram.sent import MenuTable
+from statbot.channels.telegram.sent import SentMessages
 from statbot.engine.events import ConversationKey, Event, EventKind, Upload
 from statbot.engine.stores import open_store
 from statbot.ops.metrics import Metrics
@@ -157,13 +157,13 @@ async def test_hostile_update_is_journaled_or_skipped(
     path = str(tmp_path / "s.sqlite3")
     store = open_store("sqlite", sqlite_path=path, synchronous="NORMAL")
     await store.open()
-    menus = MenuTable(tmp_path / "menus.sqlite3")
+    sent = SentMessages(tmp_path / "sent.sqlite3")
     try:
         async with Bot("123:ABC", base_url=base_url) as bot:
-            channel = Ingress(bot, store.inbox_append, menus, Metrics())
+            channel = Ingress(bot, store.inbox_append, sent, Metrics())
             await channel.ingest(HOSTILE[name])  # must not raise: that would never be acknowledged
     finally:
-        menus.close()
+        sent.close()
         await store.close()
     async with open_store("sqlite", sqlite_path=path) as reopened:  # what a restart would see
         entries = await reopened.inbox_pending()

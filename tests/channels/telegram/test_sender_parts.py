@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.render import split_text, to_html
 from statbot.channels.telegram.sender import TelegramSender
-from statbot.channels.telegram.sent import MenuTable
+from statbot.channels.telegram.sent import SentMessages
 from statbot.engine.events import ConversationKey
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.sandbox.server import RunningSandbox, run_sandbox
@@ -36,10 +36,10 @@ async def test_a_429_between_parts_sends_each_part_once(
     await strict_sandbox.client.send("hello")  # a bot cannot write first
     chat_id = int((await strict_sandbox.client.chat()).raw["chat_id"])
     bot = Bot(DEFAULT_TOKEN, base_url=f"{strict_sandbox.api_url}/bot")
-    menus = MenuTable(tmp_path / "menus.sqlite3")
+    sent = SentMessages(tmp_path / "sent.sqlite3")
     # A limiter with a generous burst, so the sandbox (not our pacing) decides: a 429 arrives
     # after the first parts went out.
-    sender = TelegramSender(bot, menus, limiter=RateLimiter(per_chat=100.0, chat_burst=100.0))
+    sender = TelegramSender(bot, sent, limiter=RateLimiter(per_chat=100.0, chat_burst=100.0))
     parts = [f"part {i}\n" + "x" * 3500 for i in range(5)]
     reply = Reply.say("\n".join(parts))
     key = str(ConversationKey("telegram", chat_id, chat_id))
@@ -49,7 +49,7 @@ async def test_a_429_between_parts_sends_each_part_once(
             # Resending from the first part after each 429 never ends: bounded here.
             done = await asyncio.wait_for(sender.deliver(key, [item]), 30)
     finally:
-        menus.close()
+        sent.close()
     assert list(done) == [1]
     texts = [m.text for m in (await strict_sandbox.client.chat()).bot_messages]
     assert len(texts) == len(split_text(reply.text))
@@ -74,9 +74,9 @@ async def test_a_text_reply_posts_what_send_message_would(tmp_path: Path) -> Non
     # the request must be the same one.
     bot = RecordingBot(DEFAULT_TOKEN)
     bot._calls = []
-    menus = MenuTable(tmp_path / "menus.sqlite3")
+    sent = SentMessages(tmp_path / "sent.sqlite3")
     try:
-        sender = TelegramSender(bot, menus)
+        sender = TelegramSender(bot, sent)
         key = str(ConversationKey("telegram", 42, 42))
         reply = Reply.say("*Hi* <there> " + "x" * 5000)  # markdown, HTML escaping, 2 parts
         done = await sender.deliver(key, [OutboxItem(key=key, seq=1, event_id="u1", reply=reply)])
@@ -84,7 +84,7 @@ async def test_a_text_reply_posts_what_send_message_would(tmp_path: Path) -> Non
         for part in parts:
             await bot.send_message(42, to_html(part), parse_mode=ParseMode.HTML)
     finally:
-        menus.close()
+        sent.close()
     assert list(done) == [1] and len(parts) == 2
     assert bot._calls[:2] == bot._calls[2:]
     assert bot._calls[0][1]["text"].startswith("<b>Hi</b> &lt;there&gt;")

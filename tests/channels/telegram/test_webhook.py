@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 
 from statbot.channels.telegram.ingress import Ingress, WebhookServer
-from statbot.channels.telegram.sent import MenuTable
+from statbot.channels.telegram.sent import SentMessages
 from statbot.engine.events import Event
 from statbot.engine.stores.memory import MemoryStore
 from statbot.ops.metrics import Metrics
@@ -27,16 +27,16 @@ class FailingJournal:
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[WebhookServer, MemoryStore, Metrics]]:
     store = MemoryStore()
     metrics = Metrics()
-    menus = MenuTable(tmp_path / "menus.sqlite3")
+    sent = SentMessages(tmp_path / "sent.sqlite3")
     bot = Bot("123:ABC", base_url="http://127.0.0.1:9/bot")  # never called in these tests
-    ingress = Ingress(bot, store.inbox_append, menus, metrics)
+    ingress = Ingress(bot, store.inbox_append, sent, metrics)
     server = WebhookServer(ingress, secret=SECRET, path="/hook", host="127.0.0.1", port=0)
     await server.start()
     try:
         yield server, store, metrics
     finally:
         await server.stop()
-        menus.close()
+        sent.close()
 
 
 def update(update_id: int, text: str = "hi") -> dict[str, object]:

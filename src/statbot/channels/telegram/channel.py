@@ -23,7 +23,7 @@ from statbot.channels.telegram.ingress import Ingress, Journal, Poller, WebhookS
 from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.request import BoundedRequest
 from statbot.channels.telegram.sender import TelegramSender
-from statbot.channels.telegram.sent import MenuTable
+from statbot.channels.telegram.sent import SentMessages
 from statbot.config import Settings
 from statbot.engine.replies import OutboxItem
 from statbot.errors import ChannelError
@@ -62,11 +62,11 @@ class TelegramChannel:
         self.settings = settings
         self.metrics = metrics
         self.bot = build_bot(settings)
-        self.menus = MenuTable(Path(settings.data_dir) / "telegram.sqlite3")
-        self.sender = TelegramSender(self.bot, self.menus, limiter=RateLimiter(), metrics=metrics)
+        self.sent = SentMessages(Path(settings.data_dir) / "telegram.sqlite3")
+        self.sender = TelegramSender(self.bot, self.sent, limiter=RateLimiter(), metrics=metrics)
         self.files = TelegramFiles(self.bot, max_download_mb=settings.max_download_mb)
         self.ingress = Ingress(
-            self.bot, journal, self.menus, metrics, allowed_users=settings.allowed_users
+            self.bot, journal, self.sent, metrics, allowed_users=settings.allowed_users
         )
         self.commands = tuple(commands)
         self.poller: Poller | None = None
@@ -193,7 +193,7 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError, RuntimeError):
                 await self.bot.shutdown()
             self._initialized = False
-        self.menus.close()
+        self.sent.close()
 
     async def check(self) -> tuple[bool, str]:
         """Readiness: the Bot API answers getMe."""

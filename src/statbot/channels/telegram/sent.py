@@ -37,7 +37,11 @@ class ProgressMessage:
     edited_at: float
 
 
-class MenuTable:
+class SentMessages:
+    """The two tables above, in ``telegram.sqlite3``: the menus shown (in the channel a "menu"
+    is a message with buttons) and the progress messages. Named for what it holds; it was
+    ``MenuTable`` (issue 10), which held more than menus."""
+
     def __init__(self, path: Path | str) -> None:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
