@@ -20,7 +20,7 @@ Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class Migrations:
-    """The upgrade steps, ``from_version -> fn``; ``target`` is the schema version the code speaks."""
+    """The upgrade steps, ``from_version -> fn``; ``target``: the schema version the code speaks."""
 
     def __init__(self, target: int = SCHEMA_VERSION) -> None:
         self.target = target

@@ -5,10 +5,11 @@ and the returned result are JSON; ``progress(fraction, message)`` reports a hear
 produces go under ``workdir`` (written to a temporary name, then renamed) or to their final home
 with the same discipline, so that a re-run after a crash produces the same outputs, once.
 
-The table of job kinds is filled by importing *job modules*: the runner imports them in the parent (to
-validate kinds at submit time) and the worker imports the same list in the child. An entry is a
-dotted module name or a path to a ``.py`` file. Raise a :class:`statbot.errors.StatbotError` for
-bad input: its ``user_message`` becomes the job's error and the job is not retried.
+The table of job kinds is filled by importing *job modules*: the runner imports them in the
+parent (to validate kinds at submit time) and the worker imports the same list in the child. An
+entry is a dotted module name or a path to a ``.py`` file. Raise a
+:class:`statbot.errors.StatbotError` for bad input: its ``user_message`` becomes the job's error
+and the job is not retried.
 """
 
 from __future__ import annotations
