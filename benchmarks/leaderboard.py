@@ -78,7 +78,7 @@ def baseline_run(frame: pd.DataFrame, task: str, cv: int, seed: int) -> tuple[st
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from statbot.analysis.ml.catalog import build_model
+    from statbot.analysis.ml.estimators import build_model
     from statbot.analysis.ml.inputs import auto_candidates
 
     x = frame.drop(columns="target")

@@ -60,7 +60,7 @@ def sklearn_run(frame: pd.DataFrame, model: str, cv: int, seed: int) -> float:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from statbot.analysis.ml.catalog import build_model
+    from statbot.analysis.ml.estimators import build_model
 
     numeric = [c for c in frame.columns if c.startswith("x")]
     categorical = ["region", "plan"]

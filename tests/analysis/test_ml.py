@@ -9,7 +9,7 @@ import pytest
 from sklearn import datasets
 from tests.analysis.frames import mixed_frame
 
-from statbot.analysis.ml.catalog import MODELS
+from statbot.analysis.ml.estimators import MODELS
 from statbot.analysis.ml.training import detect_task, resolve_model_name, train
 from statbot.errors import ModelError
 

@@ -18,7 +18,7 @@ import skops.io
 from tests.analysis.frames import mixed_frame
 
 from statbot.analysis.ml.card import ModelCard
-from statbot.analysis.ml.catalog import models_for
+from statbot.analysis.ml.estimators import models_for
 from statbot.analysis.ml.saved import (
     TRUSTED_TYPES,
     SavedModels,

@@ -50,7 +50,7 @@ def train(
     """Train a model with k-fold CV and a holdout, scored against a majority-class / mean
     baseline; optionally tuned, and saved as a skops file + card."""
     from statbot.analysis.ml.card import ModelCard
-    from statbot.analysis.ml.catalog import default_model_name
+    from statbot.analysis.ml.estimators import default_model_name
     from statbot.analysis.ml.saved import new_model_id, save_model_files
     from statbot.analysis.ml.training import train as run_train
 

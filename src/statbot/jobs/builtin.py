@@ -46,7 +46,7 @@ def train_spec(
 
 @register_job(TRAIN, label="training")
 def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dict[str, Any]:
-    from statbot.analysis.ml.catalog import default_model_name
+    from statbot.analysis.ml.estimators import default_model_name
     from statbot.analysis.ml.saved import SavedModels
     from statbot.analysis.ml.training import train
 

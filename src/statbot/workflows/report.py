@@ -30,7 +30,7 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 
 def _label(model: str) -> str:
-    from statbot.analysis.ml.catalog import MODELS
+    from statbot.analysis.ml.estimators import MODELS
 
     spec = MODELS.get(model)
     return spec.label if spec is not None else model

@@ -115,7 +115,7 @@ async def on_features(ctx: Context) -> None:
 
 
 def _model_options(task: str | None) -> list[Option]:
-    from statbot.analysis.ml.catalog import MODELS, models_for
+    from statbot.analysis.ml.estimators import MODELS, models_for
 
     names = models_for(task) if task else list(MODELS)  # type: ignore[arg-type]
     return [Option("auto", "auto (compare several)")] + [Option(n, MODELS[n].label) for n in names]
@@ -131,7 +131,7 @@ async def enter_model(ctx: Context) -> None:
         d.task = task
     wanted = d.intent.get("model")
     if wanted and not ctx.reprompt:
-        from statbot.analysis.ml.catalog import resolve_model_name
+        from statbot.analysis.ml.estimators import resolve_model_name
 
         try:
             name = resolve_model_name(wanted)
@@ -160,7 +160,7 @@ def _detect_task(svc: Services, dataset: D.Loaded, target: str) -> str:
 
 
 async def on_model(ctx: Context) -> None:
-    from statbot.analysis.ml.catalog import resolve_model_name
+    from statbot.analysis.ml.estimators import resolve_model_name
 
     options = _model_options(data(ctx).task)
     if ctx.event.kind is EventKind.CHOICE:
@@ -217,7 +217,7 @@ async def on_confirm(ctx: Context) -> None:
 
 
 def _label(model: str) -> str:
-    from statbot.analysis.ml.catalog import MODELS
+    from statbot.analysis.ml.estimators import MODELS
 
     spec = MODELS.get(model)
     return spec.label if spec is not None else model

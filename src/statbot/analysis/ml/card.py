@@ -108,7 +108,7 @@ class ModelCard:
 
     @property
     def model_label(self) -> str:
-        from statbot.analysis.ml.catalog import model_label
+        from statbot.analysis.ml.estimators import model_label
 
         return model_label(self.model_name)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from statbot.analysis.ml.catalog import build_model
+from statbot.analysis.ml.estimators import build_model
 from statbot.analysis.ml.metrics import LOWER_IS_BETTER, evaluate, summarise
 from statbot.analysis.ml.pipeline import FeatureSpec, Task, build_pipeline
 from statbot.analysis.ml.result import ProgressClock

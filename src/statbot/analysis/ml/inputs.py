@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from statbot.analysis.ml.catalog import AUTO_CANDIDATES, SVM_AUTO_MAX_ROWS
+from statbot.analysis.ml.estimators import AUTO_CANDIDATES, SVM_AUTO_MAX_ROWS
 from statbot.analysis.ml.pipeline import Task
 from statbot.errors import ModelError
 

@@ -34,7 +34,7 @@ class LeaderboardEntry:
 
     @property
     def label(self) -> str:
-        from statbot.analysis.ml.catalog import model_label
+        from statbot.analysis.ml.estimators import model_label
 
         # the baseline's wording depends on the task, which the primary metric tells
         label = model_label(self.model, "regression" if self.metric == "r2" else "binary")
@@ -115,7 +115,7 @@ class TrainResult:
 
     @property
     def model_label(self) -> str:
-        from statbot.analysis.ml.catalog import model_label
+        from statbot.analysis.ml.estimators import model_label
 
         return model_label(self.model_name)
 

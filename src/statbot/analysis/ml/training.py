@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from statbot.analysis.ml.catalog import build_model, model_label, resolve_model_name
 from statbot.analysis.ml.cv import (
     BASELINE,
     CVData,
@@ -30,6 +29,7 @@ from statbot.analysis.ml.cv import (
     compare_to_baseline,
     cross_validate,
 )
+from statbot.analysis.ml.estimators import build_model, model_label, resolve_model_name
 from statbot.analysis.ml.inputs import (
     HOLDOUT_FRACTION,
     auto_candidates,

@@ -55,7 +55,7 @@ def _trials(name: str, task: Task, seed: int) -> list[dict[str, Any]]:
         return []
     size = int(np.prod([len(v) for v in space.values()]))
     sampled = ParameterSampler(space, n_iter=min(MAX_TRIALS, size), random_state=seed)
-    # The svm classifier is SVC inside CalibratedClassifierCV (catalog._svm); SVR is bare.
+    # The svm classifier is SVC inside CalibratedClassifierCV (estimators._svm); SVR is bare.
     prefix = "estimator__" if name == "svm" and task != "regression" else ""
     return [{f"{prefix}{key}": value for key, value in params.items()} for params in sampled]
 

@@ -42,13 +42,13 @@ def metric_label(metric: str) -> str:
 
 def model_label(card: dict[str, Any]) -> str:
     """The model's one name; a card written before it carried ``model_label`` gets it from
-    the catalog."""
+    estimators module (the models statbot can train)."""
     label = card.get("model_label")
     if label:
         return str(label)
-    from statbot.analysis.ml.catalog import model_label as catalog_label
+    from statbot.analysis.ml.estimators import model_label as estimator_label
 
-    return catalog_label(str(card.get("model_name", "")))
+    return estimator_label(str(card.get("model_name", "")))
 
 
 def _primary(card: dict[str, Any]) -> tuple[str, dict[str, Any]]:

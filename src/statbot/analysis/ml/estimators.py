@@ -1,4 +1,8 @@
-"""The models statbot can train, their user-typed aliases, and which task each one serves."""
+"""The models statbot can train, their user-typed aliases, and which task each one serves.
+
+Named ``estimators`` (it was ``catalog``, issue 10): "catalog" is the database of users,
+roles and the ledger (:mod:`statbot.access.catalog`).
+"""
 
 from __future__ import annotations
 
