@@ -179,19 +179,30 @@ def apply_overrides(frame: pd.DataFrame, overrides: Mapping[str, str]) -> pd.Dat
         if kind is None:
             problems.append(f"'{word}' is not a type; use one of {', '.join(ALLOWED)}.")
             continue
-        if name not in present:
-            problems.append(_unknown_column(name, present))
-            continue
-        if kind == "ignore":
+        converted = _cast_one(frame, name, kind, present, problems)
+        if kind == "ignore" and name in present:
             out = out.drop(columns=[name])
-            continue
-        converted, problem = cast_column(out[name], kind)
-        if problem:
-            problems.append(problem)
-        out[name] = converted
+        elif converted is not None:
+            out[name] = converted
     if problems:
         raise SchemaMismatch(problems)
     return out
+
+
+def _cast_one(
+    frame: pd.DataFrame, name: str, kind: str, present: list[str], problems: list[str]
+) -> Any:
+    """``frame[name]`` cast to ``kind`` (a problem appended when a value does not fit); None
+    when the column is missing (said in ``problems``) or ``kind`` is ``ignore``."""
+    if name not in present:
+        problems.append(_unknown_column(name, present))
+        return None
+    if kind == "ignore":
+        return None
+    converted, problem = cast_column(frame[name], kind)
+    if problem:
+        problems.append(problem)
+    return converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,15 +289,9 @@ def validate_against(frame: pd.DataFrame, spec: SchemaSpec) -> pd.DataFrame:
     present = [str(c) for c in frame.columns]
     out: dict[str, Any] = {}
     for name, kind in spec.columns:
-        if name not in present:
-            problems.append(_unknown_column(name, present))
-            continue
-        if kind == "ignore":
-            continue
-        converted, problem = cast_column(frame[name], kind)
-        if problem:
-            problems.append(problem)
-        out[name] = converted
+        converted = _cast_one(frame, name, kind, present, problems)
+        if converted is not None:
+            out[name] = converted
     if problems:
         raise SchemaMismatch(problems)
     import pandas as pd
