@@ -118,14 +118,21 @@ class ChatDriver:
             return await self._submit(EventKind.COMMAND, text=name, args=args.strip())
         return await self._submit(EventKind.TEXT, text=text)
 
+    async def text(self, text: str) -> list[Reply]:
+        """A message taken as text whatever it starts with (a server path, ``/srv/a.csv``)."""
+        self._log.append(("user", text))
+        return await self._submit(EventKind.TEXT, text=text)
+
     async def upload(
-        self, path: Path, file_name: str | None = None, caption: str = ""
+        self, path: Path, file_name: str | None = None, caption: str = "", size: int | None = None
     ) -> list[Reply]:
         """A file sent as a document (the channel has staged it at ``path``), with an optional
-        caption (a request such as "explore it")."""
-        name = file_name or path.name
+        caption (a request such as "explore it"); ``size`` is what Telegram says the file's
+        size is (default: the staged file's)."""
+        name = path.name if file_name is None else file_name  # "" too: a hostile name
         self._log.append(("user", f"[uploads {name}]" + (f" {caption}" if caption else "")))
-        size = (await asyncio.to_thread(path.stat)).st_size
+        if size is None:
+            size = (await asyncio.to_thread(path.stat)).st_size
         upload = Upload(name, size, path=str(path))
         return await self._submit(EventKind.UPLOAD, upload=upload, text=caption)
 

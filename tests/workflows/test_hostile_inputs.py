@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,79 +19,24 @@ import pytest
 from tests.analysis.test_hostile_corpus import CASES, DEFAULT, Case
 
 from statbot.analysis.io.limits import DataLimits
-from statbot.config import load_settings
-from statbot.engine.events import ConversationKey, Event, EventKind, Upload
-from statbot.engine.manager import StateManager
-from statbot.engine.replies import OutboxItem, Reply, ReplyKind
-from statbot.engine.stores.memory import MemoryStore
+from statbot.engine.replies import Reply
 from statbot.engine.texts import SOMETHING_WENT_WRONG
-from statbot.workflows import default_registry
-from statbot.workflows.services import Services
+from statbot.testing import DEFAULT_KEY, ChatDriver
 
-KEY = ConversationKey("test", 7, 7)
 GOOD_CSV = "size,colour,price\n" + "".join(
     f"{i % 7 + 1},{('red', 'blue', 'green')[i % 3]},{(i % 7 + 1) * 2.5 + i % 2}\n"
     for i in range(9)  # small enough for every configured limit of the corpus
 )
 
 
-@dataclass
-class Chat:
-    """A minimal scripted user of the engine: each call submits one event and drains."""
-
-    manager: StateManager
-    tmp: Path
-    replies: list[Reply] = field(default_factory=list)
-    update_id: int = 0
-
-    async def deliver(self, key: str, items: list[OutboxItem]) -> list[int]:
-        self.replies.extend(item.reply for item in items)
-        return [item.seq for item in items]
-
-    async def send(self, kind: EventKind, **fields: Any) -> list[Reply]:
-        self.update_id += 1
-        before = len(self.replies)
-        await self.manager.submit(Event.from_update(KEY, self.update_id, kind, **fields))
-        await self.manager.drain()
-        return self.replies[before:]
-
-    async def command(self, name: str) -> list[Reply]:
-        return await self.send(EventKind.COMMAND, text=name)
-
-    async def text(self, text: str) -> list[Reply]:
-        return await self.send(EventKind.TEXT, text=text)
-
-    async def upload(self, path: Path, size: int | None = None) -> list[Reply]:
-        upload = Upload(path.name, _size(path) if size is None else size, path=str(path))
-        return await self.send(EventKind.UPLOAD, upload=upload)
-
-    async def pick(self, choice: str) -> list[Reply]:
-        menu = next(r for r in reversed(self.replies) if r.kind is ReplyKind.CHOICES)
-        return await self.send(EventKind.CHOICE, choice=choice, token=menu.token)
-
-    async def state(self) -> str | None:
-        session = await self.manager.store.load(KEY)
-        return None if session is None else session.state
+def open_chat(tmp_path: Path, **settings: Any) -> ChatDriver:
+    """The bot's own wiring (ChatDriver) on ``tmp_path/var``, with ``settings`` overrides."""
+    return ChatDriver(tmp_path / "var", **settings)
 
 
-def _size(path: Path) -> int:
-    return path.stat().st_size
-
-
-@asynccontextmanager
-async def open_chat(tmp_path: Path, **settings: Any) -> AsyncIterator[Chat]:
-    data_dir = tmp_path / "var"
-    config = load_settings(data_dir=data_dir, **settings)
-    manager = StateManager(
-        MemoryStore(), default_registry(), services=Services(settings=config, data_dir=data_dir)
-    )
-    chat = Chat(manager, tmp_path)
-    manager.set_deliverer(chat.deliver)
-    await manager.start()
-    try:
-        yield chat
-    finally:
-        await manager.stop()
+async def state_of(chat: ChatDriver) -> str | None:
+    """The conversation's state as stored."""
+    return (await chat.state())[1]
 
 
 def text_of(replies: list[Reply]) -> str:
@@ -110,33 +52,33 @@ def assert_clear(replies: list[Reply], what: str) -> str:
     return said
 
 
-async def still_usable(chat: Chat) -> None:
+async def still_usable(chat: ChatDriver) -> None:
     """A good CSV loads at a fresh /train and the user can go on to pick the target."""
-    good = chat.tmp / "good.csv"
+    good = chat.data_dir.parent / "good.csv"
     good.write_text(GOOD_CSV)
-    await chat.command("cancel")
-    assert "Let's train a model" in text_of(await chat.command("train"))
+    await chat.send("/cancel")
+    assert "Let's train a model" in text_of(await chat.send("/train"))
     shown = assert_clear(await chat.upload(good), "good csv")
     assert "good.csv" in shown and "9 rows" in shown and "Column types" in shown
-    assert await chat.state() == "schema"
+    assert await state_of(chat) == "schema"
     target = text_of(await chat.text("looks right"))
-    assert await chat.state() == "target", target
+    assert await state_of(chat) == "target", target
     features = text_of(await chat.text("price"))
-    assert await chat.state() == "features", features
+    assert await state_of(chat) == "features", features
 
 
 def _limits_settings(limits: DataLimits) -> dict[str, Any]:
     return dataclasses.asdict(limits)
 
 
-async def _upload_case(chat: Chat, case: Case) -> None:
-    path = chat.tmp / "corpus" / case.name / case.file_name
+async def _upload_case(chat: ChatDriver, case: Case) -> None:
+    path = chat.data_dir.parent / "corpus" / case.name / case.file_name
     path.parent.mkdir(parents=True)
     path.write_bytes(case.build())
-    await chat.command("cancel")
-    assert "Let's train a model" in text_of(await chat.command("train"))
+    await chat.send("/cancel")
+    assert "Let's train a model" in text_of(await chat.send("/train"))
     said = assert_clear(await chat.upload(path), case.name)
-    state = await chat.state()
+    state = await state_of(chat)
     if state == "data":  # refused: the reply says why, and the step asks again
         # /train refuses a table it cannot learn from (one column), in words
         loads = case.expect == "frame" and "only one column" not in said
@@ -154,7 +96,7 @@ async def test_the_hostile_corpus_at_the_train_data_step(tmp_path: Path) -> None
             await _upload_case(chat, case)
         await still_usable(chat)
         # Nothing was left behind in staging but failure markers for the sweep.
-        staging = tmp_path / "var" / "staging" / str(KEY.user_id)
+        staging = tmp_path / "var" / "staging" / str(DEFAULT_KEY.user_id)
         leftovers = [p.name for p in staging.iterdir()] if staging.exists() else []
         assert all(name.endswith(".failed") for name in leftovers), leftovers
 
@@ -163,7 +105,7 @@ async def test_the_hostile_corpus_at_the_train_data_step(tmp_path: Path) -> None
 async def test_corpus_cases_over_configured_limits(tmp_path: Path, case: Case) -> None:
     async with open_chat(tmp_path, **_limits_settings(case.limits)) as chat:
         await _upload_case(chat, case)
-        assert await chat.state() == "data"
+        assert await state_of(chat) == "data"
         said = text_of(chat.replies[-3:])
         assert "limit" in said.lower() or "at most" in said.lower(), said
         await still_usable(chat)
@@ -173,14 +115,14 @@ async def test_an_upload_over_the_file_size_limit(tmp_path: Path) -> None:
     big = tmp_path / "big.csv"
     big.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(20_000)))
     async with open_chat(tmp_path, max_file_mb=0.05) as chat:
-        await chat.command("train")
+        await chat.send("/train")
         said = assert_clear(await chat.upload(big), "oversized upload")
-        assert "limit" in said and await chat.state() == "data", said
+        assert "limit" in said and await state_of(chat) == "data", said
         # A declared size over the limit is refused as well, whatever the bytes turn out to be.
         small = tmp_path / "small.csv"
         small.write_text("a,b\n1,2\n")
         said = assert_clear(await chat.upload(small, size=10 * 2**20), "declared size")
-        assert "limit" in said and await chat.state() == "data", said
+        assert "limit" in said and await state_of(chat) == "data", said
         await still_usable(chat)
 
 
@@ -211,26 +153,26 @@ PATH_CASES = {
 
 async def test_server_path_escapes_are_refused(tmp_path: Path, root: Path) -> None:
     async with open_chat(tmp_path, local_path_roots=(root,), max_file_mb=0.1) as chat:
-        await chat.command("train")
+        await chat.send("/train")
         for typed, expected in PATH_CASES.items():
             said = assert_clear(await chat.text(typed.format(root=root)), typed)
             assert any(e in said for e in expected), f"{typed}: {said!r}"
-            assert await chat.state() == "data", f"{typed}: moved on: {said!r}"
+            assert await state_of(chat) == "data", f"{typed}: moved on: {said!r}"
             assert "hunter2" not in said
         # The FIFO was never opened for reading (that would block): the test got here.
         said = text_of(await chat.text(str(root / "ok.csv")))
         assert "Load now" in said or "load it now" in said, said
-        shown = text_of(await chat.pick("load_now"))
+        shown = text_of(await chat.press_id("load_now"))
         assert "ok.csv" in shown and "Column types" in shown, shown
         await still_usable(chat)
 
 
 async def test_server_paths_turned_off(tmp_path: Path, root: Path) -> None:
     async with open_chat(tmp_path) as chat:
-        await chat.command("train")
+        await chat.send("/train")
         for typed in (str(root / "ok.csv"), "../../etc/passwd", "/dev/zero"):
             said = assert_clear(await chat.text(typed), typed)
-            assert "turned off" in said and await chat.state() == "data", said
+            assert "turned off" in said and await state_of(chat) == "data", said
         await still_usable(chat)
 
 
@@ -255,11 +197,10 @@ async def test_hostile_upload_file_names(tmp_path: Path, name: str) -> None:
     source = tmp_path / "source.csv"
     source.write_text(GOOD_CSV)
     async with open_chat(tmp_path) as chat:
-        await chat.command("train")
-        upload = Upload(name, _size(source), path=str(source))
-        said = assert_clear(await chat.send(EventKind.UPLOAD, upload=upload), repr(name))
-        assert await chat.state() in ("schema", "data"), said
-        if await chat.state() == "schema":
+        await chat.send("/train")
+        said = assert_clear(await chat.upload(source, file_name=name), repr(name))
+        assert await state_of(chat) in ("schema", "data"), said
+        if await state_of(chat) == "schema":
             assert "9 rows" in said
         await still_usable(chat)
     assert _strays(tmp_path) == []  # nothing written outside the data folder
@@ -298,26 +239,26 @@ DATA_STEP = {"stats": "data", "explore": "data", "describe": "file", "predict": 
 async def test_the_corpus_at_the_other_data_steps(tmp_path: Path, command: str) -> None:
     """The same files at the data step of every other workflow: a clear reply each time."""
     if command == "predict":
-        await asyncio.to_thread(_train_a_model, tmp_path / "var", KEY.user_id)
+        await asyncio.to_thread(_train_a_model, tmp_path / "var", DEFAULT_KEY.user_id)
     cases = [c for c in CASES if c.limits == DEFAULT]
     if command == "predict":  # refusals take /train's path; of the tables that load (each
         # then meets the model's card, ~0.5 s for the model load), every third
         cases = [c for c in cases if not isinstance(c.expect, type)][::3]
     async with open_chat(tmp_path) as chat:
         for case in cases:
-            path = chat.tmp / "corpus" / case.name / case.file_name
+            path = chat.data_dir.parent / "corpus" / case.name / case.file_name
             await asyncio.to_thread(_write, path, case.build())
-            await chat.command("cancel")
-            await chat.command(command)
+            await chat.send("/cancel")
+            await chat.send(f"/{command}")
             for answer in OTHER_STEPS[command]:
                 await chat.text(answer)
-            waiting = await chat.state()
+            waiting = await state_of(chat)
             assert waiting == DATA_STEP[command], f"{command}: not at the data step"
             said = assert_clear(await chat.upload(path), f"{command}/{case.name}")
             if isinstance(case.expect, type):  # the loader refuses it: so must the workflow
-                assert await chat.state() == waiting, f"{command}/{case.name}: {said!r}"
-        await chat.command("cancel")
-        await chat.command(command)
+                assert await state_of(chat) == waiting, f"{command}/{case.name}: {said!r}"
+        await chat.send("/cancel")
+        await chat.send(f"/{command}")
         for answer in OTHER_STEPS[command]:
             await chat.text(answer)
         good = tmp_path / "good.csv"
@@ -354,35 +295,35 @@ TRAIN_STEPS = [  # (state, what moves the conversation on from it)
 ]
 
 
-async def _hostile_at(chat: Chat, state: str) -> None:
+async def _hostile_at(chat: ChatDriver, state: str) -> None:
     for text in HOSTILE_TEXTS:
         said = assert_clear(await chat.text(text), f"{state}: {text[:20]!r}")
-        assert await chat.state() == state, f"{state}: {text[:20]!r} moved it: {said!r}"
-    said = assert_clear(await chat.pick("no-such-option"), f"{state}: forged choice")
-    assert await chat.state() == state, said
-    stale = await chat.send(EventKind.CHOICE, choice="ok", token="stale-token")
+        assert await state_of(chat) == state, f"{state}: {text[:20]!r} moved it: {said!r}"
+    said = assert_clear(await chat.press_id("no-such-option"), f"{state}: forged choice")
+    assert await state_of(chat) == state, said
+    stale = await chat.press_id("ok", token="stale-token")
     assert "out of date" in assert_clear(stale, f"{state}: stale press")
-    assert await chat.state() == state
-    other = chat.tmp / "other.csv"
+    assert await state_of(chat) == state
+    other = chat.data_dir.parent / "other.csv"
     await asyncio.to_thread(other.write_text, "q,r\n1,2\n")
     said = assert_clear(await chat.upload(other), f"{state}: upload")
-    assert await chat.state() == state, said
+    assert await state_of(chat) == state, said
 
 
 async def test_hostile_typing_at_every_train_step(tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(GOOD_CSV)
     async with open_chat(tmp_path) as chat:
-        await chat.command("train")
+        await chat.send("/train")
         for text in HOSTILE_TEXTS:
             said = assert_clear(await chat.text(text), f"data: {text[:20]!r}")
-            assert await chat.state() == "data", said
+            assert await state_of(chat) == "data", said
         await chat.upload(good)
         for state, answer in TRAIN_STEPS:
-            assert await chat.state() == state
+            assert await state_of(chat) == state
             await _hostile_at(chat, state)
             await chat.text(answer)
-        assert await chat.state() == "confirm"
+        assert await state_of(chat) == "confirm"
         assert "Ready to train *random forest* to predict *price*" in text_of(chat.replies[-1:])
         await _hostile_at(chat, "confirm")  # nothing starts a job but the Train button
 
@@ -414,17 +355,17 @@ async def test_a_server_file_swapped_after_the_check(
     target = root / "swap.csv"
     target.write_text(GOOD_CSV)
     async with open_chat(tmp_path, local_path_roots=(root,)) as chat:
-        await chat.command("train")
+        await chat.send("/train")
         assert "load it now" in text_of(await chat.text(str(target)))
         if when == "deferred":
-            await chat.pick("defer")
+            await chat.press_id("defer")
             await chat.text("size:int, colour:category, price:float")
             await chat.text("price")
             await chat.text("all")
             await chat.text("random forest")
-            assert await chat.state() == "confirm"
+            assert await state_of(chat) == "confirm"
         await asyncio.to_thread(_swap, target, how, tmp_path / "secret.csv")
-        step = chat.pick("load_now") if when == "load_now" else chat.pick("train")
+        step = chat.press_id("load_now") if when == "load_now" else chat.press_id("train")
         try:
             replies = await asyncio.wait_for(step, timeout=10)
         except TimeoutError:
