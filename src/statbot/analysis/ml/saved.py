@@ -242,22 +242,21 @@ class SavedModels:
         return save_model_files(path.parent, result, name, model_id, user_id=str(user_id))
 
     def load(self, user_id: int | str, model_id: str) -> tuple[Any, ModelCard]:
-        path = self.path_of(user_id, model_id)
-        if not path.with_suffix(".json").exists():
-            raise ModelError(
-                f"no model {model_id} for {user_id}",
-                user_message=f"There is no model with id {model_id}.",
-            )
-        return load_model_file(path)
+        return load_model_file(self._saved(user_id, model_id))
 
     def get_card(self, user_id: int | str, model_id: str) -> ModelCard:
+        return read_card(self._saved(user_id, model_id))
+
+    def _saved(self, user_id: int | str, model_id: str) -> Path:
+        """The model's file, refused in words when the user has no model of that id (its card
+        is written last, so a model without one was never saved)."""
         path = self.path_of(user_id, model_id)
         if not path.with_suffix(".json").exists():
             raise ModelError(
                 f"no model {model_id} for {user_id}",
                 user_message=f"There is no model with id {model_id}.",
             )
-        return read_card(path)
+        return path
 
     def list(self, user_id: int | str) -> list[ModelCard]:
         directory = self._user_dir(user_id)
