@@ -87,6 +87,7 @@ class StatbotApp:
         self.channel = TelegramChannel(s, self.manager.submit, self.metrics)
         core.services.files = self.channel.files
         self.manager.set_deliverer(self.channel.deliver)
+        self.manager.add_forget_hook(self.channel.forget_user)
         self.manager.observe = self._observe
         if self.jobs is not None:
             self.jobs.observe_durations(
@@ -221,7 +222,9 @@ class StatbotApp:
 
     async def _sweep_loop(self) -> None:
         """Failed and orphaned uploads leave the staging area after their TTL; datasets nothing
-        refers to any more leave after the session timeout (``UserData.sweep_orphans``)."""
+        refers to any more leave after the session timeout (``UserData.sweep_orphans``); the
+        channel's menus and progress messages after a week (they were never swept)."""
+        import sqlite3
         import time
 
         from statbot.errors import StatbotError
@@ -242,6 +245,10 @@ class StatbotApp:
                     log.info("staging sweep removed %d folder(s)", removed)
             except OSError:
                 log.exception("staging sweep failed")
+            try:
+                self.channel.sent.sweep()
+            except sqlite3.Error:
+                log.exception("sweep of the channel's sent messages failed")
             if time.monotonic() - last_datasets >= every:
                 last_datasets = time.monotonic()
                 try:

@@ -195,6 +195,12 @@ class TelegramChannel:
             self._initialized = False
         self.sent.close()
 
+    async def forget_user(self, user_id: int) -> None:
+        """/forget (an engine forget hook): the menus and progress messages this channel keeps
+        of the user's private chat, whose id is the user's (DESIGN promise 4: they hold what the
+        bot said, column names included). Called on the event loop, as the sender's writes."""
+        self.sent.forget_chat(user_id)
+
     async def check(self) -> tuple[bool, str]:
         """Readiness: the Bot API answers getMe."""
         try:
