@@ -1,9 +1,11 @@
-"""Expiry → grace → deletion takes the session's stored datasets with it (DESIGN promise 4)."""
+"""Expiry → grace → deletion takes the session's stored datasets with it, and /forget the
+channel's menus of the user's chat (DESIGN promise 4)."""
 
 from __future__ import annotations
 
 import time
 
+from statbot.engine.texts import FORGET_YES_OPT
 from tests.channels.telegram.conftest import BotInSandbox
 from tests.support.sandbox_user import do, iris_csv
 
@@ -22,3 +24,20 @@ async def test_deleted_session_takes_its_datasets(bot: BotInSandbox) -> None:
     much_later = later + 2 * 24 * 3600  # past the grace period: deleted
     assert (await manager.sweep(now=much_later))["deleted"] == 1
     assert not stored[0].exists()
+
+
+async def test_forget_deletes_the_menus_of_the_users_chat(bot: BotInSandbox) -> None:
+    client = bot.client
+    await client.send("/forget")
+    chat = await client.wait_for_bot_messages(1)
+    ask = chat.bot_messages[-1]
+    assert ask.buttons, f"expected the Yes / No menu, got {ask.text!r}"
+    chat_id = int(chat.raw["chat_id"])
+    sent = bot.app.channel.sent
+    assert sent.get_menu(chat_id, ask.message_id) is not None  # kept while it is answerable
+    yes = next(
+        b["callback_data"] for row in ask.buttons for b in row if b["text"] == FORGET_YES_OPT.label
+    )
+    await client.press(ask.message_id, yes)
+    await client.wait_for_text("I deleted everything I kept about you", within=20)
+    assert sent.get_menu(chat_id, ask.message_id) is None

@@ -1,6 +1,6 @@
 """What the channel keeps of the messages it sent (channels/telegram/sent.py, telegram.sqlite3):
-rows older than a week are swept, and /forget deletes the user's — through the real bot against
-the sandbox Bot API, the menu row of the very message that asked."""
+rows older than a week are swept (/forget deleting a user's: tests/channels/telegram/
+test_expiry_data.py, through the real bot)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from pathlib import Path
 
 from statbot.channels.telegram.sent import RETENTION_S, SentMessages
 from statbot.engine.replies import Option, Reply
-from statbot.engine.texts import FORGOTTEN
-from tests.channels.telegram.conftest import BotInSandbox
 
 
 def test_rows_older_than_the_retention_are_swept(tmp_path: Path) -> None:
@@ -24,18 +22,3 @@ def test_rows_older_than_the_retention_are_swept(tmp_path: Path) -> None:
         assert sent.get_menu(1, 10) is None and sent.get_progress(1, "job-1") is None
     finally:
         sent.close()
-
-
-async def test_forget_deletes_the_menus_of_the_users_chat(bot: BotInSandbox) -> None:
-    client = bot.client
-    await client.send("/forget")
-    chat = await client.wait_for_bot_messages(1)
-    ask = chat.bot_messages[-1]
-    assert ask.buttons, f"expected the Yes / No menu, got {ask.text!r}"
-    chat_id = int(chat.raw["chat_id"])
-    sent = bot.app.channel.sent
-    assert sent.get_menu(chat_id, ask.message_id) is not None  # kept while it is answerable
-    yes = next(b for b in ask.button_data if b.startswith("o:"))
-    await client.press(ask.message_id, yes)
-    chat = await client.wait_for_text(FORGOTTEN.split(" — ")[0], within=20)
-    assert sent.get_menu(chat_id, ask.message_id) is None
