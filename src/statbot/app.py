@@ -246,7 +246,7 @@ class StatbotApp:
             except OSError:
                 log.exception("staging sweep failed")
             try:
-                self.channel.sent.sweep()
+                self.channel.sent_messages.sweep()
             except sqlite3.Error:
                 log.exception("sweep of the channel's sent messages failed")
             if time.monotonic() - last_datasets >= every:

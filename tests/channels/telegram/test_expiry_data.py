@@ -33,7 +33,7 @@ async def test_forget_deletes_the_menus_of_the_users_chat(bot: BotInSandbox) -> 
     ask = chat.bot_messages[-1]
     assert ask.buttons, f"expected the Yes / No menu, got {ask.text!r}"
     chat_id = int(chat.raw["chat_id"])
-    sent = bot.app.channel.sent
+    sent = bot.app.channel.sent_messages
     assert sent.get_menu(chat_id, ask.message_id) is not None  # kept while it is answerable
     yes = next(
         b["callback_data"] for row in ask.buttons for b in row if b["text"] == FORGET_YES_OPT.label

@@ -62,11 +62,13 @@ class TelegramChannel:
         self.settings = settings
         self.metrics = metrics
         self.bot = build_bot(settings)
-        self.sent = SentMessages(Path(settings.data_dir) / "telegram.sqlite3")
-        self.sender = TelegramSender(self.bot, self.sent, limiter=RateLimiter(), metrics=metrics)
+        self.sent_messages = SentMessages(Path(settings.data_dir) / "telegram.sqlite3")
+        self.sender = TelegramSender(
+            self.bot, self.sent_messages, limiter=RateLimiter(), metrics=metrics
+        )
         self.files = TelegramFiles(self.bot, max_download_mb=settings.max_download_mb)
         self.ingress = Ingress(
-            self.bot, journal, self.sent, metrics, allowed_users=settings.allowed_users
+            self.bot, journal, self.sent_messages, metrics, allowed_users=settings.allowed_users
         )
         self.commands = tuple(commands)
         self.poller: Poller | None = None
@@ -193,13 +195,13 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError, RuntimeError):
                 await self.bot.shutdown()
             self._initialized = False
-        self.sent.close()
+        self.sent_messages.close()
 
     async def forget_user(self, user_id: int) -> None:
         """/forget (an engine forget hook): the menus and progress messages this channel keeps
         of the user's private chat, whose id is the user's (DESIGN promise 4: they hold what the
         bot said, column names included). Called on the event loop, as the sender's writes."""
-        self.sent.forget_chat(user_id)
+        self.sent_messages.forget_chat(user_id)
 
     async def check(self) -> tuple[bool, str]:
         """Readiness: the Bot API answers getMe."""

@@ -52,7 +52,7 @@ class Ingress:
         self,
         bot: Bot,
         journal: Journal,
-        sent: SentMessages,
+        sent_messages: SentMessages,
         metrics: Metrics,
         *,
         bot_username: str | None = None,
@@ -60,7 +60,7 @@ class Ingress:
     ) -> None:
         self.bot = bot
         self.journal = journal
-        self.sent = sent
+        self.sent_messages = sent_messages
         self.metrics = metrics
         self.bot_username = bot_username
         self.allowed = frozenset(allowed_users)
@@ -85,7 +85,7 @@ class Ingress:
 
     async def _resolve_press(self, press: Callback) -> Event | None:
         kind, _, arg = press.data.partition(":")
-        menu = self.sent.get_menu(press.chat_id, press.message_id)
+        menu = self.sent_messages.get_menu(press.chat_id, press.message_id)
         if kind in ("n", "p"):
             if kind == "p" and menu is not None and arg.isdigit():
                 await self._turn_page(press, menu.reply, int(arg))
@@ -108,7 +108,7 @@ class Ingress:
                 message_id=press.message_id,
                 reply_markup=markup(keyboard(reply, page)),
             )
-            self.sent.set_page(press.chat_id, press.message_id, page)
+            self.sent_messages.set_page(press.chat_id, press.message_id, page)
         except BadRequest as exc:
             log.debug("page turn not applied: %s", exc)
 

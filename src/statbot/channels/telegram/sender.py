@@ -73,13 +73,13 @@ class TelegramSender:
     def __init__(
         self,
         bot: Bot,
-        sent: SentMessages,
+        sent_messages: SentMessages,
         *,
         limiter: RateLimiter | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
-        self.sent = sent
+        self.sent_messages = sent_messages
         self.limiter = limiter or RateLimiter()
         self.metrics = metrics or Metrics()
 
@@ -173,7 +173,7 @@ class TelegramSender:
     async def _send_choices(self, chat_id: int, reply: Reply, sent: _PartsSent) -> None:
         *before, last = split_text(reply.text) or [""]
         text = to_html(last or "Choose:")
-        existing = self.sent.menu_with_token(chat_id, reply.token) if reply.multi else None
+        existing = self.sent_messages.menu_with_token(chat_id, reply.token) if reply.multi else None
         if existing is not None:
             # A multi-select toggle: same menu, new ticks → edit the message in place.
             page = existing.page
@@ -184,7 +184,7 @@ class TelegramSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(keyboard(reply, page)),
             )
-            self.sent.put_menu(chat_id, existing.message_id, reply, page)
+            self.sent_messages.put_menu(chat_id, existing.message_id, reply, page)
             return
         for part in before[sent.count :]:  # a long question: all of it, buttons under the last
             await self._send_html(chat_id, to_html(part))
@@ -192,15 +192,15 @@ class TelegramSender:
         message = await self.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
         )
-        self.sent.put_menu(chat_id, message.message_id, reply)
+        self.sent_messages.put_menu(chat_id, message.message_id, reply)
 
     async def _send_progress(self, chat_id: int, reply: Reply) -> None:
         progress_id = reply.progress_id or "progress"
         text = progress_text(reply.fraction or 0.0, reply.text)
-        shown = self.sent.get_progress(chat_id, progress_id)
+        shown = self.sent_messages.get_progress(chat_id, progress_id)
         if shown is None:
             message = await self.bot.send_message(chat_id, text)
-            self.sent.put_progress(chat_id, progress_id, message.message_id, text)
+            self.sent_messages.put_progress(chat_id, progress_id, message.message_id, text)
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
             return
         final = reply.final
@@ -209,7 +209,7 @@ class TelegramSender:
         ):
             return  # superseded by a later update; the bar only shows the latest state
         await self.bot.edit_message_text(text, chat_id=chat_id, message_id=shown.message_id)
-        self.sent.put_progress(chat_id, progress_id, shown.message_id, text)
+        self.sent_messages.put_progress(chat_id, progress_id, shown.message_id, text)
         if not final:
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
