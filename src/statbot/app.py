@@ -86,6 +86,8 @@ class StatbotApp:
         # The command menus are the access room's (per role, issue 12): published below.
         self.channel = TelegramChannel(s, self.manager.submit, self.metrics)
         core.services.files = self.channel.files
+        # Broadcast outcomes (sent, blocked: 403, failed) reach the catalog through this hook.
+        self.channel.sender.bulk = core.broadcaster
         self.manager.set_deliverer(self.channel.deliver)
         self.manager.add_forget_hook(self.channel.forget_user)
         self.manager.observe = self._observe
@@ -124,6 +126,7 @@ class StatbotApp:
         await self.manager.start()  # replays the inbox, re-sends the outbox
         assert self.core is not None
         await self.core.start_jobs()  # re-runs jobs that were running when we died
+        await self.core.start_broadcasts()  # continues broadcasts a crash interrupted
         await self.channel.start()
         if self.health is not None:
             await self.health.start()
@@ -140,8 +143,9 @@ class StatbotApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self.channel.stop()  # no new updates
-        await self.manager.stop(grace)  # finish in-flight events, flush the outbox
         assert self.core is not None
+        await self.core.stop_broadcasts()  # no new notices; the rest go out on the next start
+        await self.manager.stop(grace)  # finish in-flight events, flush the outbox
         await self.core.stop_jobs()  # stop supervising; unfinished jobs resume next start
         self._state = "stopped"
 

@@ -88,8 +88,10 @@ class ChatDriver:
     async def start(self) -> None:
         await self.manager.start()
         await self.core.start_jobs()
+        await self.core.start_broadcasts()
 
     async def stop(self) -> None:
+        await self.core.stop_broadcasts()
         await self.core.stop_jobs()
         await self.manager.stop()
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from statbot.config import Settings
 
 if TYPE_CHECKING:
+    from statbot.access.broadcaster import Broadcaster
     from statbot.engine.manager import StateManager
     from statbot.engine.replies import OutboxItem
     from statbot.engine.session import Session
@@ -123,6 +124,7 @@ class Core:
     manager: StateManager
     jobs: LocalJobRunner | None
     userdata: UserData
+    broadcaster: Broadcaster | None = None
     _jobs_started: bool = False
 
     @property
@@ -141,6 +143,15 @@ class Core:
             self.jobs = self.services.jobs = None
             raise
         self._jobs_started = True
+
+    async def start_broadcasts(self) -> None:
+        """Continue unfinished broadcasts (issue 12); after the engine has started."""
+        if self.broadcaster is not None:
+            await self.broadcaster.start()
+
+    async def stop_broadcasts(self) -> None:
+        if self.broadcaster is not None:
+            await self.broadcaster.stop()
 
     async def stop_jobs(self) -> None:
         """Stop supervising jobs; unfinished ones resume on the next start."""
@@ -175,6 +186,8 @@ def build_core(
     """Build (not start) the core. ``deliver`` may also be set later on the manager, once the
     channel that needs ``manager.submit`` exists. The catalog database is migrated to this
     code's schema here (refusing one a newer statbot migrated: CatalogVersionError)."""
+    from statbot.access.broadcaster import Broadcaster
+    from statbot.access.broadcasts import Broadcasts
     from statbot.access.catalog import Catalog
     from statbot.engine.manager import EngineConfig, StateManager
     from statbot.engine.stores import open_store_for
@@ -191,8 +204,13 @@ def build_core(
         store, registry, services=services, config=EngineConfig.from_settings(settings)
     )
     _add_access(settings, services, manager, registry)
+    # /broadcast: notices go through the engine; the catalog records each recipient's outcome.
+    # A channel with a bulk hook (Telegram: the app sets it) reports 403s itself; a plain
+    # deliverer given here is wrapped so that what it accepts counts as sent.
+    broadcaster = Broadcaster(Broadcasts(catalog), manager.submit, durable=store.name != "memory")
+    services.broadcasts = broadcaster
     if deliver is not None:
-        manager.set_deliverer(deliver)
+        manager.set_deliverer(broadcaster.wrap(deliver))
     runner = (
         LocalJobRunner.from_settings(settings, emit=manager.submit, **(job_options or {}))
         if jobs
@@ -205,4 +223,4 @@ def build_core(
     if services.access is not None:
         manager.add_forget_hook(services.access.forgotten)
     manager.add_session_deleted_hook(userdata.session_deleted)
-    return Core(settings, store, registry, services, manager, runner, userdata)
+    return Core(settings, store, registry, services, manager, runner, userdata, broadcaster)

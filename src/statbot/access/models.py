@@ -122,6 +122,9 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))  # sending, done, cancelled
     finished_at: Mapped[float | None] = mapped_column(Double)
+    # From the event that confirmed it (unique, migration 0002): a replay finds it again.
+    key: Mapped[str | None] = mapped_column(String(160))
+    reply_to: Mapped[str | None] = mapped_column(String(160))  # the admin's conversation key
 
 
 class BroadcastRecipient(Base):
@@ -133,6 +136,7 @@ class BroadcastRecipient(Base):
         Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    state: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, blocked, failed
+    # pending, queued (handed to the engine), sending, sent, blocked, failed
+    state: Mapped[str] = mapped_column(String(16))
     at: Mapped[float | None] = mapped_column(Double)
     message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -23,7 +23,7 @@ from statbot.engine.cache import SessionCache
 from statbot.engine.delivery import Delivery
 from statbot.engine.dispatch import Dispatcher, Outcome
 from statbot.engine.errors import DamagedSessionError, StaleVersionError
-from statbot.engine.events import ConversationKey, Event
+from statbot.engine.events import ConversationKey, Event, EventKind
 from statbot.engine.expiry import Expiry
 from statbot.engine.migrations import Migrations
 from statbot.engine.replies import OutboxItem, Reply
@@ -160,7 +160,9 @@ class Applier:
     ) -> list[OutboxItem]:
         event = entry.event
         session.mark_applied(event.event_id, event.update_id)
-        session.updated_at = self.clock()
+        if event.kind is not EventKind.NOTICE or session.version == 0:
+            # A broadcast is not the user's activity: it must not keep an idle session alive.
+            session.updated_at = self.clock()
         return await self.store.commit(
             session,
             expected_version=expected,

@@ -84,6 +84,12 @@ class Dispatcher(Builtins):
 
     # entry point --------------------------------------------------------------------------
     async def apply(self, session: Session, event: Event) -> Outcome:
+        if event.kind is EventKind.NOTICE:
+            # The bot speaking on its own (issue 12: /broadcast), not the user: no gate (a
+            # refusal would answer a message nobody sent), no workflow, nothing moves.
+            notice = [Reply(ReplyKind.TEXT, text=event.text, meta=dict(event.meta or {}))]
+            self._remember_replies(session, notice)
+            return Outcome(session, notice)
         for gate in self.gates:
             refusal = await gate.admit(session, event)
             if refusal is not None:  # consumed, and nothing of the conversation moves

@@ -33,6 +33,9 @@ class EventKind(StrEnum):
     JOB_PROGRESS = "job_progress"
     JOB_FINISHED = "job_finished"
     TIMER = "timer"
+    # A message the bot starts on its own (a broadcast, a broadcast's final counts): ``text`` is
+    # sent as it is and ``meta`` rides on the reply; the conversation's state does not move.
+    NOTICE = "notice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class Event:
     token: str = ""
     upload: Upload | None = None
     job: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None  # a NOTICE's reply meta
     at: float = field(default_factory=time.time)
     name: str = ""
     username: str = ""
@@ -110,6 +114,7 @@ class Event:
             "token": self.token,
             "upload": self.upload.to_dict() if self.upload else None,
             "job": self.job,
+            "meta": self.meta,
             "at": self.at,
         }
         for name in ("name", "username", "language"):
@@ -131,6 +136,7 @@ class Event:
             token=data.get("token", ""),
             upload=Upload.from_dict(upload) if upload else None,
             job=data.get("job"),
+            meta=data.get("meta"),
             at=float(data.get("at", 0.0)),
             name=str(data.get("name", "")),
             username=str(data.get("username", "")),

@@ -61,6 +61,11 @@ class SentMessage:
         return bool(self.raw.get("edited"))
 
     @property
+    def sent_at(self) -> float:
+        """When the emulator took the message (UNIX seconds, sub-second precision)."""
+        return float(self.raw.get("sent_at", 0.0))
+
+    @property
     def buttons(self) -> list[list[dict[str, Any]]]:
         return list((self.raw.get("reply_markup") or {}).get("inline_keyboard", []))
 
@@ -189,6 +194,13 @@ class SandboxClient:
         payload = {**self._who(user_id), "message_id": message_id, "data": data}
         body = await self._call("POST", "/_sandbox/presses", json=payload)
         return int(body["update_id"])
+
+    async def block(self, *, user_id: int | None = None, blocked: bool = True) -> None:
+        """The user blocks the bot (``blocked=False``: unblocks it): the bot's calls to the
+        chat answer 403 "Forbidden: bot was blocked by the user"."""
+        await self._call(
+            "POST", "/_sandbox/blocks", json={**self._who(user_id), "blocked": blocked}
+        )
 
     async def chat(self, *, user_id: int | None = None) -> ChatView:
         """The chat of ``user_id`` (default: the first user) with the bot, as it is now."""

@@ -10,6 +10,9 @@ with the chat's current view when their condition is not met in time.
     POST /_sandbox/uploads    JSON {file_name, content_base64, caption, mime_type, as_photo}
                               or multipart (file, user_id, bot_id, caption)  → {update_id, ...}
     POST /_sandbox/presses    {user_id, bot_id, message_id, data}  → {update_id, callback_query_id}
+    POST /_sandbox/blocks     {user_id, bot_id, blocked}   the user blocks (or unblocks) the bot:
+                                             its calls to the chat answer 403 "Forbidden: bot
+                                             was blocked by the user"; writing unblocks
     GET  /_sandbox/chats/{user_id}?bot_id=   messages (current text after edits), actions,
                                              callback answers, the command menu
     POST /_sandbox/wait       {user_id, bot_messages, after_message_id, changed_since,
@@ -54,6 +57,7 @@ class Control:
             web.post("/_sandbox/messages", self.message),
             web.post("/_sandbox/uploads", self.upload),
             web.post("/_sandbox/presses", self.press),
+            web.post("/_sandbox/blocks", self.block),
             web.get("/_sandbox/chats/{user_id}", self.chat),
             web.post("/_sandbox/wait", self.wait),
             web.get("/_sandbox/events", self.events),
@@ -173,6 +177,13 @@ class Control:
             str(body["data"]),
         )
         return web.json_response(injected.to_json())
+
+    async def block(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        bot, user = self._bot(body.get("bot_id")), self._user(body.get("user_id"))
+        chat = self.state.chat(bot, user)
+        chat.blocked = bool(body.get("blocked", True))
+        return web.json_response({"user_id": user.id, "blocked": chat.blocked})
 
     def _view(self, bot: Bot, user: User) -> dict[str, Any]:
         chat = self.state.find_chat(bot, user.id)

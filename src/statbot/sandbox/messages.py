@@ -57,6 +57,8 @@ class Call:
         chat = self.state.chat(self.bot, user)
         if not chat.started:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        if chat.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
     def message(self, chat: Chat, missing: str) -> Message:

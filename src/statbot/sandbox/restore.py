@@ -129,6 +129,7 @@ def _load_chat(raw: dict[str, Any], user: User, by_file_id: dict[str, StoredFile
         chat_instance=str(raw["chat_instance"]),
         next_message_id=int(raw["next_message_id"]),
         started=bool(raw.get("started", True)),
+        blocked=bool(raw.get("blocked", False)),
         last_bot_seq=int(raw.get("last_bot_seq", 0)),
         actions=[dict(a) for a in raw.get("actions", [])],
         callback_answers=[dict(a) for a in raw.get("callback_answers", [])],

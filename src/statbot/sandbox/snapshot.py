@@ -144,6 +144,7 @@ class Encoder:
             "chat_instance": chat.chat_instance,
             "next_message_id": chat.next_message_id,
             "started": chat.started,
+            "blocked": chat.blocked,
             "last_bot_seq": chat.last_bot_seq,
         }
         actions = [self._cached(a, 0, _same) for a in chat.actions]

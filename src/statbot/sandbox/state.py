@@ -84,6 +84,7 @@ class Message:
     media_group_id: str | None = None
     edit_date: int | None = None
     edits: int = 0
+    sent_at: float = field(default_factory=time.time)  # when the emulator took it, precisely
 
 
 @dataclass
@@ -97,6 +98,8 @@ class Chat:
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     sends: collections.deque[float] = field(default_factory=collections.deque)
     started: bool = False
+    # The user blocked the bot: its calls to the chat answer 403 until the user writes again.
+    blocked: bool = False
     last_bot_activity: float = 0.0
     last_bot_seq: int = 0  # the feed's seq of the bot's latest message, edit or deletion
 

@@ -38,6 +38,7 @@ def _user_message(
 ) -> tuple[Chat, Message]:
     chat = state.chat(bot, user)
     chat.started = True
+    chat.blocked = False  # writing to a bot one blocked unblocks it, as in Telegram
     message = Message(
         message_id=chat.new_message_id(),
         chat_id=chat.id,

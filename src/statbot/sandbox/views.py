@@ -65,6 +65,7 @@ def message_view(message: Message) -> dict[str, Any]:
         "media_group_id": message.media_group_id,
         "edited": message.edit_date is not None,
         "edits": message.edits,
+        "sent_at": message.sent_at,
         "photo": None,
         "document": None,
     }

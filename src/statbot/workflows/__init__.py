@@ -11,6 +11,7 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.admin import ADMIN_WORKFLOWS
+    from statbot.workflows.broadcast import BROADCAST
     from statbot.workflows.describe import DESCRIBE
     from statbot.workflows.explore import EXPLORE
     from statbot.workflows.kb import KB_GET, KB_SEARCH, KB_STATS
@@ -34,6 +35,7 @@ def all_workflows() -> list[Workflow]:
         KB_STATS,
         USERS,
         *ADMIN_WORKFLOWS,
+        BROADCAST,
     ]
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from statbot.engine.files import FileSource, LocalFiles
 
 if TYPE_CHECKING:
+    from statbot.access.broadcaster import Broadcaster
     from statbot.access.catalog import Catalog
     from statbot.access.directory import Directory
     from statbot.analysis.io.datasets import DatasetStore
@@ -32,6 +33,7 @@ class Services:
     jobs: JobRunner | None = None  # the job runner statbot.wiring built (None: no jobs here)
     catalog: Catalog | None = None  # users, roles, ledger (issue 12); statbot.wiring opens it
     access: Directory | None = None  # users, roles, audit on the catalog (statbot.wiring)
+    broadcasts: Broadcaster | None = None  # /broadcast's sender (issue 12), built by the wiring
 
     @cached_property
     def datasets(self) -> DatasetStore:

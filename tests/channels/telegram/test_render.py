@@ -67,4 +67,7 @@ def test_replies_are_not_paced_overall_but_bulk_sends_are() -> None:
     assert all(limiter.reserve(chat) == 0.0 for chat in range(1, 301) for _ in range(5))
     assert len(limiter) == 0  # no buckets kept for chats that are not paced
     bulk = [limiter.reserve(chat, bulk=True) for chat in range(1001, 1061)]
-    assert bulk[29] == 0.0 and abs(bulk[59] - 1.0) < 1e-9  # 30 at once, then 30 per second
+    # No burst: evenly spaced at 30 per second, so no second holds more than 30 (a full
+    # bucket of 30 let 30 go at once and 30 more before the second was out).
+    assert bulk[0] == 0.0 and abs(bulk[1] - 1 / 30) < 1e-9 and abs(bulk[59] - 59 / 30) < 1e-9
+    assert max(sum(1 for w in bulk if t <= w < t + 1.0 - 1e-9) for t in bulk) == 30

@@ -10,6 +10,10 @@ the bot starts to many users (a broadcast) — not to replies: the FAQ's limit i
 notifications to multiple users", and pacing 300 users' replies at 30/s would make the last one
 wait ten seconds. So only ``bulk`` sends take from the overall bucket. A 429 ``retry_after``
 pauses only the chat it was about.
+
+The bulk bucket holds one token (no burst) and refills at 29 per second: a full bucket of 30
+would let 30 go at once and 30 more within the same second, and pacing at exactly 30/s lets
+network jitter put 31 into one second at Telegram's end (issue 12, /broadcast).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class RateLimiter:
         *,
         per_chat: float | None = None,
         chat_burst: float = 3.0,
-        overall: float = 30.0,
+        overall: float = 29.0,
+        overall_burst: float = 1.0,
         group_per_minute: float = 20.0,
         group_burst: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
@@ -58,7 +63,7 @@ class RateLimiter:
         self._burst = chat_burst
         self._group = group_per_minute / 60.0
         self._group_burst = group_burst
-        self._global = TokenBucket(overall, overall)
+        self._global = TokenBucket(overall, overall_burst)
         self._chats: dict[int, TokenBucket] = {}
         self._paused_until: dict[int, float] = {}
         self._clock = clock

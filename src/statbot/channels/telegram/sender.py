@@ -7,7 +7,11 @@ and report which were delivered, so the outbox marks exactly those. Guarantees:
   rest for the next attempt (nothing dropped);
 - a permanent refusal (user blocked the bot, chat gone) is logged and the item marked delivered,
   so one dead chat cannot wedge its outbox forever;
-- progress bars edit one message in place, at most once per second (the final 100% always shows).
+- progress bars edit one message in place, at most once per second (the final 100% always shows);
+- a bulk message (a broadcast's notice: ``meta["broadcast"]``, issue 12) goes out one at a time at
+  the overall bulk rate, between the ``bulk`` hook's ``claim`` (may it still go?) and ``result``
+  (sent, blocked: 403, or failed), so the catalog records each recipient's outcome; the hook is
+  passed in by the app (channels never import the access room).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
@@ -45,6 +49,20 @@ log = logging.getLogger(__name__)
 
 PROGRESS_MIN_INTERVAL_S = 1.0
 NETWORK_RETRIES = 4
+
+
+SENT, BLOCKED, FAILED = "sent", "blocked", "failed"
+BULK_META = "broadcast"
+
+
+class BulkHook(Protocol):
+    """Told about each bulk message (see the module docstring)."""
+
+    async def claim(self, chat_id: int, meta: dict[str, Any]) -> bool: ...
+
+    async def result(
+        self, chat_id: int, meta: dict[str, Any], outcome: str, message_id: int | None
+    ) -> None: ...
 
 
 class DeliveryStopped(Exception):
@@ -82,6 +100,10 @@ class TelegramSender:
         self.sent_messages = sent_messages
         self.limiter = limiter or RateLimiter()
         self.metrics = metrics or Metrics()
+        self.bulk: BulkHook | None = None
+        # One bulk message in flight at a time: at most one recipient's outcome is unknown
+        # should the process die (its claim finds it "sending" and sends again).
+        self._bulk_turn = asyncio.Lock()
 
     async def deliver(self, key: str, items: list[OutboxItem]) -> Sequence[int]:
         """The engine's deliverer: send in order, return the seqs that are done."""
@@ -89,24 +111,40 @@ class TelegramSender:
         done: list[int] = []
         for item in items:
             try:
-                await self._send_with_retries(chat_id, item.reply)
+                if BULK_META in item.reply.meta:
+                    await self._send_bulk(chat_id, item.reply)
+                else:
+                    await self._send_with_retries(chat_id, item.reply)
             except DeliveryStopped:
                 break
             done.append(item.seq)
         return done
 
-    async def _send_with_retries(self, chat_id: int, reply: Reply) -> None:
+    async def _send_bulk(self, chat_id: int, reply: Reply) -> None:
+        async with self._bulk_turn:
+            if self.bulk is not None and not await self.bulk.claim(chat_id, reply.meta):
+                return  # it has an outcome already (re-delivered after a crash)
+            sent = _PartsSent()
+            outcome = await self._send_with_retries(chat_id, reply, bulk=True, sent=sent)
+            if self.bulk is not None:
+                await self.bulk.result(chat_id, reply.meta, outcome, sent.message_id)
+
+    async def _send_with_retries(
+        self, chat_id: int, reply: Reply, *, bulk: bool = False, sent: _PartsSent | None = None
+    ) -> str:
+        """Send one reply; its outcome: SENT, BLOCKED (403) or FAILED (refused, dropped).
+        Raises DeliveryStopped when it must wait for a later attempt."""
         backoff = 0.5
         network_failures = 0
         # A long text goes out as several messages; a retry (429, network) resumes after the
         # parts already delivered instead of sending them again — from the first part, a 429
         # in the middle would repeat forever.
-        sent = _PartsSent()
+        sent = sent if sent is not None else _PartsSent()
         while True:
-            await self.limiter.acquire(chat_id)
+            await self.limiter.acquire(chat_id, bulk=bulk)
             try:
                 await self._send(chat_id, reply, sent)
-                return
+                return SENT
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
                 self.metrics.api_errors.labels(code="429").inc()
@@ -115,15 +153,15 @@ class TelegramSender:
             except Forbidden as exc:
                 self.metrics.api_errors.labels(code="403").inc()
                 log.warning("chat %s refuses messages (%s); reply dropped", chat_id, exc)
-                return
+                return BLOCKED
             except BadRequest as exc:
                 self.metrics.api_errors.labels(code="400").inc()
                 if "not modified" in str(exc).lower():
-                    return
+                    return SENT
                 if await self._fallback(chat_id, reply, exc, sent):
-                    return
+                    return SENT
                 log.error("Telegram refused a reply to chat %s: %s; dropped", chat_id, exc)
-                return
+                return FAILED
             except NetworkError as exc:
                 network_failures += 1
                 if network_failures > NETWORK_RETRIES:
@@ -152,7 +190,7 @@ class TelegramSender:
         if reply.kind is ReplyKind.TEXT:
             sent = sent if sent is not None else _PartsSent()
             for part in split_text(reply.text)[sent.count :]:
-                await self._send_html(chat_id, to_html(part))
+                sent.message_id = await self._send_html(chat_id, to_html(part))
                 sent.count += 1
         elif reply.kind is ReplyKind.CHOICES:
             await self._send_choices(chat_id, reply, sent if sent is not None else _PartsSent())
@@ -161,14 +199,16 @@ class TelegramSender:
         elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
             await self._send_file(chat_id, reply)
 
-    async def _send_html(self, chat_id: int, html: str) -> None:
+    async def _send_html(self, chat_id: int, html: str) -> int | None:
         """``sendMessage`` of one HTML text whose answer nothing reads (not a menu, not a
         progress bar). ``Bot.send_message`` would build a PTB ``Message`` of the answer, ~90 µs
         a message — 5% of the bot's CPU under a burst (docs/PERFORMANCE.md "Burst").
         ``Bot._post`` is the call it makes: the same request, the same errors raised."""
-        await self.bot._post(
+        result = await self.bot._post(
             "sendMessage", {"chat_id": chat_id, "text": html, "parse_mode": ParseMode.HTML}
         )
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return int(message_id) if message_id is not None else None
 
     async def _send_choices(self, chat_id: int, reply: Reply, sent: _PartsSent) -> None:
         *before, last = split_text(reply.text) or [""]
@@ -240,6 +280,7 @@ class _PartsSent:
     """How many parts of a long text reply were delivered (survives the retries of one item)."""
 
     count: int = 0
+    message_id: int | None = None  # the last part's
 
 
 def _read_or_none(path: Path) -> bytes | None:
