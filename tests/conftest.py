@@ -44,6 +44,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "channels/telegram/test_end_to_end.py",
         "channels/telegram/test_channel_edges.py",
         "channels/telegram/test_expiry_data.py",
+        "channels/telegram/test_broadcast_e2e.py",
     ),
     "process": (
         "ops/test_process.py",

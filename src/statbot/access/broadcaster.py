@@ -162,14 +162,18 @@ class Broadcaster:
                     await self._wake.wait()
 
     async def pump(self) -> None:
-        """One round: top each unfinished broadcast's window up; report the finished ones."""
+        """One round: top the oldest unfinished broadcast's window up; report the finished
+        ones. A later broadcast is handed over only once the older ones are, so that every
+        recipient gets two broadcasts in the order they were sent."""
         for info in await asyncio.to_thread(self.broadcasts.active):
-            await self._advance(info)
+            if await self._advance(info):
+                return
 
-    async def _advance(self, info: BroadcastInfo) -> None:
+    async def _advance(self, info: BroadcastInfo) -> bool:
+        """Hand the next recipients over; True while some are still to be handed over."""
         b = self.broadcasts
         if info.reply_to is None:  # not from this version's /broadcast; nothing to address
-            return
+            return False
         channel = ConversationKey.parse(info.reply_to).channel
         room = self.window - await asyncio.to_thread(b.in_flight, info.id)
         if room > 0:
@@ -187,9 +191,12 @@ class Broadcaster:
                     )
                 )
             await asyncio.to_thread(b.mark_queued, info.id, ids)
+        left: list[int] = await asyncio.to_thread(b.pending, info.id, 1)
+        if left:
+            return True
         counts = await asyncio.to_thread(b.counts, info.id)
         if counts.open:
-            return
+            return False
         # Every recipient has an outcome: tell the admin, then mark it done (a crash between
         # the two tells again, and the engine drops the second copy by its id).
         await self.submit(
@@ -208,3 +215,4 @@ class Broadcaster:
             counts.blocked,
             counts.failed,
         )
+        return False

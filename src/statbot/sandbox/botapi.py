@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Call], Awaitable[Any]]
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_SENDS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendmediagroup"})
 
 
 async def get_me(call: Call) -> dict[str, Any]:
@@ -167,6 +168,8 @@ class BotApi:
             if handler is None:
                 raise ApiError(404, "Not Found")
             params = await Params.from_request(request)
+            if method.lower() in _SENDS and self.state.config.hold_sends:
+                await self._hold(request)
             result = await handler(Call(self.state, bot, params))
         except ApiError as exc:
             if exc.code >= 500:
@@ -181,6 +184,18 @@ class BotApi:
             log.exception("sandbox %s crashed", request.match_info.get("method"))
             return web.json_response(ApiError(500, "Internal Server Error").payload(), status=500)
         return web.json_response({"ok": True, "result": result})
+
+    async def _hold(self, request: web.Request) -> None:
+        """Wait while ``hold_sends`` is set; a call whose client has gone meanwhile is dropped
+        without being recorded (the drill killed the bot with this request in flight)."""
+        self.state.held_sends += 1
+        try:
+            while self.state.config.hold_sends:
+                await self.state.changed.wait(1.0)  # set_config fires it
+        finally:
+            self.state.held_sends -= 1
+        if request.transport is None or request.transport.is_closing():
+            raise ApiError(500, "Internal Server Error: the client went away")
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         bot = self.state.bots.get(request.match_info["token"])

@@ -19,7 +19,8 @@ with the chat's current view when their condition is not met in time.
                                text_contains, idle_ms, timeout}
     GET  /_sandbox/events?since=&timeout=    the event feed the page follows
     POST /_sandbox/reset                     forget chats, messages, updates, files
-    GET|POST /_sandbox/config                rate_limit_per_chat, max_download_bytes, ...
+    GET|POST /_sandbox/config                rate_limit_per_chat, max_download_bytes,
+                                             hold_sends (drills; info counts held_sends), ...
     GET  /_sandbox/files/{file_unique_id}/{name}   a file's bytes (no token needed)
 """
 
@@ -116,6 +117,7 @@ class Control:
                 ],
                 "users": [u.to_api() for u in self.state.users.values()],
                 "seq": self.state.event_seq,
+                "held_sends": self.state.held_sends,
             }
         )
 
@@ -278,6 +280,7 @@ class Control:
             if not hasattr(config, key):
                 raise ControlError(f"unknown setting {key!r}")
             setattr(config, key, type(getattr(config, key))(value))
+        self.state.changed.fire()  # held sends look at hold_sends again
         return web.json_response(vars(config))
 
     async def file(self, request: web.Request) -> web.StreamResponse:

@@ -29,6 +29,9 @@ class SandboxConfig:
     max_download_bytes: int = 20 * 1024 * 1024  # getFile refuses bigger files, like the cloud API
     max_upload_bytes: int = 50 * 1024 * 1024  # bots may send files up to 50 MB
     webhook_retry_seconds: float = 0.5
+    # Crash drills: while set, the bot's send calls wait, unrecorded; one whose client has gone
+    # when it is cleared (the bot was killed) is dropped, as a request lost in transit.
+    hold_sends: bool = False
 
 
 class Signal:
@@ -194,6 +197,7 @@ class SandboxState:
         self.chats: dict[tuple[int, int], Chat] = {}
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=5000)
         self.event_seq = 0
+        self.held_sends = 0  # send calls waiting because of ``config.hold_sends``
         self.changed = Signal()
         # Called at the end of ``reset()``; the persister uses it to clear the snapshot at once.
         self.on_reset: list[Callable[[], None]] = []
