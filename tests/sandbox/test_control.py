@@ -230,3 +230,23 @@ async def test_reply_text_and_label_helpers(
     assert updates[0]["callback_query"]["data"] == "go"
     with pytest.raises(SandboxError, match="buttons: \\['Go on'\\]"):
         await client.press_label("Stop")
+
+
+async def test_a_user_who_blocked_the_bot_answers_403_until_they_write_again(
+    sandbox: RunningSandbox, http: aiohttp.ClientSession, alice: int
+) -> None:
+    await sandbox.client.block(user_id=alice)
+    body = await call(http, sandbox, "sendMessage", chat_id=alice, text="hello?")
+    assert (body["error_code"], body["description"]) == (
+        403,
+        "Forbidden: bot was blocked by the user",
+    )
+    refused = await call(http, sandbox, "sendChatAction", chat_id=alice, action="typing")
+    assert refused["error_code"] == 403
+    assert not (await sandbox.client.chat(user_id=alice)).bot_messages
+    await sandbox.client.send("I am back", user_id=alice)  # writing unblocks, as in Telegram
+    sent = await call(http, sandbox, "sendMessage", chat_id=alice, text="welcome back")
+    assert sent["ok"] and sent["result"]["text"] == "welcome back"
+    await sandbox.client.block(user_id=alice)
+    await sandbox.client.block(user_id=alice, blocked=False)
+    assert (await call(http, sandbox, "sendMessage", chat_id=alice, text="again"))["ok"]

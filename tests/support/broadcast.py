@@ -61,3 +61,25 @@ def most_in_one_second(times: list[float]) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+async def press_starting(client: SandboxClient, user_id: int, start: str) -> str:
+    """Press the newest button whose label starts with ``start``; returns its label."""
+    chat = await client.chat(user_id=user_id)
+    for message in reversed(chat.bot_messages):
+        for row in message.buttons:
+            for button in row:
+                if str(button.get("text", "")).startswith(start):
+                    await client.press(message.message_id, button["callback_data"], user_id=user_id)
+                    return str(button["text"])
+    raise AssertionError(f"no button starting with {start!r}")
+
+
+async def confirm_broadcast(client: SandboxClient, admin: int, text: str) -> None:
+    """The admin sends ``/broadcast text`` to all users and confirms it."""
+    await client.send(f"/broadcast {text}", user_id=admin)
+    # idle: a press before the bot has stored the menu it just sent would be stale
+    await client.wait_for_text("Who should receive it?", idle_ms=300, user_id=admin, within=30)
+    await press_starting(client, admin, "All users (")
+    await client.wait_for_text("Send it?", idle_ms=300, user_id=admin, within=30)
+    await press_starting(client, admin, "Send to ")

@@ -189,6 +189,7 @@ class BotApi:
         """Wait while ``hold_sends`` is set; a call whose client has gone meanwhile is dropped
         without being recorded (the drill killed the bot with this request in flight)."""
         self.state.held_sends += 1
+        self.state.changed.fire()  # a drill waits for a held call
         try:
             while self.state.config.hold_sends:
                 await self.state.changed.wait(1.0)  # set_config fires it

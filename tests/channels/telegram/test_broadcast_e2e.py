@@ -9,33 +9,15 @@ import sqlalchemy as sa
 
 from statbot.access.models import BroadcastRecipient, User
 from tests.channels.telegram.conftest import BotInSandbox
-from tests.support.broadcast import catalog_rows, most_in_one_second, received, sandbox_users
+from tests.support.broadcast import (
+    catalog_rows,
+    confirm_broadcast,
+    most_in_one_second,
+    received,
+    sandbox_users,
+)
 
 USERS = 40
-
-
-async def press_starting(bot: BotInSandbox, admin: int, start: str) -> str:
-    """Press the newest button whose label starts with ``start``; its label."""
-    chat = await bot.client.chat(user_id=admin)
-    for message in reversed(chat.bot_messages):
-        for row in message.buttons:
-            for button in row:
-                if str(button.get("text", "")).startswith(start):
-                    await bot.client.press(
-                        message.message_id, button["callback_data"], user_id=admin
-                    )
-                    return str(button["text"])
-    raise AssertionError(f"no button starting with {start!r}")
-
-
-async def confirm(bot: BotInSandbox, admin: int, text: str) -> None:
-    client = bot.client
-    await client.send(f"/broadcast {text}", user_id=admin)
-    # idle: a press before the bot has stored the menu it just sent would be stale
-    await client.wait_for_text("Who should receive it?", idle_ms=300, user_id=admin, within=20)
-    await press_starting(bot, admin, "All users (")
-    await client.wait_for_text("Send it?", idle_ms=300, user_id=admin, within=20)
-    await press_starting(bot, admin, "Send to ")
 
 
 async def test_each_recipient_gets_each_broadcast_once_in_order_within_the_limit(
@@ -51,11 +33,11 @@ async def test_each_recipient_gets_each_broadcast_once_in_order_within_the_limit
         await client.wait_for_bot_messages(1, user_id=uid, within=30)
     await client.block(user_id=quitter)  # through the control API: 403 from now on
 
-    await confirm(bot, admin, "First: maintenance at noon.")
+    await confirm_broadcast(client, admin, "First: maintenance at noon.")
     await client.wait_for_text("Broadcast #1 is going out", user_id=admin, within=20)
     # Confirmed while the first is going out: the user who blocked the bot is in its audience
     # unless the first has recorded them blocked by then (not asked again until they write).
-    await confirm(bot, admin, "Second: we are back.")
+    await confirm_broadcast(client, admin, "Second: we are back.")
     chat = await client.wait_for_text("Broadcast #2 finished", user_id=admin, within=60)
     with catalog.session() as s:
         asked_again = s.get(BroadcastRecipient, (2, quitter)) is not None
