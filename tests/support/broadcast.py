@@ -31,7 +31,8 @@ def catalog_rows(url_or_catalog: str | Catalog, ids: list[int], admin: int) -> N
         with catalog.session() as s:
             for uid in ids:
                 role = "admin" if uid == admin else "viewer"
-                s.add(User(id=uid, name=f"u{uid}", role=role, first_seen=1.0, last_seen=1.0))
+                # merge: the bot may have written the row on first contact already
+                s.merge(User(id=uid, name=f"u{uid}", role=role, first_seen=1.0, last_seen=1.0))
     finally:
         if isinstance(url_or_catalog, str):
             catalog.close()
@@ -75,11 +76,27 @@ async def press_starting(client: SandboxClient, user_id: int, start: str) -> str
     raise AssertionError(f"no button starting with {start!r}")
 
 
+async def wait_new_text(client: SandboxClient, user_id: int, after: int, needle: str) -> int:
+    """Until a bot message newer than message ``after`` contains ``needle`` and the chat is
+    idle (a press before the bot has stored the menu it just sent would be stale); its id."""
+    for _ in range(100):
+        chat = await client.wait(
+            bot_messages=1, after_message_id=after, idle_ms=300, user_id=user_id, within=30
+        )
+        for message in chat.bot_messages:
+            if message.message_id > after and needle in (message.text or ""):
+                return message.message_id
+        after_seq = chat.seq
+        await client.wait(changed_since=after_seq, user_id=user_id, within=30)
+    raise AssertionError(f"no new message with {needle!r}")
+
+
 async def confirm_broadcast(client: SandboxClient, admin: int, text: str) -> None:
     """The admin sends ``/broadcast text`` to all users and confirms it."""
+    chat = await client.chat(user_id=admin)
+    last = max((m.message_id for m in chat.messages), default=0)
     await client.send(f"/broadcast {text}", user_id=admin)
-    # idle: a press before the bot has stored the menu it just sent would be stale
-    await client.wait_for_text("Who should receive it?", idle_ms=300, user_id=admin, within=30)
+    last = await wait_new_text(client, admin, last, "Who should receive it?")
     await press_starting(client, admin, "All users (")
-    await client.wait_for_text("Send it?", idle_ms=300, user_id=admin, within=30)
+    await wait_new_text(client, admin, last, "Send it?")
     await press_starting(client, admin, "Send to ")

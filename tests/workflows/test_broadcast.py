@@ -97,7 +97,8 @@ async def test_only_admins_may_broadcast(tmp_path: Path) -> None:
     async with Recorder(tmp_path / "var", key=ADMIN) as chat:
         add_users(chat, {1: "analyst", 2: "viewer"})
         replies = await chat.send("/broadcast hi")
-        assert [r.text for r in replies] == ["Only an admin can send a broadcast."]
+        # The role gate (access/gate.py) refuses it before the workflow runs.
+        assert [r.text for r in replies] == ["/broadcast needs the admin role; you are an analyst."]
         assert await chat.state() == (None, None)
         assert chat.services.catalog is not None
         with chat.services.catalog.session() as s:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from statbot.access.broadcasts import ADMIN_ROLES, ALL, ROLES
+from statbot.access.broadcasts import ALL, ROLES
+from statbot.access.roles import at_least, role_of
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
@@ -47,8 +48,11 @@ async def enter_text(ctx: Context) -> None:
         ctx.reply(NOT_HERE)
         ctx.finish()
         return
-    role = await ctx.run_blocking(broadcaster.broadcasts.role_of, ctx.session.user_id)
-    if role not in ADMIN_ROLES:
+    # The role gate refuses /broadcast below admin already; this holds where no gate runs.
+    svc = D.services(ctx)
+    catalog = broadcaster.broadcasts.catalog
+    role = await ctx.run_blocking(role_of, catalog, ctx.session.user_id, svc.settings)
+    if not at_least(role, "admin"):
         ctx.reply(NOT_ADMIN)
         ctx.finish()
         return

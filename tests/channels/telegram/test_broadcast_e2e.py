@@ -5,10 +5,17 @@ second of the sandbox's log holds more than Telegram's 30 bulk messages."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
 from statbot.access.models import BroadcastRecipient, User
-from tests.channels.telegram.conftest import BotInSandbox
+from statbot.app import StatbotApp
+from statbot.sandbox.server import RunningSandbox
+from statbot.sandbox.state import FIRST_USER_ID
+from tests.channels.telegram.conftest import BotInSandbox, bot_settings
 from tests.support.broadcast import (
     catalog_rows,
     confirm_broadcast,
@@ -20,12 +27,21 @@ from tests.support.broadcast import (
 USERS = 40
 
 
+@pytest.fixture
+async def bot(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[BotInSandbox]:
+    """The bot with the sandbox's first user (Alice, the admin here) as its owner."""
+    settings = bot_settings(sandbox.api_url, tmp_path / "data", owner_ids=(FIRST_USER_ID,))
+    async with StatbotApp(settings) as app:
+        yield BotInSandbox(sandbox, app)
+
+
 async def test_each_recipient_gets_each_broadcast_once_in_order_within_the_limit(
     bot: BotInSandbox,
 ) -> None:
     client = bot.client
     ids = await sandbox_users(client, USERS)
     admin, quitter = ids[0], ids[7]
+    assert admin == FIRST_USER_ID
     catalog = bot.app.core.services.catalog  # type: ignore[union-attr]
     assert catalog is not None
     catalog_rows(catalog, ids, admin)
