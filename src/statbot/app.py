@@ -275,21 +275,11 @@ class StatbotApp:
         self.metrics.sessions_in_workflow.clear()  # a workflow nobody is in any more reads 0
         for workflow, count in by_workflow.items():
             self.metrics.sessions_in_workflow.labels(workflow=workflow).set(count)
-        staging, datasets = await asyncio.to_thread(_disk_usage, self.data_dir)
+        from statbot.workflows.staging import disk_usage
+
+        staging, datasets = await asyncio.to_thread(disk_usage, self.data_dir)
         self.metrics.disk_bytes.labels(area="staging").set(staging)
         self.metrics.disk_bytes.labels(area="datasets").set(datasets)
-
-
-def _disk_usage(data_dir: Path) -> tuple[int, int]:
-    """Bytes under staging/ and datasets/ (what the operator's disk alert watches)."""
-    from statbot.workflows.staging import staging_usage
-
-    total = 0
-    for path in (data_dir / "datasets").rglob("*"):
-        with contextlib.suppress(OSError):
-            if path.is_file():
-                total += path.stat().st_size
-    return staging_usage(data_dir).bytes, total
 
 
 async def run_app(

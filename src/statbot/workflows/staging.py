@@ -8,6 +8,7 @@ again, so nothing is lost by removing it).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass
@@ -68,3 +69,13 @@ def sweep_staging(
         if user.is_dir() and not any(user.iterdir()):
             user.rmdir()
     return removed
+
+
+def disk_usage(data_dir: Path) -> tuple[int, int]:
+    """Bytes under staging/ and datasets/ (what the operator's disk alert watches)."""
+    total = 0
+    for path in (data_dir / "datasets").rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return staging_usage(data_dir).bytes, total
