@@ -26,7 +26,9 @@ def test_the_four_conversations_declare_the_one_data_step() -> None:
         state = workflow.state("data")
         step = getattr(state.on_event, "__self__", None)
         assert isinstance(step, DataStep), workflow.name
-        assert state.on_enter == step.enter and state.accepts == step.state().accepts
+        assert state.on_enter == step.enter and state.accepts == step.states()[0].accepts
+        header = workflow.state(step.header_state)  # and its header-row check
+        assert header.on_event == step.on_header and header.next == state.next
 
 
 async def test_a_file_with_a_request_is_the_data_not_the_last_dataset(

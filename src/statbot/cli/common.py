@@ -71,6 +71,7 @@ class FileOptions:
     params: dict[str, Any] = field(default_factory=dict)
     header_row: int | None = None
     html: Path | None = None
+    types: list[str] = field(default_factory=list)  # --type COL=KIND, as given
     loaded: LoadResult | None = None
     source: str = ""
     emitted: tuple[dict[str, Any], str] | None = None  # what emit() printed, for --html
@@ -84,6 +85,18 @@ HeaderRowOpt = Annotated[
         min=0,
         help="Row holding the column names, counted from 1 as a spreadsheet shows it "
         "(0: the file has none). Default: title rows are skipped and the header detected.",
+        show_default=False,
+    ),
+]
+
+
+TypeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--type",
+        metavar="COLUMN=TYPE",
+        help="Read a column as this type (category, float, int, bool, datetime, text, ignore), "
+        'as the chat\'s "treat zip as category" does; repeat for more columns.',
         show_default=False,
     ),
 ]
@@ -107,7 +120,8 @@ def file_options() -> FileOptions:
 
 
 def with_file_options(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """``callback`` with the ``--header-row`` and ``--html`` options added to its signature.
+    """``callback`` with the ``--header-row``, ``--type`` and ``--html`` options added to its
+    signature.
 
     Applied to every analyze command where the commands are registered (:mod:`statbot.cli`), so each
     command keeps its own options and gains these without repeating them; :func:`load` reads
@@ -117,15 +131,22 @@ def with_file_options(callback: Callable[..., Any]) -> Callable[..., Any]:
         inspect.Parameter(
             "header_row", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HeaderRowOpt
         ),
+        inspect.Parameter(
+            "types", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=TypeOpt
+        ),
         inspect.Parameter("html", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HtmlOpt),
     ]
     params = list(signature.parameters.values())
 
     @functools.wraps(callback)
     def run(
-        *args: Any, header_row: int | None = None, html: Path | None = None, **kwargs: Any
+        *args: Any,
+        header_row: int | None = None,
+        types: list[str] | None = None,
+        html: Path | None = None,
+        **kwargs: Any,
     ) -> Any:
-        options = FileOptions(callback.__name__, dict(kwargs), header_row, html)
+        options = FileOptions(callback.__name__, dict(kwargs), header_row, html, list(types or []))
         token = _OPTIONS.set(options)
         try:
             result = callback(*args, **kwargs)
@@ -144,14 +165,15 @@ def with_file_options(callback: Callable[..., Any]) -> Callable[..., Any]:
     run.__annotations__ = {
         **callback.__annotations__,
         "header_row": HeaderRowOpt,
+        "types": TypeOpt,
         "html": HtmlOpt,
     }
     return run
 
 
 def load(path: Path) -> pd.DataFrame:
-    """Load ``path`` with the configured data limits (and ``--header-row``); how columns were
-    read and the load warnings go to stderr."""
+    """Load ``path`` with the configured data limits (and ``--header-row``, ``--type``); how
+    columns were read and the load warnings go to stderr."""
     from statbot.analysis.io import load_path
     from statbot.analysis.io.limits import DataLimits
     from statbot.config import load_settings
@@ -164,14 +186,30 @@ def load(path: Path) -> pd.DataFrame:
     except ConfigError as exc:
         fail(f"invalid setting {exc}")
     options = file_options()
+    overrides = _type_options(options.types)
     with user_errors():
         loaded = load_path(path, limits, header_row=options.header_row)
+        if overrides:
+            from statbot.analysis.io.schema import apply_overrides
+
+            loaded.frame = apply_overrides(loaded.frame, overrides)
     options.loaded, options.source = loaded, str(path)
     for note in loaded.conversions:
         typer.echo(f"note: {note}", err=True)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     return loaded.frame
+
+
+def _type_options(given: list[str]) -> dict[str, str]:
+    """``--type zip=category`` options as column → type (the last one for a column wins)."""
+    overrides: dict[str, str] = {}
+    for option in given:
+        column, sep, kind = option.rpartition("=")
+        if not sep or not column.strip() or not kind.strip():
+            fail(f"--type takes COLUMN=TYPE (e.g. --type zip=category), not {option!r}")
+        overrides[column.strip()] = kind.strip()
+    return overrides
 
 
 def jsonable(value: Any) -> Any:

@@ -105,9 +105,16 @@ def _command_line(options: FileOptions) -> str:
             continue
         flag = "--" + key.replace("_", "-")
         parts += [flag] if value is True else [flag, shlex.quote(str(value))]
-    if options.header_row is not None:
-        parts += ["--header-row", str(options.header_row)]
+    parts += [shlex.quote(a) for a in _reading_args(options)]
     return " ".join([*parts, "--json"])
+
+
+def _reading_args(options: FileOptions) -> list[str]:
+    """The options that read the file: the line must read it the same way."""
+    args = [] if options.header_row is None else ["--header-row", str(options.header_row)]
+    for given in options.types:
+        args += ["--type", given]
+    return args
 
 
 def build_report(options: FileOptions) -> Report:
@@ -127,9 +134,12 @@ def build_report(options: FileOptions) -> Report:
     analysis = _chat_analysis(options, loaded.frame) if loaded is not None else None
     if analysis is not None:
         report = analysis_report(analysis, source, notes=notes, created=created)
-        if options.header_row is not None:  # the line must read the file the same way
+        if _reading_args(options):  # the line must read the file the same way
+            import shlex
+
             line = analysis.analyze.removesuffix(" --json")
-            report = _replace(report, reproduce=f"{line} --header-row {options.header_row} --json")
+            args = " ".join(shlex.quote(a) for a in _reading_args(options))
+            report = _replace(report, reproduce=f"{line} {args} --json")
         return report
     result, text = emitted if emitted is not None else ({}, "")
     return Report(

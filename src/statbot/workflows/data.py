@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,8 @@ from statbot.engine.files import safe_file_name
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
+from statbot.workflows.loaded import Loaded as Loaded  # noqa: PLC0414 (re-export: D.Loaded)
+from statbot.workflows.loaded import conversion_notes, read_notes
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -38,43 +39,6 @@ _OVERRIDE = re.compile(
 )
 
 
-@dataclass
-class Loaded:
-    """What the session remembers about a stored dataset (JSON-able via ``to_dict``)."""
-
-    ref: dict[str, Any]
-    name: str
-    rows: int
-    columns: list[str]
-    kinds: dict[str, str]
-    warnings: list[str] = field(default_factory=list)
-    schema_text: str = ""
-    notes: list[str] = field(default_factory=list)  # how it was read, for reports
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "name": self.name,
-            "rows": self.rows,
-            "columns": self.columns,
-            "kinds": self.kinds,
-            **({"notes": self.notes} if self.notes else {}),
-        }
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Loaded:
-        """What :meth:`to_dict` wrote (in a session's data or context); the load's warnings
-        and schema table are not kept."""
-        return cls(
-            ref=dict(raw.get("ref") or {}),
-            name=str(raw.get("name", "")),
-            rows=int(raw.get("rows") or 0),
-            columns=[str(c) for c in raw.get("columns") or []],
-            kinds={str(k): str(v) for k, v in (raw.get("kinds") or {}).items()},
-            notes=[str(n) for n in raw.get("notes") or []],
-        )
-
-
 def last_dataset(ctx: Context) -> Loaded | None:
     """The user's last dataset (remembered across conversations), if any."""
     last = ctx.memory.get("dataset")
@@ -90,15 +54,32 @@ def services(ctx: Context) -> Services:
 
 
 # --- blocking helpers (run through ctx.run_blocking) ------------------------------------------
-def store_file(svc: Services, user_id: int, path: Path, name: str) -> Loaded:
-    """Load a file with the configured limits and store it as a dataset (idempotent)."""
+def store_file(
+    svc: Services,
+    user_id: int,
+    path: Path,
+    name: str,
+    *,
+    source: dict[str, Any] | None = None,
+    header_row: int | None = None,
+) -> Loaded:
+    """Load a file with the configured limits and store it as a dataset (idempotent).
+
+    ``source``: how to fetch the file again (an upload or a server path); ``header_row``: the
+    row the user picked for the column names (None: detected)."""
+    import hashlib
+
     from statbot.analysis.io import load_path
     from statbot.analysis.io.limits import DataLimits
     from statbot.analysis.io.schema import infer_schema, render_schema
 
-    result = load_path(path, DataLimits.from_settings(svc.settings))
+    result = load_path(path, DataLimits.from_settings(svc.settings), header_row=header_row)
     check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
-    ref = svc.datasets.put(user_id, result.frame, result.content_hash or None, name=name)
+    digest = result.content_hash or None
+    if digest and header_row is not None:
+        # the same bytes read with another header are another table: another stored dataset
+        digest = hashlib.sha256(f"{digest}:header_row={header_row}".encode()).hexdigest()
+    ref = svc.datasets.put(user_id, result.frame, digest, name=name)
     schema = infer_schema(result.frame)
     return Loaded(
         ref=ref.to_dict(),
@@ -109,24 +90,11 @@ def store_file(svc: Services, user_id: int, path: Path, name: str) -> Loaded:
         warnings=[*conversion_notes(result.conversions), *result.warnings],
         schema_text=render_schema(schema),
         notes=read_notes(result),
+        source=dict(source or {}),
+        fmt=result.format,
+        names_row=result.header_row if result.header else None,
+        header_row=header_row,
     )
-
-
-def read_notes(result: Any) -> list[str]:
-    """How a file was read, in the sentences a report keeps (a LoadResult's conversions and
-    where its column names came from)."""
-    notes = list(result.conversions)
-    if result.header_row and result.header_row > 1:
-        notes.append(
-            f"The column names are in row {result.header_row}; rows above it were skipped."
-        )
-    return notes
-
-
-def conversion_notes(conversions: list[str]) -> list[str]:
-    """What the loader read differently from how it is written, as one note (or none)."""
-    listed = "\n".join(f"• {c}" for c in conversions)
-    return [f"How I read some columns:\n{listed}"] if conversions else []
 
 
 def write_result(path: Path, data: bytes) -> None:
@@ -177,7 +145,20 @@ def store_with_overrides(
         kinds={c.name: c.kind for c in schema.columns},
         schema_text=render_schema(schema),
         notes=[*loaded.notes, *said],
+        source=loaded.source,
+        fmt=loaded.fmt,
+        names_row=loaded.names_row,
+        header_row=loaded.header_row,
+        types={**loaded.types, **_canonical(overrides)},
     )
+
+
+def _canonical(overrides: dict[str, str]) -> dict[str, str]:
+    """The corrections with each type word as the schema names it (``number`` → ``float``),
+    as ``statbot analyze --type`` takes them."""
+    from statbot.analysis.io.schema import canonical_type
+
+    return {name: canonical_type(word) or word for name, word in overrides.items()}
 
 
 def preview_overrides(svc: Services, loaded: Loaded, overrides: dict[str, str]) -> str:
@@ -273,7 +254,10 @@ async def _receive_upload(ctx: Context) -> Loaded:
     staging = svc.staging_dir(ctx.session.user_id, ctx.event.event_id)
     try:
         path = await svc.files.fetch(upload, staging)
-        loaded: Loaded = await ctx.run_blocking(store_file, svc, ctx.session.user_id, path, name)
+        source = {"upload": upload.to_dict()}
+        loaded: Loaded = await ctx.run_blocking(
+            store_file, svc, ctx.session.user_id, path, name, source=source
+        )
     except BaseException:
         await ctx.run_blocking(mark_failed, staging)
         raise
@@ -289,7 +273,8 @@ def recheck_server_path(svc: Services, path: Path | str) -> Path:
 
 
 def _load_checked(svc: Services, user_id: int, path: Path) -> Loaded:
-    return store_file(svc, user_id, recheck_server_path(svc, path), path.name)
+    checked = recheck_server_path(svc, path)
+    return store_file(svc, user_id, checked, path.name, source={"path": str(path)})
 
 
 async def load_server_file(ctx: Context, path: Path) -> Loaded:

@@ -91,7 +91,7 @@ def distributions(
     from statbot.analysis.frames import column_kind
     from statbot.analysis.report.charts import histogram_box
     from statbot.workflows import html_report as H
-    from statbot.workflows.results import Analysis, Chart, Table, analyze_line
+    from statbot.workflows.results import Analysis, Chart, Table, analyze_line, reading
 
     frame = D.read_frame(svc, dataset.ref)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +119,7 @@ def distributions(
     source = dataset.name
     shown = ", ".join(f"`{c}`" for c in columns)
     kept.text = "\n".join([f"{D.summary_line(dataset)} Distributions of {shown}.", *texts])
-    kept.analyze = analyze_line("describe", source, columns=",".join(columns))
+    kept.analyze = reading(analyze_line("describe", source, columns=",".join(columns)), dataset)
     report = H.analysis_report(kept, source, notes=dataset.notes, created=created)
     path = out_dir / f"{prefix}-report.html"
     replies.append(H.report_reply(report, path, H.file_stem("explore", source)))
@@ -153,6 +153,8 @@ async def enter_columns(ctx: Context) -> None:
 
 async def on_columns(ctx: Context) -> None:
     d = ctx.typed(ExploreData)
+    if await DATA.header_request(ctx):
+        return
     if ctx.event.kind is EventKind.TEXT and await retype.apply(ctx, d.loaded):
         await enter_columns(ctx)
         return
@@ -189,12 +191,12 @@ EXPLORE = Workflow(
     start="data",
     data=ExploreData.from_dict,
     states=(
-        DATA.state(),
+        *DATA.states(),
         State(
             "columns",
             on_enter=enter_columns,
             on_event=on_columns,
-            next=("done",),
+            next=("done", DATA.header_state),
             help="Tick the columns to plot and press Done; or type `all`, `all except a, b`, "
             "or a list. " + retype.HINT,
         ),

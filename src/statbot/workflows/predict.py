@@ -12,6 +12,7 @@ from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
 from statbot.workflows import steps as M
+from statbot.workflows.header import OTHER_ROW as HEADER_OTHER
 from statbot.workflows.models import by_name, newest_first
 from statbot.workflows.session_data import ChosenModel, PredictData
 
@@ -74,12 +75,22 @@ def _ask_data(ctx: Context) -> str:
 
 
 async def _predict_rows(ctx: Context, loaded: D.Loaded) -> None:
+    from statbot.errors import ModelError
+
     svc = D.services(ctx)
     out_dir = svc.data_dir / "results" / str(ctx.session.user_id)
     target = out_dir / f"predictions-{ctx.event.event_id}.csv"
-    summary = await ctx.run_blocking(
-        _predict, svc, ctx.session.user_id, ctx.typed(PredictData).chosen.id, loaded.ref, target
-    )
+    model = ctx.typed(PredictData).chosen
+    try:
+        summary = await ctx.run_blocking(
+            _predict, svc, ctx.session.user_id, model.id, loaded.ref, target
+        )
+    except ModelError as exc:
+        if not loaded.rereadable or all(f in loaded.columns for f in model.features):
+            raise
+        # the names the model needs may be on another row than the one read as the header
+        ctx.reply(Reply.ask(exc.user_message, [Option(HEADER_OTHER, "Header is on another row")]))
+        return
     ctx.reply(summary["text"])
     ctx.reply(
         Reply.document(
@@ -131,7 +142,7 @@ PREDICT = Workflow(
             next=("data",),
             help="Choose a model by its button, its name or id, or type `latest`.",
         ),
-        DATA.state(),
+        *DATA.states(),
         State("done", final=True),
     ),
 )

@@ -63,6 +63,16 @@ def analyze_line(subcommand: str, source: str, **options: str | bool) -> str:
     return " ".join([*parts, "--json"])
 
 
+def reading(line: str, dataset: Loaded) -> str:
+    """``line`` (a ``statbot analyze`` command ending in ``--json``) with the options that read
+    the file as ``dataset`` was read (a picked header row, type corrections): run as printed,
+    it gets the chat's numbers."""
+    args = " ".join(shlex.quote(a) for a in dataset.reading_args())
+    if not args or not line:
+        return line
+    return f"{line.removesuffix(' --json')} {args} --json"
+
+
 def p_text(p: Any) -> str:
     p = float(p)
     if math.isnan(p):
@@ -135,6 +145,7 @@ def compute(
         from statbot.workflows.regression import run_regression
 
         result = run_regression(frame, params["target"], params["features"], source)
+    result.analyze = reading(result.analyze, dataset)
     notes = dataset.notes
     return publish(result, out_dir, prefix, source, notes=notes, created=created), result.summary
 

@@ -50,7 +50,10 @@ async def offer(ctx: Context, loaded: D.Loaded) -> None:
     schema_text = loaded.schema_text or await ctx.run_blocking(
         D.preview_overrides, D.services(ctx), loaded, {}
     )
-    ctx.reply(f"Column types as I read them:\n`{schema_text}`\n{HINT}")
+    from statbot.workflows.header import HINT as HEADER_HINT
+
+    hints = f"{HINT} {HEADER_HINT}" if loaded.rereadable else HINT
+    ctx.reply(f"Column types as I read them:\n`{schema_text}`\n{hints}")
 
 
 async def apply(ctx: Context, loaded: D.Loaded) -> bool:

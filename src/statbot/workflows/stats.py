@@ -92,6 +92,8 @@ def _choose(ctx: Context, analysis: str) -> None:
 
 async def on_analysis(ctx: Context) -> None:
     event = ctx.event
+    if await DATA.header_request(ctx):
+        return
     if event.kind is EventKind.TEXT and await retype.apply(ctx, data(ctx).loaded):
         ctx.reply(Reply.ask("Which analysis?", ANALYSES))
         return
@@ -200,12 +202,12 @@ STATS = Workflow(
     start="data",
     data=StatsData.from_dict,
     states=(
-        DATA.state(),
+        *DATA.states(),
         State(
             "analysis",
             on_enter=enter_analysis,
             on_event=on_analysis,
-            next=("columns", "var_a", "target"),
+            next=("columns", "var_a", "target", DATA.header_state),
             help="*Describe* summarises columns; *Correlation* relates numeric columns; *Test* "
             "compares a variable with another (the test is picked from their types); "
             "*Regression* explains one column with others. " + retype.HINT,

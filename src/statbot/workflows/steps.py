@@ -14,10 +14,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from statbot.analysis.io.paths import looks_like_path
 from statbot.engine.events import EventKind
 from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, Handler, State
+from statbot.errors import StatbotError
 from statbot.workflows import data as D
+from statbot.workflows import header as H
 from statbot.workflows.choose import NoMatch, norm, resolve_many, resolve_one
 
 TYPE_HINT = " Or type `all`, `all except a, b`, or a list."
@@ -53,16 +56,33 @@ class DataStep:
     say_summary: bool = False
     name: str = "data"
 
-    def state(self) -> State:
-        """The declared state of this step, for a workflow's ``states``."""
-        return State(
+    @property
+    def header_state(self) -> str:
+        """The state that asks which row holds the column names (see workflows/header.py);
+        a step after this one that takes "header row 3" names it in its ``next``."""
+        return f"{self.name}_header"
+
+    def states(self) -> tuple[State, State]:
+        """The declared states of this step, for a workflow's ``states``: the data step and
+        its header-row check."""
+        data = State(
             self.name,
             on_enter=self.enter,
             on_event=self.on_event,
-            next=self.next,
+            next=(*self.next, self.header_state),
             accepts=DATA_KINDS,
             help=self.help,
         )
+        header = State(
+            self.header_state,
+            on_enter=self.enter_header,
+            on_event=self.on_header,
+            next=(*self.next, self.header_state),
+            accepts=DATA_KINDS,
+            help="Press Looks right if the columns are named right; otherwise say which row "
+            'holds the names ("header row 3", or "no header"). Or send another file.',
+        )
+        return data, header
 
     async def enter(self, ctx: Context) -> None:
         if not ctx.reprompt:
@@ -79,25 +99,103 @@ class DataStep:
         D.ask_for_data(ctx, self.prompt if isinstance(self.prompt, str) else self.prompt(ctx))
 
     async def on_event(self, ctx: Context) -> None:
+        if _dataset(ctx) is not None and await self.header_request(ctx):
+            return  # "header row 3" for the file just refused (/predict's missing columns)
         got = await D.receive(ctx)
+        fresh = ctx.event.kind is EventKind.UPLOAD
         if isinstance(got, Path):
             if self.on_path is not None:
                 await self.on_path(ctx, got)
                 return
-            got = await D.load_server_file(ctx, got)
+            got, fresh = await D.load_server_file(ctx, got), True
         if got is not None:
-            await self.accept(ctx, got)
+            await self.accept(ctx, got, fresh=fresh)
 
-    async def accept(self, ctx: Context, loaded: D.Loaded, *, said: bool = False) -> bool:
+    async def accept(
+        self, ctx: Context, loaded: D.Loaded, *, said: bool = False, fresh: bool = False
+    ) -> bool:
         """Take ``loaded`` as the conversation's dataset and go on; False when refused (the
-        user was told why). Every way a dataset comes in ends here."""
+        user was told why). Every way a dataset comes in ends here. A ``fresh`` file (just
+        uploaded or read from the server) whose column names the loader had to guess goes
+        through the header check first."""
         if self.check is not None and not self.check(ctx, loaded):
             return False
         D.remember(ctx, loaded)
         if self.say_summary and not said:
             ctx.reply(D.summary_line(loaded))
+        if fresh and H.guessed(loaded):
+            ctx.goto(self.header_state)
+            return True
         await self.on_loaded(ctx, loaded)
         return True
+
+    # the header-row check (workflows/header.py) --------------------------------------------
+    async def enter_header(self, ctx: Context) -> None:
+        loaded = _current(ctx)
+        if not ctx.reprompt and H.chosen_row(ctx) == H.OTHER_ROW:  # asked at a later step
+            ctx.reply(await H.rows_menu(ctx, loaded))
+            return
+        ctx.reply(H.preview(loaded))
+
+    async def on_header(self, ctx: Context) -> None:
+        if ctx.event.kind is EventKind.UPLOAD or (
+            ctx.event.kind is EventKind.TEXT and looks_like_path(ctx.event.text.strip())
+        ):
+            await self.on_event(ctx)  # another file instead
+            return
+        picked = H.chosen_row(ctx)
+        if picked == H.LOOKS_RIGHT:
+            await self.on_loaded(ctx, _current(ctx))
+        elif picked is None:
+            ctx.reply(
+                'Press *Looks right*, or say which row holds the column names ("header row '
+                '3", or "no header").'
+            )
+        else:
+            await self._pick(ctx, picked)
+
+    async def header_request(self, ctx: Context) -> bool:
+        """At a step after this one: handle "header row 3" (typed, or the *Header is on another
+        row* button) for the conversation's dataset and go to the header check; False when
+        the event says nothing about the header (the step handles it as usual)."""
+        picked = H.chosen_row(ctx)
+        if picked is None or picked == H.LOOKS_RIGHT or ctx.event.text.strip().isdigit():
+            return False
+        loaded = _current(ctx)
+        if not loaded.rereadable:
+            ctx.reply(
+                f"*{loaded.name}* names its columns itself (or is no longer at hand), so there "
+                "is no header row to pick."
+            )
+            return True
+        if picked != H.OTHER_ROW:
+            await H.reread(ctx, loaded, int(picked))
+        ctx.goto(self.header_state)  # it shows the columns again, or the rows to pick from
+        return True
+
+    async def _pick(self, ctx: Context, picked: int | str) -> None:
+        loaded = _current(ctx)
+        if picked == H.OTHER_ROW:
+            ctx.reply(await H.rows_menu(ctx, loaded))
+            return
+        ctx.reply(H.preview(await H.reread(ctx, loaded, int(picked))))
+
+
+def _dataset(ctx: Context) -> D.Loaded | None:
+    """The conversation's dataset (typed data, or /predict's dict), if it has one yet."""
+    from statbot.workflows.session_data import AnalysisData
+
+    if ctx.workflow is not None and ctx.workflow.data is not None:
+        return ctx.typed(AnalysisData).dataset
+    raw = ctx.data.get("dataset")
+    return D.Loaded.from_dict(raw) if raw else None
+
+
+def _current(ctx: Context) -> D.Loaded:
+    found = _dataset(ctx)
+    if found is None:
+        raise StatbotError("the header step runs before the conversation has a dataset")
+    return found
 
 
 def _last_for_intent(ctx: Context) -> D.Loaded | None:

@@ -45,7 +45,7 @@ TRAIN = Workflow(
     on_cancel=on_cancel,
     data=TrainData.from_dict,
     states=(
-        DATA.state(),
+        *DATA.states(),
         State(
             "path_mode",
             on_enter=enter_path_mode,
@@ -67,7 +67,7 @@ TRAIN = Workflow(
             "schema",
             on_enter=enter_schema,
             on_event=on_schema,
-            next=("target",),
+            next=("target", DATA.header_state),
             help='Check the column types. Type e.g. "treat zip as category" to correct one.',
         ),
         State(

@@ -8,6 +8,7 @@ from pathlib import Path
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
+from statbot.workflows import header as H
 from statbot.workflows import retype
 from statbot.workflows import steps as S
 from statbot.workflows.session_data import Deferred, TrainData, required
@@ -35,7 +36,8 @@ def _enough_columns(ctx: Context, loaded: D.Loaded) -> bool:
 
 
 async def _to_schema(ctx: Context, loaded: D.Loaded) -> None:
-    data(ctx).schema_text = loaded.schema_text
+    d = data(ctx)
+    d.schema_text, d.overrides = loaded.schema_text, {}  # corrections named the old columns
     ctx.goto("schema")
 
 
@@ -69,7 +71,7 @@ async def on_path_mode(ctx: Context) -> None:
     answer = ctx.event.choice or ctx.event.text.strip().lower()
     if answer in (LOAD_NOW, "load now", "now", "load"):
         loaded = await D.load_server_file(ctx, Path(required(data(ctx).path, "the path")))
-        await DATA.accept(ctx, loaded)
+        await DATA.accept(ctx, loaded, fresh=True)
     elif answer in (DEFER, "defer", "defer loading", "later"):
         ctx.goto("spec")
     else:
@@ -94,17 +96,22 @@ async def enter_schema(ctx: Context) -> None:
     d = data(ctx)
     if not d.schema_text:
         d.schema_text = await ctx.run_blocking(D.preview_overrides, D.services(ctx), d.loaded, {})
+    options = [Option(OK, "Looks right")]
+    if d.loaded.rereadable:
+        options.append(Option(H.OTHER_ROW, "Header is on another row"))
     ctx.reply(
         Reply.ask(
             f"{D.summary_line(d.loaded)} Column types as I read them:\n`{d.schema_text}`\n"
             'Correct one by typing e.g. "treat zip as category", or go on.',
-            [Option(OK, "Looks right")],
+            options,
         )
     )
 
 
 async def on_schema(ctx: Context) -> None:
     d = data(ctx)
+    if await DATA.header_request(ctx):
+        return
     if ctx.event.choice == OK or ctx.event.text.strip().lower() in (
         "ok",
         "yes",

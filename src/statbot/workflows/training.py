@@ -17,6 +17,7 @@ from statbot.engine.workflow import Context
 from statbot.workflows import data as D
 from statbot.workflows.explain import explain_after
 from statbot.workflows.report import training_report
+from statbot.workflows.results import reading
 from statbot.workflows.session_data import TrainOutcome, required
 from statbot.workflows.train_data import data
 
@@ -73,7 +74,11 @@ async def submit_training(ctx: Context) -> None:
     d.job_id = info.job_id
     d.progress = 0.0
     d.outcome = None
-    d.analyze = analyze_line(str(path), target, features, model, tune=d.tune)
+    # the file as the user knows it, read as the chat read it (a deferred server file: its path)
+    line = analyze_line(
+        d.deferred.path if d.deferred else d.loaded.name, target, features, model, tune=d.tune
+    )
+    d.analyze = line if d.deferred else reading(line, d.loaded)
     ctx.goto("training")
 
 

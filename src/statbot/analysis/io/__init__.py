@@ -4,6 +4,7 @@ Public API (stable; the CLI, workflows and jobs call these)::
 
     load_bytes(data, file_name, limits=DataLimits()) -> LoadResult
     load_path(path, limits=DataLimits()) -> LoadResult
+    peek_rows(path, limits) -> [(row number, cells)]   # the rows a header may be picked from
     safe_csv_bytes(frame) -> bytes
 
 Any input either loads (a cleaned frame plus warnings the user should see) or raises a
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 from statbot.analysis.errors import LimitExceeded, UnreadableFile, UnsupportedFormat
 from statbot.analysis.io._export import safe_csv_bytes
 from statbot.analysis.io._parquet import read_parquet as _read_parquet
+from statbot.analysis.io._peek import peek_rows
 from statbot.analysis.io.limits import DataLimits
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["LoadResult", "load_bytes", "load_path", "safe_csv_bytes"]
+__all__ = ["LoadResult", "load_bytes", "load_path", "peek_rows", "safe_csv_bytes"]
 
 log = logging.getLogger(__name__)
 
