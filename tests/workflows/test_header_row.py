@@ -5,17 +5,18 @@ the `statbot analyze` line reads the file the same way (``--header-row``, ``--ty
 
 from __future__ import annotations
 
+import asyncio
 import html
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.workflows.test_stats import report_in_chat, run_line, said
 
 from statbot.engine.replies import Reply
 from statbot.engine.stores.sqlite import SqliteStore
 from statbot.testing import ChatDriver
 from statbot.workflows.header import parse_request
-from tests.workflows.test_stats import report_in_chat, run_line, said
 
 
 def _body(rows: int = 60) -> list[str]:
@@ -120,7 +121,7 @@ async def test_explore_and_train_pick_the_header_from_the_same_step(
     assert "store (integer)" in [o.label for o in chat.menu().options]
     replies = await chat.send("salary")
     report = next(r for r in replies if (r.file_name or "").endswith(".html"))
-    page = html.unescape(Path(report.path or "").read_text())
+    page = html.unescape(await asyncio.to_thread(Path(report.path or "").read_text))
     line = "statbot analyze describe export.csv --columns salary --header-row 2 --json"
     assert line in page  # /explore shows its line in the report
     cli = run_line([Reply.say(f"`{line}`")], path.parent)
