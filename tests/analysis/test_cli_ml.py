@@ -177,6 +177,9 @@ def test_train_tune_and_predict_with_the_target_report_the_chat_sentences(tmp_pa
     assert payload["target_column"] == "target" and payload["scores"]["n_scored"] == 442
     assert set(payload["scores"]["metrics"]) == {"r2", "rmse", "mae"}
     assert payload["report"][2].startswith("Scored against the 'target' column")
+    # the training file itself: the same sentence as in the chat says the scores are optimistic
+    assert payload["scores"]["training_rows"] is True
+    assert payload["report"][3].startswith("These are the rows the model was trained on")
     human = _run("train", str(path), "--target", "target", "--model", "ridge", "--cv", "3")
     assert "ridge regression" in human.stdout and "ridge_" not in human.stdout
     assert "baseline (always the mean)" in human.stdout and "evidence of use" in human.stdout

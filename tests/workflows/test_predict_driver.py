@@ -118,3 +118,41 @@ async def test_regressor_predictions_carry_their_interval(chat: ChatDriver, iris
     out = read_csv(doc)
     assert (out["prediction_lower"] < out["prediction"]).all()
     assert (out["prediction"] < out["prediction_upper"]).all()
+
+
+async def test_a_file_at_the_model_step_is_taken_when_there_is_one_model(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    save_iris_model(chat, iris_csv)
+    await chat.send("/predict")
+    assert "Which model should predict" in chat.menu().text
+    text = said(await chat.upload(iris_csv))
+    assert "Using your model *iris model*." in text
+    assert "150 predictions of *species*" in text
+    # the training file itself: scored, and said to be the rows the model has seen
+    assert "These are the rows the model was trained on; the scores are optimistic" in text
+    assert await chat.state() == (None, None)
+
+
+async def test_a_file_at_the_model_step_with_two_models_asks_for_the_model(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    save_iris_model(chat, iris_csv)
+    save_iris_model(chat, iris_csv, name="second")
+    await chat.send("/predict")
+    text = said(await chat.upload(iris_csv))
+    assert "You have 2 models: pick the one to predict with first" in text
+    assert await chat.state() == ("predict", "model")
+
+
+async def test_new_rows_are_not_said_to_be_the_training_rows(
+    chat: ChatDriver, iris_csv: Path
+) -> None:
+    save_iris_model(chat, iris_csv)
+    half = iris_csv.parent / "half.csv"
+    pd.read_csv(iris_csv).iloc[::2].to_csv(half, index=False)
+    await chat.send("/predict")
+    await chat.press("latest")
+    text = said(await chat.upload(half))
+    assert "Scored against the 'species' column" in text
+    assert "trained on" not in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.workflows import data as D
@@ -46,6 +47,16 @@ async def on_model(ctx: Context) -> None:
     if not cards:  # deleted meanwhile (from another chat)
         ctx.reply("You have no models any more. Train one with /train, then come back.")
         ctx.finish()
+        return
+    if ctx.event.kind is EventKind.UPLOAD:
+        if len(cards) == 1:  # the file comes first, and there is only one model to use
+            ctx.reply(f"Using your model *{cards[0].name}*.")
+            _choose(ctx, cards, cards[0].model_id)  # the data step takes the file on entry
+            return
+        ctx.reply(
+            f"You have {len(cards)} models: pick the one to predict with first, then send "
+            "the file again."
+        )
         return
     buttons = [Option(LATEST, LATEST), *by_name(cards)]  # any of them, also beyond the 20 shown
     picked = M.pick_one(ctx, buttons, noun="model", typed=by_name(cards), words=LATEST_WORDS)
@@ -140,6 +151,7 @@ PREDICT = Workflow(
             on_enter=enter_model,
             on_event=on_model,
             next=("data",),
+            accepts=M.DATA_KINDS,  # a file sent before the model is chosen (issue 11)
             help="Choose a model by its button, its name or id, or type `latest`.",
         ),
         *DATA.states(),

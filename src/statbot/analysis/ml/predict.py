@@ -197,7 +197,7 @@ def predict_frame(
             )
         scores = None
         if target is not None:
-            scores = score_predictions(card, frame[target], values, None, width)
+            scores = _seen(score_predictions(card, frame[target], values, None, width), frame, card)
         return PredictionResult(out, warnings, summary, interval, scores, target)
     proba = np.asarray(estimator.predict_proba(prepared), dtype="float64")
     classes = [str(c) for c in estimator.classes_]
@@ -209,5 +209,23 @@ def predict_frame(
     summary = {"n": len(labels), "counts": [[str(k), int(v)] for k, v in counts.items()]}
     scores = None
     if target is not None:
-        scores = score_predictions(card, frame[target], labels, proba, None)
+        scores = _seen(score_predictions(card, frame[target], labels, proba, None), frame, card)
     return PredictionResult(out, warnings, summary, None, scores, target)
+
+
+def _seen(
+    scores: dict[str, Any] | None, frame: pd.DataFrame, card: ModelCard
+) -> dict[str, Any] | None:
+    """``scores`` marked ``training_rows`` when ``frame`` holds the very rows the model was
+    trained on (the card's hash of its labelled rows): scores on them are optimistic."""
+    from statbot.analysis.ml.result import data_hash
+
+    if scores is None or not card.data_hash:
+        return scores
+    columns = [*(f.name for f in card.features), card.target]
+    if any(c not in frame.columns for c in columns):
+        return scores
+    labelled = frame.loc[frame[card.target].notna(), columns]
+    if data_hash(labelled) == card.data_hash:
+        scores["training_rows"] = True
+    return scores

@@ -145,6 +145,11 @@ def score_lines(card: ModelCard, scores: dict[str, Any] | None, column: Any) -> 
         f"{shown}. At training, the cross-validated {metric_label(primary)} was "
         f"{num(cv.get('mean'))}."
     ]
+    if scores.get("training_rows"):
+        lines.append(
+            "These are the rows the model was trained on; the scores are optimistic (it has "
+            "seen these rows), the cross-validated figure is the one for new data."
+        )
     coverage = scores.get("interval_coverage")
     if coverage:
         lines.append(
