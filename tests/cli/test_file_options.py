@@ -59,3 +59,33 @@ def test_a_bad_header_row_is_one_line_and_exit_2(report_csv: Path, row: str, mes
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_type_reads_a_column_as_the_chat_corrected_it(tmp_path: Path) -> None:
+    # the store code 101..104 is a number unless --type says category, as "treat store as
+    # category" does in the chat (its reproduce line carries the option)
+    path = tmp_path / "staff.csv"
+    path.write_text("store,salary\n" + "".join(f"{100 + i % 4 + 1},{40 + i}\n" for i in range(16)))
+    plain = CliRunner().invoke(app, ["analyze", "describe", str(path), "--json"])
+    assert json.loads(plain.stdout)["store"]["kind"] == "numeric"
+    typed = CliRunner().invoke(
+        app, ["analyze", "describe", str(path), "--type", "store=category", "--json"]
+    )
+    assert typed.exit_code == 0, typed.output
+    assert json.loads(typed.stdout)["store"]["kind"] == "categorical"
+    test = CliRunner().invoke(
+        app,
+        ["analyze", "test", str(path), "--a", "salary", "--b", "store", "--type", "store=category"],
+    )
+    assert test.exit_code == 0 and "ANOVA" in test.stdout, test.output
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("store", "--type takes COLUMN=TYPE"), ("store=colour", "'colour' is not a type")],
+)
+def test_a_bad_type_option_is_one_line_and_exit_2(
+    report_csv: Path, given: str, message: str
+) -> None:
+    result = CliRunner().invoke(app, ["analyze", "describe", str(report_csv), "--type", given])
+    assert result.exit_code == 2 and message in result.output, result.output

@@ -83,3 +83,20 @@ def test_an_unwritable_report_is_one_line_and_exit_2(iris_csv: Path, tmp_path: P
     result = CliRunner().invoke(app, ["analyze", "describe", str(iris_csv), "--html", str(out)])
     assert result.exit_code == 2 and "could not write the report" in result.output
     assert "Traceback" not in result.output
+
+
+def test_train_html_has_the_chats_charts(iris_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.html"
+    args = ["analyze", "train", str(iris_csv), "--target", "species", "--model", "logistic"]
+    result = CliRunner().invoke(app, [*args, "--cv", "3", "--html", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    page = _page(out)
+    text = "".join(page.text)
+    # confusion matrix, ROC curves, importances and the models compared (the baseline among
+    # them), as in the chat's training report
+    assert page.images == 4 and "script" not in page.tags
+    assert "Confusion matrix (holdout)" in text and "ROC curve (holdout)" in text
+    assert "Models compared by cross-validation" in text
+    assert "charts come with the chat's analyses" not in text
+    assert "It beats the baseline" in text  # the chat's sentences
+    assert "statbot analyze train iris.csv --target species --model logistic --cv 3" in text

@@ -10,7 +10,17 @@ from typing import Annotated, Any
 import typer
 
 from statbot.analysis.ml import wording
-from statbot.cli.common import FileArg, JsonOpt, emit, fail, load, split, text_table, user_errors
+from statbot.cli.common import (
+    FileArg,
+    JsonOpt,
+    emit,
+    fail,
+    file_options,
+    load,
+    split,
+    text_table,
+    user_errors,
+)
 
 commands = typer.Typer()
 
@@ -98,7 +108,26 @@ def train(
         "report": [wording.headline(card_dict), *wording.training_lines(card_dict)],
         "warnings": result.warnings,
     }
+    options = file_options()
+    if options.html is not None:  # the report shows the charts the chat's report shows
+        options.charts = _charts(result)
     emit(data, as_json, _train_text(result, card_dict, model_path))
+
+
+def _charts(result: Any) -> list[tuple[str, bytes]]:
+    """The training's charts (as the chat's report has them), drawn for ``--html``."""
+    from statbot.analysis.report.train_charts import training_charts
+    from statbot.workflows.report import CHART_TITLES
+
+    drawn = []
+    for name, draw in training_charts(result).items():
+        try:
+            drawn.append((CHART_TITLES.get(name, name), draw()))
+        except Exception as exc:  # the result is printed; a chart is not worth failing for
+            typer.echo(
+                f"warning: the {name.replace('_', ' ')} chart could not be drawn ({exc})", err=True
+            )
+    return drawn
 
 
 def _train_text(result: Any, card: dict[str, Any], model_path: str | None) -> str:

@@ -75,6 +75,7 @@ class FileOptions:
     loaded: LoadResult | None = None
     source: str = ""
     emitted: tuple[dict[str, Any], str] | None = None  # what emit() printed, for --html
+    charts: list[tuple[str, bytes]] = field(default_factory=list)  # (caption, PNG), for --html
 
 
 _OPTIONS: ContextVar[FileOptions] = ContextVar("statbot_analyze_file_options")

@@ -5,10 +5,12 @@ The ``statbot analyze`` line a chat result shows has the options of that chat an
 (describe ``--columns``; correlate ``--columns --method all``; test ``--a --b --paired --mu
 --method``; ols/logit ``--target --features``); run with ``--html``, it builds the chat's own
 analysis (:mod:`statbot.workflows.results`, ``compare_results``, ``regression``) on the same
-data, so the file holds the chat's text, tables and charts. Options the chat does not offer
-(one correlation method, a polynomial, anova, train, predict) give a report of what the
-command printed: its text, and its JSON result as tables (a model's card as the chat's
-training tables), without charts — said on the page rather than left out silently.
+data, so the file holds the chat's text, tables and charts. ``train`` gives the chat's training
+report: its sentences, the card's tables and the same charts (drawn by
+:mod:`statbot.analysis.report.train_charts`, as the training job draws them). Options the chat
+does not offer (one correlation method, a polynomial, anova, predict) give a report of what the
+command printed: its text, and its JSON result as tables, without charts — said on the page
+rather than left out silently. ``--header-row`` and ``--type`` are kept in the report's line.
 """
 
 from __future__ import annotations
@@ -142,6 +144,19 @@ def build_report(options: FileOptions) -> Report:
             report = _replace(report, reproduce=f"{line} {args} --json")
         return report
     result, text = emitted if emitted is not None else ({}, "")
+    if options.command == "train" and options.charts:
+        from statbot.analysis.report.html import ReportChart
+
+        return Report(  # the chat's training report: its sentences, tables and charts
+            title=f"Model: {result.get('name', '')}",
+            dataset=source,
+            text="\n".join(str(line) for line in result.get("report") or []),
+            tables=_tables(result),
+            charts=[ReportChart(caption, png) for caption, png in options.charts],
+            reproduce=_command_line(options),
+            notes=notes,
+            created=created,
+        )
     return Report(
         title=f"statbot analyze {options.command.rstrip('_')}",
         dataset=source,

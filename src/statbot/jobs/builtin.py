@@ -127,29 +127,10 @@ def _load(job: TrainInput) -> tuple[pd.DataFrame, list[str]]:
 
 def _charts(result: TrainResult, directory: Path, warnings: list[str]) -> dict[str, str]:
     """The charts that fit the task, as PNG files: {name: path}; failures become warnings."""
-    from statbot.analysis.report import charts
+    from statbot.analysis.report.train_charts import training_charts
 
     directory.mkdir(parents=True, exist_ok=True)
-    wanted: dict[str, Any] = {}
-    if result.task == "regression":
-        wanted["predicted_vs_actual"] = lambda: charts.scatter_fit(
-            result.holdout_true, result.holdout_pred, f"actual {result.target}", "predicted"
-        )
-        wanted["residuals"] = lambda: charts.residuals_qq(
-            result.holdout_pred, result.holdout_true - result.holdout_pred
-        )
-    else:
-        wanted["confusion_matrix"] = lambda: charts.confusion_matrix_chart(
-            result.holdout_true, result.holdout_pred, result.classes
-        )
-        if result.holdout_proba is not None:
-            wanted["roc"] = lambda: charts.roc_curves(
-                result.holdout_true, result.holdout_proba, result.classes
-            )
-    if result.importances:
-        wanted["importance"] = lambda: charts.importance_bars(result.importances)
-    if len(result.leaderboard) > 1:
-        wanted["leaderboard"] = lambda: charts.leaderboard_bars(result.leaderboard)
+    wanted = training_charts(result)
     out: dict[str, str] = {}
     for name, draw in wanted.items():
         path = directory / f"{name}.png"
