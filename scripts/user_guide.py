@@ -33,6 +33,7 @@ SECTIONS = (
     "predict",
     "stats",
     "explore",
+    "import",
     "models",
     "kb",
     "back",
@@ -59,6 +60,23 @@ def _write_data(folder: Path) -> tuple[Path, Path]:
     frame.to_csv(iris, index=False)
     frame.drop(columns=["species"]).iloc[::30].to_csv(new, index=False)
     return iris, new
+
+
+def _write_export(folder: Path) -> Path:
+    """A spreadsheet export: two title lines above the header, amounts in dollars with
+    thousands separators, store numbers and zip codes (made here, no download)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    lines = ["Sales export - Q1 2024", "(amounts in USD)", "region,store,revenue,zip"]
+    for i in range(24):
+        store = 101 + i % 4
+        revenue = 900 + 150 * (store - 100) + rng.normal(0, 120)
+        region = ("North", "South")[store % 2]
+        lines.append(f'{region},{store},"${revenue:,.2f}",0{2134 + store}')
+    path = folder / "sales_q1.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 async def conversations(work: Path) -> dict[str, str]:
@@ -112,6 +130,17 @@ async def conversations(work: Path) -> dict[str, str]:
             await chat.press("Use iris.csv")
             await chat.send("sepal_width, species")
 
+        async def import_() -> None:
+            await chat.send("/stats")
+            await chat.upload(_write_export(work))
+            await chat.press("Header is on another row")
+            await chat.press("3: region")
+            await chat.press("Looks right")
+            await chat.send("treat store as category")
+            await chat.press("Describe")
+            await chat.send("revenue, store")
+            await chat.press("Done")
+
         async def models() -> None:
             await chat.send("/models")
             await chat.send("1")
@@ -156,6 +185,7 @@ async def conversations(work: Path) -> dict[str, str]:
             ("kb", kb),
             ("back", back),
             ("cancel", cancel),
+            ("import", import_),  # after the sections that use the last dataset (iris)
             ("forget", forget),
         ):
             await section(name, steps)

@@ -39,13 +39,15 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     fresh = blocks(output.read_text(encoding="utf-8"))
     expected = ["start", "train", "predict", "stats", "explore", "models", "kb", "back", "cancel"]
-    assert list(fresh) == [*expected, "forget"]
+    assert list(fresh) == [*expected[:5], "import", *expected[5:], "forget"]
     for name in expected:
         assert f"> /{name}" in fresh[name], name
     assert "*Model trained*: random forest predicting *species*" in fresh["train"]
     assert "[document: predictions_new_flowers.csv" in fresh["predict"]
     assert "[image: Correlation heatmap]" in fresh["stats"]
     assert "You have no models yet" in fresh["forget"]
+    assert "Which row holds the column names?" in fresh["import"]
+    assert "--header-row 3 --type store=category --json" in fresh["import"]
     assert "The best match:\n*p-value*" in fresh["kb"] and "Most read:" in fresh["kb"]
     assert "$STATBOT_DATA_DIR" in fresh["train"] and str(tmp_path) not in output.read_text()
     committed = blocks(GUIDE.read_text(encoding="utf-8"))
