@@ -67,15 +67,24 @@ def test_two_groups_normal_uses_welch_with_hedges_g(rng: np.random.Generator) ->
     assert row["p_value"] == res.p_value and row["effect_value"] == res.effect.value
 
 
-def test_non_normal_groups_fall_back_to_mann_whitney(rng: np.random.Generator) -> None:
+def test_non_normal_groups_keep_welch_and_name_mann_whitney(rng: np.random.Generator) -> None:
+    # issue 11: a failed normality check is said, and the rank test is the user's choice,
+    # not an automatic switch
     a, b = rng.exponential(1.0, 40), rng.exponential(2.5, 35)
     frame = pd.DataFrame({"arm": ["x"] * 40 + ["y"] * 35, "days": np.r_[a, b]})
-    res = choose_and_run(frame, "arm", "days")
+    welch = choose_and_run(frame, "arm", "days")
+    ref_t = stats.ttest_ind(a, b, equal_var=False)
+    assert welch.test == "Welch two-sample t-test" and welch.fallback is None
+    assert math.isclose(welch.p_value, ref_t.pvalue, rel_tol=1e-12)
+    assert any(not c.passed for c in welch.assumptions)
+    [note] = [n for n in welch.notes if "not normally distributed" in n]
+    assert "the rank test (Mann-Whitney U) is available as an option" in note
+    assert welch.alternative == "ranks"
+    res = choose_and_run(frame, "arm", "days", method="ranks")
     ref = stats.mannwhitneyu(a, b, alternative="two-sided")
-    assert res.test == "Mann-Whitney U test"
+    assert res.test == "Mann-Whitney U test" and res.fallback is None
     assert res.statistic == ref.statistic and math.isclose(res.p_value, ref.pvalue, rel_tol=1e-12)
-    assert "not normally distributed" in res.fallback
-    assert "Mann-Whitney" in res.sentence and "instead of a t-test" in res.sentence
+    assert "Mann-Whitney" in res.sentence and "instead of" not in res.sentence
     r = 2 * ref.statistic / (a.size * b.size) - 1
     assert math.isclose(res.effect.value, r, rel_tol=1e-12) and res.effect.value < 0
     assert res.effect.ci_low < r < res.effect.ci_high
@@ -106,9 +115,12 @@ def test_paired_t_and_wilcoxon_fallback(rng: np.random.Generator) -> None:
     _one_sentence(res.sentence)
 
     skewed = pd.DataFrame({"a": before, "b": before - rng.exponential(1.0, 30) ** 3})
-    res = choose_and_run(skewed, "a", "b", paired=True)
+    kept = choose_and_run(skewed, "a", "b", paired=True)
+    assert kept.test == "paired t-test" and kept.fallback is None  # no automatic switch
+    assert any("the rank test (Wilcoxon signed-rank) is available" in n for n in kept.notes)
+    res = choose_and_run(skewed, "a", "b", paired=True, method="ranks")
     ref = stats.wilcoxon(skewed["a"], skewed["b"])
-    assert res.test == "Wilcoxon signed-rank test (paired)" and "paired t-test" in res.fallback
+    assert res.test == "Wilcoxon signed-rank test (paired)" and res.fallback is None
     assert math.isclose(res.p_value, ref.pvalue, rel_tol=1e-12)
     assert res.effect.name == "matched rank-biserial r" and res.effect.value == 1.0  # all a > b
 
@@ -120,7 +132,10 @@ def test_one_sample_t_and_wilcoxon(rng: np.random.Generator) -> None:
     assert res.test == "one-sample t-test" and math.isclose(res.p_value, ref.pvalue, rel_tol=1e-10)
     assert math.isclose(res.effect.value, (x.mean() - 5) / x.std(ddof=1), rel_tol=1e-12)
     y = rng.lognormal(0, 1.2, 40)
-    res = choose_and_run(pd.DataFrame({"y": y}), "y", mu=1.0)
+    kept = choose_and_run(pd.DataFrame({"y": y}), "y", mu=1.0)
+    assert kept.test == "one-sample t-test"
+    assert any("the rank test (Wilcoxon signed-rank) is available" in n for n in kept.notes)
+    res = choose_and_run(pd.DataFrame({"y": y}), "y", mu=1.0, method="ranks")
     assert res.test == "Wilcoxon signed-rank test"
     assert math.isclose(res.p_value, stats.wilcoxon(y - 1.0).pvalue, rel_tol=1e-12)
     _one_sentence(res.sentence)

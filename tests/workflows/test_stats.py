@@ -133,7 +133,8 @@ async def test_tests_are_chosen_from_types_and_fallbacks_said(
     assert "against which value?" in asked and [o.label for o in chat.menu().options] == ["0"]
     assert "Please type a number" in said(await chat.send("zero"))
     one = said(await chat.press("0"))
-    assert "Wilcoxon signed-rank test" in one and "than 0" in one
+    assert "one-sample t-test" in one and "than 0" in one
+    assert "the rank test (Wilcoxon signed-rank) is available as an option" in one
     assert "--a petal_width --json" in one
     session = await chat.manager.store.load(chat.key)
     assert session is not None and session.context["result"]["analysis"] == "test"

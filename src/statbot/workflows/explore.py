@@ -15,6 +15,7 @@ from statbot.workflows import data as D
 from statbot.workflows import retype
 from statbot.workflows import steps as M
 from statbot.workflows.explain import explain_after
+from statbot.workflows.header import HINT as HEADER_HINT
 from statbot.workflows.html_report import stamp
 from statbot.workflows.session_data import ExploreData
 
@@ -148,6 +149,8 @@ async def enter_columns(ctx: Context) -> None:
     text = (
         f"Which columns should I show the distribution of? Tick them and press Done. {retype.HINT}"
     )
+    if d.loaded.rereadable:
+        text += f" {HEADER_HINT}"
     ctx.reply(M.multi_menu(_options(d), text, d.selected))
 
 

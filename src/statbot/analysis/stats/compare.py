@@ -1,6 +1,10 @@
-"""The individual hypothesis tests, each with its assumption checks, fallback and sentence.
+"""The individual hypothesis tests, each with its assumption checks and sentence.
 
-statbot.analysis.stats.tests.choose_and_run picks among them from the variable types.
+statbot.analysis.stats.tests.choose_and_run picks among them from the variable types. A failed
+normality check does not switch to the rank test (issue 11, as for k groups in ksample.py): the
+rank test answers another question (does one side tend to be larger?), and with a moderate
+sample the t-test holds up; the result says which check failed and names the rank test, which
+the user may choose (``method="ranks"``: the chat's button, ``--method ranks``).
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ if TYPE_CHECKING:
     from statbot.analysis.stats.hypothesis import Array
 
 
-def _choose(method: str, reason: str | None) -> tuple[bool, str | None]:
-    """(use the means test, why the rank test runs instead): ``auto`` follows the normality
-    checks; ``means`` / ``ranks`` are the user's choice, which is not a fallback."""
-    if method == "means":
-        return True, None
+def _choose(method: str, reason: str | None, rank_test: str) -> tuple[bool, list[str]]:
+    """(use the means test, notes): the means test unless the user chose ranks; a failed
+    normality check (``reason``) becomes a note naming the rank test as the option."""
     if method == "ranks":
-        return False, None
-    return reason is None, reason
+        return False, []
+    if reason is None:
+        return True, []
+    return True, [
+        f"{reason[0].upper()}{reason[1:]}: the comparison of means may be off; the rank test "
+        f"({rank_test}) is available as an option."
+    ]
 
 
 def two_sample(
@@ -41,7 +48,7 @@ def two_sample(
     need(a.size >= 2 and b.size >= 2, "each group needs at least two values")
     checks = [normality(a, label_a), normality(b, label_b), equal_variances([a, b])]
     groups = {label_a: summary(a), label_b: summary(b)}
-    means, reason = _choose(method, non_normal_reason(checks[:2]))
+    means, notes = _choose(method, non_normal_reason(checks[:2]), "Mann-Whitney U")
     n = a.size + b.size
     if means:
         res = stats.ttest_ind(a, b, equal_var=False)
@@ -68,13 +75,14 @@ def two_sample(
             df,
             groups,
             checks,
+            notes=notes,
             method="means",
             alternative="ranks",
         )
     res = stats.mannwhitneyu(a, b, alternative="two-sided")
     r = effects.rank_biserial_independent(float(res.statistic), a.size, b.size)
     u, p = float(res.statistic), float(res.pvalue)
-    out = say.Outcome(p, f"Mann-Whitney U = {say.num(u)}", r, reason)
+    out = say.Outcome(p, f"Mann-Whitney U = {say.num(u)}", r)
     sentence = say.compare_ranks(what, label_a, label_b, groups, out)
     return HypothesisResult(
         "Mann-Whitney U test",
@@ -87,7 +95,7 @@ def two_sample(
         None,
         groups,
         checks,
-        f"Mann-Whitney instead of a t-test because {reason}" if reason else None,
+        None,
         method="ranks",
         alternative="means",
     )
@@ -99,7 +107,7 @@ def one_sample(x: Array, label: str, mu: float, method: str = "auto") -> Hypothe
     need(x.size >= 2, "at least two values are needed")
     checks = [normality(x, label)]
     groups = {label: summary(x)}
-    means, reason = _choose(method, non_normal_reason(checks))
+    means, notes = _choose(method, non_normal_reason(checks), "Wilcoxon signed-rank")
     if means:
         res = stats.ttest_1samp(x, mu)
         t, p = float(res.statistic), float(res.pvalue)
@@ -119,6 +127,7 @@ def one_sample(x: Array, label: str, mu: float, method: str = "auto") -> Hypothe
             x.size - 1.0,
             groups,
             checks,
+            notes=notes,
             method="means",
             alternative="ranks",
         )
@@ -126,7 +135,7 @@ def one_sample(x: Array, label: str, mu: float, method: str = "auto") -> Hypothe
     res = stats.wilcoxon(x - mu)
     w, p = float(res.statistic), float(res.pvalue)
     r = effects.rank_biserial_paired(x - mu)
-    out = say.Outcome(p, f"Wilcoxon W = {say.num(w)}", r, reason)
+    out = say.Outcome(p, f"Wilcoxon W = {say.num(w)}", r)
     sentence = say.against_value(label, groups[label]["median"], "median", mu, out)
     return HypothesisResult(
         "Wilcoxon signed-rank test",
@@ -139,7 +148,7 @@ def one_sample(x: Array, label: str, mu: float, method: str = "auto") -> Hypothe
         None,
         groups,
         checks,
-        f"Wilcoxon signed-rank instead of a t-test because {reason}" if reason else None,
+        None,
         method="ranks",
         alternative="means",
     )
@@ -155,7 +164,7 @@ def paired_test(
     label = f"the differences {label_a} − {label_b}"
     checks = [normality(diff, label)]
     groups = {label_a: summary(a), label_b: summary(b), "difference": summary(diff)}
-    means, reason = _choose(method, non_normal_reason(checks))
+    means, notes = _choose(method, non_normal_reason(checks), "Wilcoxon signed-rank")
     if means:
         res = stats.ttest_rel(a, b)
         t, p = float(res.statistic), float(res.pvalue)
@@ -175,6 +184,7 @@ def paired_test(
             a.size - 1.0,
             groups,
             checks,
+            notes=notes,
             method="means",
             alternative="ranks",
         )
@@ -182,7 +192,7 @@ def paired_test(
     res = stats.wilcoxon(a, b)
     w, p = float(res.statistic), float(res.pvalue)
     r = effects.rank_biserial_paired(diff)
-    out = say.Outcome(p, f"Wilcoxon W = {say.num(w)}", r, reason)
+    out = say.Outcome(p, f"Wilcoxon W = {say.num(w)}", r)
     sentence = say.paired(label_a, label_b, groups["difference"]["median"], "median", out)
     return HypothesisResult(
         "Wilcoxon signed-rank test (paired)",
@@ -195,7 +205,7 @@ def paired_test(
         None,
         groups,
         checks,
-        f"Wilcoxon signed-rank instead of a paired t-test because {reason}" if reason else None,
+        None,
         method="ranks",
         alternative="means",
     )
