@@ -187,3 +187,23 @@ def _plain_iris(tmp_path: Path) -> Path:
     path = tmp_path / "train.csv"
     iris_frame().to_csv(path, index=False)
     return path
+
+
+async def test_a_server_file_is_read_again_from_its_path(tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    path = _decoy(root)
+    async with ChatDriver(tmp_path / "var", local_path_roots=(root,)) as chat:
+        await chat.send("/stats")
+        await chat.send(f"./{path.name}")  # a path inside the allowed folder
+        assert chat.menu().text == "Which analysis?"
+        text = said(await chat.send("header row 2"))
+        assert "The column names are in row 2 (the rows above it skipped): store, salary." in text
+        path.write_text("store,salary\n")  # the file is read again only when asked
+        await chat.press("Looks right")
+        await chat.press("Describe")
+        replies = await chat.send("salary")
+        assert "`salary`: n 60" in said(replies)
+        assert f"statbot analyze describe {path.name} --columns salary --header-row 2" in said(
+            replies
+        )
