@@ -49,7 +49,9 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     assert "Which row holds the column names?" in fresh["import"]
     assert "--header-row 3 --type store=category --json" in fresh["import"]
     assert "The best match:\n*p-value*" in fresh["kb"] and "Most read:" in fresh["kb"]
-    assert "$STATBOT_DATA_DIR" in fresh["train"] and str(tmp_path) not in output.read_text()
+    # the line names the file the user sent, not the stored copy; no machine path leaks
+    assert "`statbot analyze train iris.csv --target species" in fresh["train"]
+    assert str(tmp_path) not in output.read_text()
     committed = blocks(GUIDE.read_text(encoding="utf-8"))
     for name, body in fresh.items():
         assert stable(committed[name]) == stable(body), (
