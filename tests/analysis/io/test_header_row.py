@@ -122,3 +122,29 @@ def test_hostile_header_names_survive_as_plain_text() -> None:
     )
     result = load_bytes(data, "h.xlsx")
     assert list(result.frame.columns) == ["<script>alert(1)</script>", "cmd|' /C calc'!A0"]
+
+
+def test_peek_rows_numbers_the_rows_as_header_row_counts(
+    fair: pd.DataFrame, tmp_path: Path
+) -> None:
+    # the rows the chat offers to pick the header from: numbered as header_row= counts them
+    # (blank rows counted, not shown), so the pick reads the names that were shown
+    from statbot.analysis.io import peek_rows
+    from statbot.analysis.io.limits import DataLimits
+
+    workbook = tmp_path / "fair.xlsx"
+    workbook.write_bytes(_workbook(_report(fair)))
+    rows = peek_rows(workbook, DataLimits(), 4)
+    assert [n for n, _ in rows] == [1, 2, 4, 5]
+    number, names = rows[2]
+    assert names == [str(c) for c in fair.columns]
+    picked = load_path(workbook, header_row=number)
+    assert list(picked.frame.columns) == names and picked.rows == len(fair)
+    text = tmp_path / "fair.csv"
+    text.write_text("Fair's affairs\n\n" + fair.head(20).to_csv(index=False))
+    rows = peek_rows(text, DataLimits(), 3)
+    assert [n for n, _ in rows] == [1, 3, 4] and rows[1][1] == [str(c) for c in fair.columns]
+    assert list(load_path(text, header_row=3).frame.columns) == rows[1][1]
+    parquet = tmp_path / "fair.parquet"
+    fair.head(5).to_parquet(parquet)
+    assert peek_rows(parquet, DataLimits()) == []  # it names its columns itself
