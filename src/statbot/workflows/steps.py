@@ -182,13 +182,11 @@ class DataStep:
 
 
 def _dataset(ctx: Context) -> D.Loaded | None:
-    """The conversation's dataset (typed data, or /predict's dict), if it has one yet."""
+    """The conversation's dataset, if it has one yet (every workflow with a data step declares
+    typed data)."""
     from statbot.workflows.session_data import AnalysisData
 
-    if ctx.workflow is not None and ctx.workflow.data is not None:
-        return ctx.typed(AnalysisData).dataset
-    raw = ctx.data.get("dataset")
-    return D.Loaded.from_dict(raw) if raw else None
+    return ctx.typed(AnalysisData).dataset
 
 
 def _current(ctx: Context) -> D.Loaded:
