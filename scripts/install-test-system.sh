@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (real engines, not mocks): redis-server for
-# the Redis store tests, prometheus for promtool, chromium for the page tests. Runs as part of
+# the Redis store tests, postgresql for the catalog tests, prometheus for promtool, chromium for
+# the page tests. Runs as part of
 # `make install-dev` (so `make test`); `make run` needs none of them. A no-op when present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# PostgreSQL for the catalog tests on a real server (issue 12): tests/support/postgres.py runs
+# initdb and postgres from /usr/lib/postgresql/<version>/bin (not on PATH in Debian) as a
+# throwaway server on 127.0.0.1, as the `postgres` user the package creates.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  need+=(postgresql)
+fi
 # promtool (from Debian's prometheus) validates the /metrics exposition in tests.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Headless chromium for the sandbox web page test (Playwright drives it; no browser download).

@@ -11,7 +11,9 @@ new test lands in a tier without anyone remembering to mark it:
   SIGKILL drills, pty sessions;
 - ``redis``: a real redis-server (a test using the ``redis_url`` fixture, or run with the
   backend parameter ``"redis"``);
-- ``postgres``, ``temporal``: reserved for the engines of issues 12 and 14;
+- ``postgres``: a real PostgreSQL server (a test using the ``postgres_url`` fixture, or run with
+  the backend parameter ``"postgres"``, as the catalog tests are: tests/support/catalog.py);
+- ``temporal``: reserved for the engine of issue 14;
 - ``unit``: everything else — in-process, fast. ``make test-fast`` runs only these.
 
 ``make test`` runs every tier.
@@ -61,6 +63,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "workflows/test_train_cancel.py",
         "workflows/test_user_guide.py",
         "workflows/test_no_values_in_logs.py",
+        "cli/test_db_start.py",
     ),
 }
 MARKERS = ("unit", "process", "e2e", "browser", "redis", "postgres", "temporal")
@@ -83,4 +86,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.redis)
             if tier == "unit":
                 tier = "process"  # a redis-server process, not a fast in-process test
+        on_postgres = callspec is not None and "postgres" in callspec.params.values()
+        if on_postgres or "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+            if tier == "unit":
+                tier = "process"  # a postgres server process, not a fast in-process test
         item.add_marker(getattr(pytest.mark, tier))

@@ -1,3 +1,4 @@
-"""Fixtures for the access room's tests."""
+"""Fixtures for the access room's tests: each catalog test runs on SQLite and on PostgreSQL."""
 
-from tests.support.catalog import catalog  # noqa: F401  (a fixture, used by name)
+from tests.support.catalog import catalog, catalog_url  # noqa: F401  (fixtures, used by name)
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401
