@@ -46,6 +46,17 @@ class CatalogVersionError(AccessError):
         self.head = head
 
 
+class CatalogUnavailable(AccessError):
+    """The catalog database cannot be reached or opened (wrong URL, server down, no access)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(
+            f"cannot open the catalog database {url}: {reason}. Check STATBOT_DATABASE_URL "
+            "(unset, statbot uses catalog.sqlite in the data dir) and that the server runs."
+        )
+        self.url = url
+
+
 def database_url(settings: Settings) -> str:
     """The catalog's SQLAlchemy URL from settings (driver names filled in)."""
     if settings.database_url:
@@ -108,21 +119,37 @@ class Catalog:
         from alembic import command
 
         self.check()
-        with self.engine.begin() as connection:
+        with self._connect() as connection, connection.begin():
             command.upgrade(self._config(connection), revision)
 
     def downgrade(self, revision: str) -> None:
+        """Migrate back to ``revision`` (``"base"``: nothing left). Refuses a database newer
+        than the code: its downgrade steps are in the newer statbot, not here."""
         from alembic import command
 
-        with self.engine.begin() as connection:
+        self.check()
+        with self._connect() as connection, connection.begin():
             command.downgrade(self._config(connection), revision)
 
     def current(self) -> str | None:
         """The database's revision, None for an empty (never migrated) database."""
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+
+    def known(self, revision: str | None) -> bool:
+        """Whether this code has ``revision`` among its migrations (None, empty: yes)."""
+        from alembic.script import ScriptDirectory
+        from alembic.util.exc import CommandError
+
+        if revision is None:
+            return True
+        try:
+            ScriptDirectory.from_config(self._config(None)).get_revision(revision)
+        except CommandError:
+            return False
+        return True
 
     def head(self) -> str:
         """The newest revision this code knows."""
@@ -134,19 +161,24 @@ class Catalog:
 
     def check(self) -> None:
         """Raise :class:`CatalogVersionError` when the database is at a revision unknown here."""
-        from alembic.script import ScriptDirectory
-        from alembic.util.exc import CommandError
-
         current = self.current()
-        if current is None:
-            return
-        try:
-            ScriptDirectory.from_config(self._config(None)).get_revision(current)
-        except CommandError as exc:
-            raise CatalogVersionError(current, self.head()) from exc
+        if not self.known(current):
+            assert current is not None
+            raise CatalogVersionError(current, self.head())
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _connect(self) -> Connection:
+        """A connection; a database that cannot be reached is a sentence naming it (password
+        hidden), not a driver traceback. Errors of the statements run on it pass unchanged."""
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        try:
+            return self.engine.connect()
+        except (OperationalError, InterfaceError) as exc:
+            lines = str(exc.orig or exc).strip().splitlines()
+            raise CatalogUnavailable(redact(self.url), lines[0] if lines else "") from exc
 
     def _config(self, connection: Connection | None) -> Config:
         from alembic.config import Config

@@ -33,7 +33,7 @@ def version() -> None:
 # Explicit registration: each command module defines its commands on its own Typer, merged here.
 # A missing module is an ImportError, never silently a missing command. The modules import
 # pandas/sklearn only inside their commands, so this stays light.
-from statbot.cli import analyze, analyze_ml, chat, kb, ops, sandbox  # noqa: E402
+from statbot.cli import analyze, analyze_ml, chat, db, kb, ops, sandbox  # noqa: E402
 from statbot.cli.common import with_file_options  # noqa: E402
 
 analyze.commands.add_typer(analyze_ml.commands)
@@ -43,6 +43,7 @@ for _group in (analyze.commands, analyze_ml.commands):
             _command.callback = with_file_options(_command.callback)
 app.add_typer(analyze.commands, name="analyze")
 app.add_typer(kb.commands, name="kb")
+app.add_typer(db.commands, name="db")
 for _module in (chat, ops, sandbox):
     app.add_typer(_module.commands)
 

@@ -65,8 +65,13 @@ def chat(
             err=True,
         )
         raise typer.Exit(1) from exc
+    from statbot.errors import AccessError
+
     try:
         asyncio.run(run_chat(settings, sys.stdin, sys.stdout, out_dir=out_dir))
+    except AccessError as exc:  # the catalog: unreachable, or migrated by a newer statbot
+        typer.echo(f"statbot chat: {exc}", err=True)
+        raise typer.Exit(1) from exc
     finally:
         lock.release()
 
