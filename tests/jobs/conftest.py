@@ -83,3 +83,8 @@ async def make_runner(
     yield factory
     for runner in made:
         await runner.stop()
+
+
+# The job table lives on the catalog database: its tests run on SQLite and PostgreSQL.
+from tests.support.catalog import catalog, catalog_url  # noqa: E402, F401
+from tests.support.postgres import postgres_server, postgres_url  # noqa: E402, F401

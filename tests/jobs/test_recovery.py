@@ -178,7 +178,7 @@ async def test_a_job_that_keeps_crashing_the_bot_is_given_up(make_runner, make_s
 
 
 async def _peek(root: Path, job_id: str) -> tuple[str, int, int]:
-    with sqlite3.connect(root / "jobs.sqlite3") as db:
+    with sqlite3.connect(root.parent / "catalog.sqlite") as db:
         row = db.execute(
             "SELECT status, attempts, crashes FROM jobs WHERE job_id = ?", (job_id,)
         ).fetchone()
@@ -187,8 +187,8 @@ async def _peek(root: Path, job_id: str) -> tuple[str, int, int]:
 
 
 def _sql(root: Path, statement: str) -> None:
-    db = sqlite3.connect(root / "jobs.sqlite3")
+    db = sqlite3.connect(root.parent / "catalog.sqlite")
     with db:
         db.execute(statement)
     db.close()
-    assert os.path.exists(root / "jobs.sqlite3")
+    assert os.path.exists(root.parent / "catalog.sqlite")

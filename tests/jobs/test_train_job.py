@@ -165,7 +165,7 @@ async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
 
     import psutil
 
-    db = sqlite3.connect(tmp_path / "jobs" / "jobs.sqlite3")
+    db = sqlite3.connect(tmp_path / "catalog.sqlite")
     (worker_pid,) = db.execute("SELECT pid FROM jobs").fetchone()
     db.close()
 

@@ -83,10 +83,13 @@ class Catalog:
     """An open catalog database. Build with :meth:`from_settings` or a URL; :meth:`close` at the
     end (idempotent)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, data_dir: Path | None = None) -> None:
         from sqlalchemy import create_engine, event
 
         self.url = normalise_url(url)
+        # Where the files of an older statbot are (a job table, dataset and model indexes):
+        # :meth:`upgrade` imports them once (statbot.access.legacy). None: nothing to import.
+        self.data_dir = data_dir
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(
@@ -98,7 +101,7 @@ class Catalog:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Catalog:
-        return cls(database_url(settings))
+        return cls(database_url(settings), data_dir=settings.data_dir)
 
     @property
     def is_sqlite(self) -> bool:
@@ -115,12 +118,17 @@ class Catalog:
     # migrations ----------------------------------------------------------------------------
 
     def upgrade(self, revision: str = "head") -> None:
-        """Migrate forward to ``revision`` (refusing a database newer than the code)."""
+        """Migrate forward to ``revision`` (refusing a database newer than the code), then
+        import what an older statbot kept in files of the data dir, if any is left there."""
         from alembic import command
+
+        from statbot.access.legacy import import_data_dir
 
         self.check()
         with self._connect() as connection, connection.begin():
             command.upgrade(self._config(connection), revision)
+        if self.data_dir is not None:
+            import_data_dir(self, self.data_dir)
 
     def downgrade(self, revision: str) -> None:
         """Migrate back to ``revision`` (``"base"``: nothing left). Refuses a database newer

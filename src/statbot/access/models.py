@@ -140,3 +140,31 @@ class BroadcastRecipient(Base):
     state: Mapped[str] = mapped_column(String(16))
     at: Mapped[float | None] = mapped_column(Double)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Job(Base):
+    """A job of the local runner (statbot.jobs.table): queued, running or finished, with its
+    progress, outcome and the runner's bookkeeping. ``seq`` orders the queue; ``job_id`` is
+    derived from the idempotency key (unique, in the migration), so a replayed submit finds the
+    job it already made. ``spec`` and ``result`` are the jobs room's JSON texts, as written."""
+
+    __tablename__ = "jobs"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    spec: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, succeeded, failed, ...
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    crashes: Mapped[int] = mapped_column(Integer, default=0)  # runs lost to a runner crash
+    progress: Mapped[float] = mapped_column(Double, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+    started_at: Mapped[float | None] = mapped_column(Double)
+    finished_at: Mapped[float | None] = mapped_column(Double)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_started: Mapped[float | None] = mapped_column(Double)
+    resume: Mapped[bool] = mapped_column(Boolean, default=False)  # next start says "resumed"
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)  # JOB_FINISHED accepted

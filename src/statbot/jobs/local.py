@@ -1,4 +1,4 @@
-"""The local job runner: one subprocess per job, a SQLite job table, events back to the engine.
+"""The local job runner: one subprocess per job, the catalog's job table, events back to the engine.
 
 This module is the runner itself: its lifecycle, the :class:`~statbot.jobs.base.JobRunner`
 contract, and the queue (which queued job gets a free slot, and the tick that retries and purges).
@@ -66,6 +66,7 @@ class LocalJobRunner(JobRunner):
         tick_s: float = 5.0,
         redeliver_s: float = 30.0,
         python: str = sys.executable,
+        database_url: str | None = None,
     ) -> None:
         # Absolute: workers run inside their job folder, where a relative path points nowhere.
         self.root = Path(data_dir).absolute() / "jobs"
@@ -80,7 +81,10 @@ class LocalJobRunner(JobRunner):
         self._purged_until = 0.0  # job workdirs finished before this are already removed
         self._next_purge = 0.0
         self._next_redeliver = 0.0
-        self._db = TableThread(self.root)
+        # The catalog database holds the job table (issue 12); by default the data dir's file.
+        data = Path(data_dir).absolute()
+        url = database_url or f"sqlite:///{data / 'catalog.sqlite'}"
+        self._db = TableThread(self.root, url, data_dir=data)
         self._sched = asyncio.Lock()
         self._wake = asyncio.Event()
         self._events = JobEvents(emit, self._mark_delivered)
@@ -99,10 +103,13 @@ class LocalJobRunner(JobRunner):
 
     @classmethod
     def from_settings(cls, settings: Settings, *, emit: Emit, **overrides: Any) -> LocalJobRunner:
+        from statbot.access.catalog import database_url
+
         options: dict[str, Any] = {
             "concurrency": settings.job_concurrency,
             "default_timeout_s": settings.job_timeout_seconds,
             "default_memory_mb": settings.job_memory_mb,
+            "database_url": database_url(settings),
         }
         options.update(overrides)
         return cls(Path(settings.data_dir), emit=emit, **options)

@@ -1,5 +1,7 @@
 """The local runner's job table as it is used from the event loop: behind one dedicated thread,
-and held under an flock so that only one runner at a time works on a data directory.
+and held under an flock so that only one runner at a time works on a data directory. The table
+is the catalog database's ``jobs`` (issue 12): opened here from its URL, migrated to head (a
+no-op when the app did it already) and closed at the end.
 
 :class:`~statbot.jobs.table.JobTable` is synchronous on purpose; every call goes through
 :meth:`TableThread.run`, which hands it to the single ``statbot-jobs-db`` thread so the loop never
@@ -13,19 +15,25 @@ import fcntl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from statbot.errors import JobError
 from statbot.jobs.table import JobTable
+
+if TYPE_CHECKING:
+    from statbot.access.catalog import Catalog
 
 T = TypeVar("T")
 
 
 class TableThread:
-    """``root/jobs.sqlite3`` opened in its own thread, plus ``root/runner.lock``."""
+    """The catalog's job table opened in its own thread, plus ``root/runner.lock``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database_url: str, data_dir: Path | None = None) -> None:
         self.root = root
+        self.database_url = database_url
+        self.data_dir = data_dir  # where statbot.access.legacy looks for an old jobs.sqlite3
+        self._catalog: Catalog | None = None
         self._table: JobTable | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._lock_file: IO[bytes] | None = None
@@ -46,13 +54,26 @@ class TableThread:
 
     async def open(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="statbot-jobs-db")
-        self._table = await self.run(JobTable, self.root / "jobs.sqlite3")
+        self._catalog = await self.run(self._open_catalog)
+        self._table = JobTable(self._catalog)
+
+    def _open_catalog(self) -> Catalog:
+        from statbot.access.catalog import Catalog
+
+        catalog = Catalog(self.database_url, data_dir=self.data_dir)
+        try:
+            catalog.upgrade()
+        except BaseException:
+            catalog.close()
+            raise
+        return catalog
 
     async def close(self) -> None:
         """Close the table, stop its thread, release the lock; safe on a half-open one."""
-        if self._table is not None:
-            await self.run(self._table.close)
-            self._table = None
+        self._table = None
+        if self._catalog is not None:
+            await self.run(self._catalog.close)
+            self._catalog = None
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None

@@ -1,0 +1,54 @@
+"""storage: the local runner's job table moves onto the catalog (issue 12)
+
+Revision ID: 0002_storage
+Revises: 0001
+Create Date: 2026-12-02
+
+Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``. This
+revision makes the table; the rows of an existing file are imported once, after the upgrade,
+by :mod:`statbot.access.legacy` (the file is renamed only once its rows are committed here).
+Downgrading drops the table and with it the job history: take a backup first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_storage"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "jobs",
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("job_id", sa.String(length=128), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("spec", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("crashes", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("progress", sa.Double(), nullable=False, server_default="0"),
+        sa.Column("message", sa.Text(), nullable=False, server_default=""),
+        sa.Column("result", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Double(), nullable=False),
+        sa.Column("started_at", sa.Double(), nullable=True),
+        sa.Column("finished_at", sa.Double(), nullable=True),
+        sa.Column("pid", sa.Integer(), nullable=True),
+        sa.Column("pid_started", sa.Double(), nullable=True),
+        sa.Column("resume", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("delivered", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.PrimaryKeyConstraint("seq", name="pk_jobs"),
+        sa.UniqueConstraint("job_id", name="uq_jobs_job_id"),
+    )
+    # The queue in order, and a user's jobs in order (as the old file had them).
+    op.create_index("ix_jobs_status", "jobs", ["status", "seq"])
+    op.create_index("ix_jobs_user", "jobs", ["user_id", "seq"])
+
+
+def downgrade() -> None:
+    op.drop_table("jobs")

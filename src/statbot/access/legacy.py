@@ -1,0 +1,104 @@
+"""What an older statbot kept in files of the data dir, imported once into the catalog (issue
+12: one migration path for everything stored).
+
+:meth:`Catalog.upgrade` calls :func:`import_data_dir` after migrating. Each old file is read,
+its rows are written to the catalog in one transaction, and only once that transaction has
+committed is the file renamed to ``<name>.imported`` (kept for the operator, never read again).
+A crash in between leaves the file where it was: the next start imports it again, and the
+rows already there are skipped by their unique keys, so nothing is doubled or lost.
+
+- ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0002_storage) →
+  the ``jobs`` table, in the old queue order.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from statbot.access.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+IMPORTED_SUFFIX = ".imported"
+JOBS_FILE = Path("jobs") / "jobs.sqlite3"
+_JOB_COLUMNS = (
+    "job_id", "user_id", "spec", "status", "attempts", "crashes", "progress", "message", "result",
+    "error", "created_at", "started_at", "finished_at", "pid", "pid_started", "resume",
+    "delivered",
+)  # fmt: skip
+
+
+@dataclass
+class Imported:
+    """What one :func:`import_data_dir` did: rows written per table, files renamed."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def import_data_dir(catalog: Catalog, data_dir: Path) -> Imported:
+    """Import every old file still in ``data_dir`` whose table the catalog has now."""
+    import sqlalchemy as sa
+
+    done = Imported()
+    tables = set(sa.inspect(catalog.engine).get_table_names())
+    old_jobs = data_dir / JOBS_FILE
+    if "jobs" in tables and old_jobs.is_file():
+        done.rows["jobs"] = _import_jobs(catalog, old_jobs)
+        _retire(old_jobs)
+        done.files.append(old_jobs)
+        log.info("imported %d jobs from %s into the catalog", done.rows["jobs"], old_jobs)
+    return done
+
+
+def _import_jobs(catalog: Catalog, path: Path) -> int:
+    import sqlalchemy as sa
+
+    from statbot.access.models import Job
+
+    rows = _read_rows(path, "jobs", _JOB_COLUMNS)
+    table = cast(sa.Table, Job.__table__)
+    with catalog.engine.begin() as connection:
+        have = {str(r[0]) for r in connection.execute(sa.select(table.c.job_id))}
+        new = [_job(row) for row in rows if str(row["job_id"]) not in have]
+        if new:  # in the old seq order, so the queue keeps its order
+            connection.execute(table.insert(), new)
+    return len(new)
+
+
+# Columns an older file may lack (added to its schema later), and what they meant then.
+_JOB_DEFAULTS: dict[str, Any] = {
+    "attempts": 0, "crashes": 0, "progress": 0.0, "message": "", "resume": 0, "delivered": 0,
+}  # fmt: skip
+
+
+def _job(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: (_JOB_DEFAULTS[k] if v is None and k in _JOB_DEFAULTS else v) for k, v in row.items()}
+    out["resume"], out["delivered"] = bool(out["resume"]), bool(out["delivered"])
+    return out
+
+
+def _read_rows(path: Path, table: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    connection = sqlite3.connect(str(path))
+    try:
+        names = {r[1] for r in connection.execute(f"PRAGMA table_info({table})")}
+        if not names:
+            return []  # an empty file (created, never written)
+        select = ", ".join(c if c in names else "NULL" for c in columns)
+        cursor = connection.execute(f"SELECT {select} FROM {table} ORDER BY rowid")
+        return [dict(zip(columns, r, strict=True)) for r in cursor]
+    finally:
+        connection.close()
+
+
+def _retire(path: Path) -> None:
+    """``x`` → ``x.imported`` (its -wal/-shm companions too, if SQLite left any)."""
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists():
+            companion.replace(companion.with_name(companion.name + IMPORTED_SUFFIX))
+    path.replace(path.with_name(path.name + IMPORTED_SUFFIX))
