@@ -77,6 +77,11 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 FORBIDDEN["channels"].add("access")
 FORBIDDEN["sandbox"].add("access")
+# Analysis stays usable without a database (statbot analyze, the job worker's pure functions):
+# the dataset store is written against its DatasetIndex contract, and whoever builds it hands
+# in the catalog's implementation (access/storage.py). Jobs may import access: the local
+# runner's job table is the catalog's ``jobs`` table (issue 12).
+FORBIDDEN["analysis"].add("access")
 # Rooms with no business reading the knowledge base (the chat reaches it through workflows).
 for _room_name in ("analysis", "jobs", "channels", "sandbox", "ops"):
     FORBIDDEN[_room_name].add("kb")

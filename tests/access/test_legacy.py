@@ -141,3 +141,34 @@ def test_the_old_file_stays_when_the_import_fails(tmp_path: Path, catalog_url: s
 def _count(catalog: Catalog) -> int:
     with catalog.engine.connect() as connection:
         return int(connection.scalar(sa.select(sa.func.count()).select_from(Job)) or 0)
+
+
+def test_old_dataset_sidecars_are_imported_at_upgrade(tmp_path: Path, catalog_url: str) -> None:
+    import pandas as pd
+
+    from statbot.access.storage import CatalogDatasets
+    from statbot.analysis.io.datasets import DatasetStore
+
+    data_dir = tmp_path / "data"
+    old = DatasetStore(data_dir)  # JSON sidecars, as before the catalog
+    refs = [old.put(3, pd.DataFrame({"x": [1.0, 2.0 + i]}), name=f"d{i}.csv") for i in range(2)]
+    damaged = old.put(4, pd.DataFrame({"y": [1, 2]}), name="bad.csv")
+    bad_sidecar = data_dir / "datasets" / "4" / f"{damaged.digest}.json"
+    bad_sidecar.write_text("{not json", encoding="utf-8")
+    before = old.list(3)
+
+    catalog = Catalog(catalog_url, data_dir=data_dir)
+    try:
+        catalog.upgrade()
+        store = DatasetStore(data_dir, index=CatalogDatasets(catalog))
+        assert store.list(3) == before
+        assert [store.get(r).shape for r in refs] == [(2, 1), (2, 1)]
+        for ref in refs:
+            sidecar = data_dir / "datasets" / "3" / f"{ref.digest}.json"
+            assert not sidecar.exists() and sidecar.with_name(sidecar.name + ".imported").exists()
+        assert bad_sidecar.exists()  # left for the operator; the bot still starts
+        assert store.list(4) == []
+        catalog.upgrade()  # a second start imports nothing twice
+        assert len(store.list(3)) == 2
+    finally:
+        catalog.close()

@@ -8,7 +8,9 @@ A crash in between leaves the file where it was: the next start imports it again
 rows already there are skipped by their unique keys, so nothing is doubled or lost.
 
 - ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0002_storage) →
-  the ``jobs`` table, in the old queue order.
+  the ``jobs`` table, in the old queue order;
+- ``datasets/<user>/<digest>.json`` (each stored dataset's sidecar) → the ``datasets`` table;
+  the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone.
 """
 
 from __future__ import annotations
@@ -53,7 +55,56 @@ def import_data_dir(catalog: Catalog, data_dir: Path) -> Imported:
         _retire(old_jobs)
         done.files.append(old_jobs)
         log.info("imported %d jobs from %s into the catalog", done.rows["jobs"], old_jobs)
+    sidecars = _sidecars(data_dir / "datasets")
+    if "datasets" in tables and sidecars:
+        done.rows["datasets"], read = _import_datasets(catalog, sidecars)
+        for sidecar in read:
+            _retire(sidecar)
+        done.files.extend(read)
+        log.info("imported %d dataset entries into the catalog", done.rows["datasets"])
     return done
+
+
+def _sidecars(root: Path) -> list[Path]:
+    """The old index files whose dataset is still there (``<user>/<digest>.json``)."""
+    if not root.is_dir():
+        return []
+    return [
+        sidecar
+        for sidecar in sorted(root.glob("*/*.json"))
+        if sidecar.with_suffix(".parquet").is_file()
+    ]
+
+
+def _import_datasets(catalog: Catalog, sidecars: list[Path]) -> tuple[int, list[Path]]:
+    """Rows written, and the sidecars read (a damaged one is logged and left where it is: the
+    bot must not refuse to start over one file; the store lists it no more than before)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from statbot.access.models import Dataset
+    from statbot.access.storage import dataset_row
+
+    table = cast(sa.Table, Dataset.__table__)
+    rows, read = [], []
+    for sidecar in sidecars:
+        try:
+            entry = json.loads(sidecar.read_text(encoding="utf-8"))
+            entry.setdefault("size_bytes", sidecar.with_suffix(".parquet").stat().st_size)
+            rows.append(dataset_row(sidecar.parent.name, sidecar.stem, entry))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("not importing the damaged dataset sidecar %s: %s", sidecar, exc)
+            continue
+        read.append(sidecar)
+    with catalog.engine.begin() as connection:
+        have = {(str(r[0]), str(r[1])) for r in connection.execute(
+            sa.select(table.c.user_id, table.c.digest)
+        )}  # fmt: skip
+        new = [r for r in rows if (r["user_id"], r["digest"]) not in have]
+        if new:
+            connection.execute(table.insert(), new)
+    return len(new), read
 
 
 def _import_jobs(catalog: Catalog, path: Path) -> int:

@@ -168,3 +168,21 @@ class Job(Base):
     pid_started: Mapped[float | None] = mapped_column(Double)
     resume: Mapped[bool] = mapped_column(Boolean, default=False)  # next start says "resumed"
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)  # JOB_FINISHED accepted
+
+
+class Dataset(Base):
+    """A stored dataset of the dataset store (analysis/io/datasets.py): its Parquet file is
+    ``<data_dir>/datasets/<user_id>/<digest>.parquet``; this row is its index entry (it was a
+    JSON sidecar next to the file). ``user_id`` is text, as the store's folder names are."""
+
+    __tablename__ = "datasets"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    columns: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created: Mapped[str] = mapped_column(String(32))  # ISO 8601, UTC, as the store writes it
+    # The inferred column types (analysis.io.schema), never the data's values.
+    column_types: Mapped[dict[str, Any]] = mapped_column("schema", JSON)

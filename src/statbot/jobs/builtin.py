@@ -98,7 +98,7 @@ def _load(job: TrainInput) -> tuple[pd.DataFrame, list[str]]:
 
         # Read through load_path, not DatasetStore.get, so that the limits apply to a stored
         # dataset too (an operator may have lowered them since it was stored).
-        path = DatasetStore(job.data_dir).parquet_path(source.ref)
+        path = DatasetStore(job.data_dir).file_of(source.ref)
     elif source.roots is not None:
         from statbot.analysis.io.paths import resolve_server_path
 

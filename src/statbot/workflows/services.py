@@ -37,9 +37,15 @@ class Services:
 
     @cached_property
     def datasets(self) -> DatasetStore:
+        """The dataset store, indexed on the catalog (issue 12) when the app opened one; JSON
+        sidecars otherwise (tests and tools that build Services without a catalog)."""
         from statbot.analysis.io.datasets import DatasetStore
 
-        return DatasetStore(self.data_dir)
+        if self.catalog is None:
+            return DatasetStore(self.data_dir)
+        from statbot.access.storage import CatalogDatasets
+
+        return DatasetStore(self.data_dir, index=CatalogDatasets(self.catalog))
 
     @cached_property
     def models(self) -> SavedModels:

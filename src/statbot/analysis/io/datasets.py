@@ -1,8 +1,12 @@
 """Datasets stored as Parquet under ``<data_dir>/datasets/<user>/<hash>.parquet`` (DESIGN, 4).
 
-Each dataset is one Parquet file plus a small JSON sidecar (name, rows, columns, schema, created).
-Both are written to a temporary file, flushed, and renamed into place; the sidecar is written last,
-so a sidecar on disk always means a complete Parquet file. The file name is a content hash:
+Each dataset is one Parquet file plus its entry in an index (name, rows, columns, size, schema,
+created): in the app that is the catalog database's ``datasets`` table (issue 12,
+:class:`statbot.access.storage.CatalogDatasets`, handed in by whoever builds the store); without
+one, a JSON sidecar next to the Parquet file (:class:`SidecarIndex`, the layout before the
+catalog, which statbot.access.legacy imports). The Parquet file is written to a temporary file,
+flushed and renamed into place, and the entry is written last, so an entry always means a
+complete Parquet file. The file name is a content hash:
 storing the same content twice for the same user returns the existing reference (idempotent, so
 a replayed upload or a retried job does not duplicate data).
 
@@ -24,12 +28,20 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.analysis._atomic import write_atomic
 from statbot.analysis.errors import DatasetNotFound
+from statbot.analysis.io.dataset_index import DatasetIndex, SidecarIndex
 from statbot.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DatasetInfo", "DatasetRef", "DatasetStore", "frame_hash"]
+__all__ = [
+    "DatasetIndex",
+    "DatasetInfo",
+    "DatasetRef",
+    "DatasetStore",
+    "SidecarIndex",
+    "frame_hash",
+]
 
 log = logging.getLogger(__name__)
 _USER = re.compile(r"^-?[A-Za-z0-9_]{1,64}$")
@@ -77,10 +89,12 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 
 class DatasetStore:
-    """Per-user Parquet datasets under ``data_dir/datasets``."""
+    """Per-user Parquet datasets under ``data_dir/datasets``, indexed by ``index`` (the
+    catalog's table in the app; JSON sidecars when none is given)."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, index: DatasetIndex | None = None) -> None:
         self.root = Path(data_dir) / "datasets"
+        self.index: DatasetIndex = index if index is not None else SidecarIndex(self.root)
 
     def _user_dir(self, user_id: int | str) -> Path:
         text = str(user_id)
@@ -88,11 +102,24 @@ class DatasetStore:
             raise DataError(f"invalid user id {text!r}", user_message="Invalid user id.")
         return self.root / text
 
-    def _paths(self, ref: DatasetRef) -> tuple[Path, Path]:
+    def _parquet(self, ref: DatasetRef) -> Path:
         if not _DIGEST.match(ref.digest):
             raise DatasetNotFound(f"bad digest {ref.digest!r}", user_message="Unknown dataset.")
-        base = self._user_dir(ref.user_id) / ref.digest
-        return base.with_suffix(".parquet"), base.with_suffix(".json")
+        return (self._user_dir(ref.user_id) / ref.digest).with_suffix(".parquet")
+
+    def _entry(self, ref: DatasetRef) -> tuple[Path, dict[str, Any]]:
+        """The Parquet file and the index entry of a stored dataset; DatasetNotFound if either
+        is missing."""
+        parquet = self._parquet(ref)
+        try:
+            entry = self.index.get(ref.user_id, ref.digest)
+        except DatasetNotFound as exc:
+            raise DatasetNotFound(str(exc), user_message=_GONE.format(name=ref.name)) from exc
+        if entry is None or not parquet.exists():
+            raise DatasetNotFound(
+                f"missing dataset {ref.digest}", user_message=_GONE.format(name=ref.name)
+            )
+        return parquet, entry
 
     def put(
         self,
@@ -109,8 +136,8 @@ class DatasetStore:
         if not _DIGEST.match(digest):
             raise DataError(f"bad content hash {digest!r}", user_message="Invalid dataset hash.")
         ref = DatasetRef(user_id=user_id, digest=digest, name=name)
-        parquet, sidecar = self._paths(ref)
-        if sidecar.exists() and parquet.exists():
+        parquet = self._parquet(ref)
+        if parquet.exists() and self.index.get(user_id, digest) is not None:
             existing = self.info(ref)
             log.info("dataset %s for user %s already stored", digest[:12], user_id)
             return existing.ref
@@ -122,80 +149,78 @@ class DatasetStore:
             )
         table = _to_arrow(frame, columns)
         write_atomic(parquet, lambda tmp: _write_parquet(table, tmp))
-        meta = {
+        entry = {
             "ref": ref.to_dict(),
             "rows": int(frame.shape[0]),
             "columns": int(frame.shape[1]),
+            "size_bytes": parquet.stat().st_size,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "schema": infer_schema(frame).to_dict(),
         }
-        text = json.dumps(meta)
-        write_atomic(sidecar, lambda tmp: _write_text(tmp, text))
+        self.index.add(user_id, digest, entry)
         log.info("stored dataset %s for user %s (%d rows)", digest[:12], user_id, len(frame))
         return ref
 
     def parquet_path(self, ref: DatasetRef) -> Path:
         """The stored Parquet file (for jobs that read the dataset in another process)."""
-        parquet, sidecar = self._paths(ref)
-        if not (parquet.exists() and sidecar.exists()):
+        return self._entry(ref)[0]
+
+    def file_of(self, ref: DatasetRef) -> Path:
+        """The Parquet file alone, without looking at the index: for a job's own process, which
+        has no catalog (the conversation found the entry when it submitted the job)."""
+        parquet = self._parquet(ref)
+        if not parquet.exists():
             raise DatasetNotFound(
-                f"missing dataset {ref.digest}",
-                user_message=_GONE.format(name=ref.name),
+                f"missing dataset {ref.digest}", user_message=_GONE.format(name=ref.name)
             )
         return parquet
 
     def get(self, ref: DatasetRef) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        parquet, sidecar = self._paths(ref)
-        if not (parquet.exists() and sidecar.exists()):
-            raise DatasetNotFound(
-                f"missing dataset {ref.digest}",
-                user_message=_GONE.format(name=ref.name),
-            )
-        table = pq.read_table(parquet)
+        table = pq.read_table(self._entry(ref)[0])
         return _restore_categories(table.to_pandas(), table.schema.pandas_metadata)
 
     def info(self, ref: DatasetRef) -> DatasetInfo:
-        parquet, sidecar = self._paths(ref)
+        parquet, entry = self._entry(ref)
         try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-            size = parquet.stat().st_size
-        except (OSError, ValueError) as exc:
+            size = int(entry.get("size_bytes") or parquet.stat().st_size)
+            stored = DatasetRef.from_dict(entry["ref"])
+            return DatasetInfo(
+                ref=DatasetRef(ref.user_id, stored.digest, stored.name),
+                rows=int(entry["rows"]),
+                columns=int(entry["columns"]),
+                size_bytes=size,
+                created=str(entry["created"]),
+                schema=dict(entry["schema"]),
+            )
+        except (OSError, KeyError, TypeError, ValueError) as exc:
             raise DatasetNotFound(
                 f"unreadable dataset {ref.digest}: {exc}",
                 user_message=_GONE.format(name=ref.name),
             ) from exc
-        return DatasetInfo(
-            ref=DatasetRef.from_dict(meta["ref"]),
-            rows=int(meta["rows"]),
-            columns=int(meta["columns"]),
-            size_bytes=size,
-            created=str(meta["created"]),
-            schema=dict(meta["schema"]),
-        )
 
     def list(self, user_id: int | str) -> list[DatasetInfo]:
-        """The user's datasets, oldest first; unreadable sidecars are skipped (and logged)."""
-        folder = self._user_dir(user_id)
+        """The user's datasets, oldest first; unreadable entries are skipped (and logged)."""
+        self._user_dir(user_id)
         found: list[DatasetInfo] = []
-        for sidecar in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        for entry in self.index.entries(user_id):
+            digest = str(entry.get("ref", {}).get("digest", ""))
             try:
-                found.append(self.info(DatasetRef(user_id, sidecar.stem, sidecar.stem)))
+                found.append(self.info(DatasetRef(user_id, digest, digest)))
             except DatasetNotFound as exc:
-                log.warning("skipping dataset %s: %s", sidecar, exc)
+                log.warning("skipping dataset %s of user %s: %s", digest, user_id, exc)
         return sorted(found, key=lambda i: (i.created, i.ref.digest))
 
     def size_bytes(self, ref: DatasetRef) -> int:
         return self.info(ref).size_bytes
 
     def delete(self, ref: DatasetRef) -> bool:
-        """Remove one dataset (sidecar first, so a half-deleted one is never listed)."""
-        parquet, sidecar = self._paths(ref)
-        existed = sidecar.exists()
-        for path in (sidecar, parquet):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        """Remove one dataset (its entry first, so a half-deleted one is never listed)."""
+        parquet = self._parquet(ref)
+        existed = self.index.remove(ref.user_id, ref.digest)
+        with contextlib.suppress(FileNotFoundError):
+            parquet.unlink()
         return existed
 
     def users(self) -> tuple[str, ...]:
@@ -219,10 +244,9 @@ class DatasetStore:
     def delete_user(self, user_id: int | str) -> int:
         """Remove everything stored for ``user_id`` (/forget); returns how many datasets."""
         folder = self._user_dir(user_id)
-        if not folder.is_dir():
-            return 0
-        count = len(list(folder.glob("*.json")))
-        shutil.rmtree(folder)
+        count = self.index.remove_user(user_id)
+        if folder.is_dir():
+            shutil.rmtree(folder)
         return count
 
 
@@ -254,10 +278,6 @@ def _restore_categories(frame: pd.DataFrame, meta: dict[str, Any] | None) -> pd.
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
     return frame
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
 
 
 def _write_parquet(table: Any, path: Path) -> None:

@@ -1,13 +1,14 @@
-"""storage: the local runner's job table moves onto the catalog (issue 12)
+"""storage: the job table and the datasets' index move onto the catalog (issue 12)
 
 Revision ID: 0002_storage
 Revises: 0001
 Create Date: 2026-12-02
 
-Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``. This
-revision makes the table; the rows of an existing file are imported once, after the upgrade,
-by :mod:`statbot.access.legacy` (the file is renamed only once its rows are committed here).
-Downgrading drops the table and with it the job history: take a backup first.
+Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``, and each
+stored dataset had a JSON sidecar next to its Parquet file. This revision makes the tables; what
+an existing data dir holds is imported once, after the upgrade, by :mod:`statbot.access.legacy`
+(a file is renamed only once its rows are committed here). Downgrading drops the tables, and with
+them the job history and the datasets' index (the Parquet files stay): take a backup first.
 """
 
 from __future__ import annotations
@@ -48,7 +49,20 @@ def upgrade() -> None:
     # The queue in order, and a user's jobs in order (as the old file had them).
     op.create_index("ix_jobs_status", "jobs", ["status", "seq"])
     op.create_index("ix_jobs_user", "jobs", ["user_id", "seq"])
+    op.create_table(
+        "datasets",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("digest", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.Column("columns", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("created", sa.String(length=32), nullable=False),
+        sa.Column("schema", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "digest", name="pk_datasets"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("datasets")
     op.drop_table("jobs")
