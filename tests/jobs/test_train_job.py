@@ -75,6 +75,7 @@ async def test_train_job_on_a_stored_dataset_saves_one_model_with_charts(
     assert result.model_path == str(tmp_path / "data" / "models" / "5" / f"{result.model_id}.skops")
     models = sorted((tmp_path / "data" / "models" / "5").iterdir())
     assert [p.name for p in models] == [f"{result.model_id}.json", f"{result.model_id}.skops"]
+    assert _listed(tmp_path, 5) == [result.model_id]  # the worker listed it on the catalog
     # one model and its baseline: the leaderboard chart shows them side by side (issue 11)
     assert set(result.charts) == {"confusion_matrix", "roc", "importance", "leaderboard"}
     assert all(_head(path) == PNG for path in result.charts.values())
@@ -187,6 +188,7 @@ async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
     assert done.result is not None
     models = sorted(p.name for p in (tmp_path / "data" / "models" / "5").iterdir())
     assert models == [f"{done.result['model_id']}.json", f"{done.result['model_id']}.skops"]
+    assert _listed(tmp_path, 5) == [done.result["model_id"]]  # listed once
     async with asyncio.timeout(10):
         while not recorder.of(spec.job_id, EventKind.JOB_FINISHED):  # noqa: ASYNC110
             await asyncio.sleep(0.02)
@@ -195,3 +197,15 @@ async def test_sigkill_of_the_bot_during_training_gives_exactly_one_model(
     assert [e.event_id for e in recorder.of(spec.job_id, EventKind.JOB_FINISHED)] == [
         f"j{spec.job_id}:done"
     ]
+
+
+def _listed(runner_dir, user_id):
+    """The model ids the catalog of the runner's data dir lists for ``user_id`` (issue 12)."""
+    from statbot.access.catalog import Catalog
+    from statbot.access.storage import CatalogModels
+
+    catalog = Catalog(f"sqlite:///{runner_dir / 'catalog.sqlite'}")
+    try:
+        return [card.model_id for card in CatalogModels(catalog).cards(user_id)]
+    finally:
+        catalog.close()

@@ -10,7 +10,10 @@ rows already there are skipped by their unique keys, so nothing is doubled or lo
 - ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0002_storage) →
   the ``jobs`` table, in the old queue order;
 - ``datasets/<user>/<digest>.json`` (each stored dataset's sidecar) → the ``datasets`` table;
-  the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone.
+  the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone;
+- ``models/<user>/<model_id>.json`` (each model's card, found by listing them) → the ``models``
+  table. The cards stay: they are part of each model (checked at every load). Once the rows
+  are committed, ``models/.catalog-imported`` records that the listing was imported.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTED_SUFFIX = ".imported"
+MODELS_IMPORTED = Path("models") / ".catalog-imported"
 JOBS_FILE = Path("jobs") / "jobs.sqlite3"
 _JOB_COLUMNS = (
     "job_id", "user_id", "spec", "status", "attempts", "crashes", "progress", "message", "result",
@@ -62,7 +66,41 @@ def import_data_dir(catalog: Catalog, data_dir: Path) -> Imported:
             _retire(sidecar)
         done.files.extend(read)
         log.info("imported %d dataset entries into the catalog", done.rows["datasets"])
+    marker = data_dir / MODELS_IMPORTED
+    if "models" in tables and (data_dir / "models").is_dir() and not marker.exists():
+        done.rows["models"] = _import_models(catalog, data_dir / "models")
+        marker.write_text("the model cards of this folder are listed in the catalog\n")
+        done.files.append(marker)
+        log.info("imported %d models into the catalog", done.rows["models"])
     return done
+
+
+def _import_models(catalog: Catalog, root: Path) -> int:
+    import sqlalchemy as sa
+
+    from statbot.access.models import SavedModel
+    from statbot.access.storage import model_row
+    from statbot.analysis.ml.card import ModelCard
+    from statbot.errors import ModelError
+
+    table = cast(sa.Table, SavedModel.__table__)
+    rows = []
+    for card_path in sorted(root.glob("*/*.json")):
+        if not card_path.with_suffix(".skops").is_file():
+            continue  # a card without its model: SavedModels never listed it either
+        try:
+            card = ModelCard.from_json(card_path.read_text(encoding="utf-8")).to_dict()
+            rows.append(model_row(card_path.parent.name, {**card, "model_id": card_path.stem}))
+        except (OSError, ValueError, ModelError) as exc:
+            log.warning("not importing the damaged model card %s: %s", card_path, exc)
+    with catalog.engine.begin() as connection:
+        have = {(str(r[0]), str(r[1])) for r in connection.execute(
+            sa.select(table.c.user_id, table.c.model_id)
+        )}  # fmt: skip
+        new = [r for r in rows if (r["user_id"], r["model_id"]) not in have]
+        if new:
+            connection.execute(table.insert(), new)
+    return len(new)
 
 
 def _sidecars(root: Path) -> list[Path]:

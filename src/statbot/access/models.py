@@ -186,3 +186,18 @@ class Dataset(Base):
     created: Mapped[str] = mapped_column(String(32))  # ISO 8601, UTC, as the store writes it
     # The inferred column types (analysis.io.schema), never the data's values.
     column_types: Mapped[dict[str, Any]] = mapped_column("schema", JSON)
+
+
+class SavedModel(Base):
+    """A saved model (analysis/ml/saved.py): its files are ``<data_dir>/models/<user_id>/
+    <model_id>.skops`` and its card ``<model_id>.json``; this row is what lists, names and
+    finds it. ``card`` is the card's JSON (the model's description: features, metrics, versions;
+    never the training data's values)."""
+
+    __tablename__ = "models"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[str] = mapped_column(String(40))  # the card's ISO time
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)

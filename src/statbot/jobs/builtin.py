@@ -10,8 +10,10 @@ or predicted_vs_actual/residuals, importance, leaderboard.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput, TrainO
 if TYPE_CHECKING:
     import pandas as pd
 
+    from statbot.access.catalog import Catalog
     from statbot.analysis.ml.training import TrainResult
 
 log = logging.getLogger(__name__)
@@ -69,9 +72,15 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
         tune=job.tune,
     )
     progress(_TRAIN, "Saving the model")
-    models = SavedModels(job.data_dir)
     name = job.name or default_model_name(result.model_name, result.target)
-    card = models.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
+    with _catalog() as catalog:
+        index = None
+        if catalog is not None:
+            from statbot.access.storage import CatalogModels
+
+            index = CatalogModels(catalog)
+        models = SavedModels(job.data_dir, index=index)
+        card = models.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
     progress(0.9, "Drawing the charts")
     warnings.extend(result.warnings)
     charts = _charts(result, workdir / "charts", warnings)
@@ -86,6 +95,25 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
         warnings=tuple(warnings),
         charts=charts,
     ).to_dict()
+
+
+@contextlib.contextmanager
+def _catalog() -> Iterator[Catalog | None]:
+    """The runner's catalog database, where the saved model is listed (issue 12); None when the
+    job runs without a runner (its model is then found by its card file alone)."""
+    from statbot.access.catalog import Catalog
+    from statbot.jobs.process import CATALOG_URL_ENV
+
+    url = os.environ.get(CATALOG_URL_ENV)
+    if not url:
+        yield None
+        return
+    catalog = Catalog(url)
+    try:
+        catalog.check()  # a database a newer statbot migrated: fail, rather than guess
+        yield catalog
+    finally:
+        catalog.close()
 
 
 def _load(job: TrainInput) -> tuple[pd.DataFrame, list[str]]:

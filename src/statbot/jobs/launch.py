@@ -93,7 +93,9 @@ class Launcher:
         }
         try:
             await asyncio.to_thread(write_json_atomic, task_file, task)
-            proc = await spawn_worker(self.python, task_file, folder / "worker.log")
+            proc = await spawn_worker(
+                self.python, task_file, folder / "worker.log", self.db.database_url
+            )
         except OSError as exc:
             log.error("job %s could not be started: %r", job_id, exc)
             await self.finish(job_id, JobStatus.FAILED, None, "The job could not be started.")

@@ -18,16 +18,24 @@ import statbot
 
 log = logging.getLogger(__name__)
 
+# Where a job finds the catalog database (the training job records the model it saved there).
+CATALOG_URL_ENV = "STATBOT_JOB_CATALOG_URL"
 STREAM_LIMIT = 1 << 20  # longest protocol line we accept from a worker
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Where ``statbot`` is imported from, so the worker finds the same code even when uninstalled.
 _SRC = str(Path(statbot.__file__).resolve().parents[1])
 
 
-async def spawn_worker(python: str, task_file: Path, log_file: Path) -> asyncio.subprocess.Process:
+async def spawn_worker(
+    python: str, task_file: Path, log_file: Path, catalog_url: str | None = None
+) -> asyncio.subprocess.Process:
     """Start ``python -m statbot.jobs.worker task_file`` as the leader of a new session, so that
-    cancel and timeouts can SIGKILL the job together with anything it started."""
+    cancel and timeouts can SIGKILL the job together with anything it started. ``catalog_url``
+    (the runner's catalog database) reaches the job in its environment, never in task.json: the
+    URL may carry a password, and the job's folder is only a data dir's folder."""
     env = dict(os.environ)
+    if catalog_url is not None:
+        env[CATALOG_URL_ENV] = catalog_url
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, env.get("PYTHONPATH", "")) if p)
     for name in _THREAD_VARS:
         # Jobs run side by side up to the concurrency cap (cores - 1): one BLAS/OpenMP thread

@@ -49,9 +49,15 @@ class Services:
 
     @cached_property
     def models(self) -> SavedModels:
+        """The saved models, listed from the catalog (issue 12) when the app opened one; from
+        their card files otherwise."""
         from statbot.analysis.ml.saved import SavedModels
 
-        return SavedModels(self.data_dir)
+        if self.catalog is None:
+            return SavedModels(self.data_dir)
+        from statbot.access.storage import CatalogModels
+
+        return SavedModels(self.data_dir, index=CatalogModels(self.catalog))
 
     @cached_property
     def kb(self) -> KnowledgeBase:

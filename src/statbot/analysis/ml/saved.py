@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.analysis._atomic import write_bytes_atomic
 from statbot.analysis.ml.card import ModelCard, check_versions
+from statbot.analysis.ml.model_index import CardFiles, ModelIndex
 from statbot.analysis.ml.trusted_types import TRUSTED_TYPES
 from statbot.errors import ModelError
 
@@ -213,14 +214,16 @@ def _check_id(value: str, what: str) -> str:
 
 
 class SavedModels:
-    """Per-user model files under ``{data_dir}/models``.
+    """Per-user model files under ``{data_dir}/models``, found through ``index`` (the catalog's
+    ``models`` table in the app, issue 12; the card files when none is given).
 
     Named ``SavedModels`` (it was ``ModelRegistry``) so "registry" means only the engine's
     WorkflowRegistry; the on-disk layout above is unchanged, so old data dirs keep working.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, index: ModelIndex | None = None) -> None:
         self.root = Path(data_dir) / "models"
+        self.index: ModelIndex = index if index is not None else CardFiles(self.root)
 
     def _user_dir(self, user_id: int | str) -> Path:
         return self.root / _check_id(str(user_id), "user id")
@@ -238,37 +241,36 @@ class SavedModels:
         model_id = new_model_id(idempotency_key, scope=str(user_id))
         path = self.path_of(user_id, model_id)
         if idempotency_key is not None and path.exists() and path.with_suffix(".json").exists():
-            return read_card(path)  # a re-run of the same job: already saved
-        return save_model_files(path.parent, result, name, model_id, user_id=str(user_id))
+            card = read_card(path)  # a re-run of the same job: already saved
+        else:
+            card = save_model_files(path.parent, result, name, model_id, user_id=str(user_id))
+        self.index.add(user_id, card)  # after the files: an entry always means a whole model
+        return card
 
-    def load(self, user_id: int | str, model_id: str) -> tuple[Any, ModelCard]:
-        return load_model_file(self._saved(user_id, model_id))
-
-    def get_card(self, user_id: int | str, model_id: str) -> ModelCard:
-        return read_card(self._saved(user_id, model_id))
-
-    def _saved(self, user_id: int | str, model_id: str) -> Path:
-        """The model's file, refused in words when the user has no model of that id (its card
-        is written last, so a model without one was never saved)."""
-        path = self.path_of(user_id, model_id)
-        if not path.with_suffix(".json").exists():
+    def _known(self, user_id: int | str, model_id: str) -> ModelCard:
+        """The model's entry, refused in words when the user has no model of that id (one
+        check for load and get_card; the card is written last, so no card: never saved)."""
+        card = self.index.get(user_id, model_id)
+        if card is None or not self.path_of(user_id, model_id).with_suffix(".json").exists():
             raise ModelError(
                 f"no model {model_id} for {user_id}",
                 user_message=f"There is no model with id {model_id}.",
             )
-        return path
+        return card
+
+    def load(self, user_id: int | str, model_id: str) -> tuple[Any, ModelCard]:
+        indexed = self._known(user_id, model_id)
+        estimator, card = load_model_file(self.path_of(user_id, model_id))
+        card.name = indexed.name  # the index has the name the user gave it last
+        return estimator, card
+
+    def get_card(self, user_id: int | str, model_id: str) -> ModelCard:
+        self.path_of(user_id, model_id)  # ids checked
+        return self._known(user_id, model_id)
 
     def list(self, user_id: int | str) -> list[ModelCard]:
-        directory = self._user_dir(user_id)
-        if not directory.is_dir():
-            return []
-        cards = []
-        for card_path in directory.glob("*.json"):
-            try:
-                cards.append(read_card(card_path))
-            except ModelError:
-                log.warning("skipping damaged card %s", card_path)
-        return sorted(cards, key=lambda c: (c.created_at, c.model_id))
+        self._user_dir(user_id)
+        return self.index.cards(user_id)
 
     def rename(self, user_id: int | str, model_id: str, name: str) -> ModelCard:
         card = self.get_card(user_id, model_id)
@@ -276,21 +278,21 @@ class SavedModels:
         write_bytes_atomic(
             self.path_of(user_id, model_id).with_suffix(".json"), card.to_json().encode()
         )
+        self.index.rename(user_id, model_id, card.name)
         return card
 
     def delete(self, user_id: int | str, model_id: str) -> bool:
         path = self.path_of(user_id, model_id)
-        existed = path.with_suffix(".json").exists()
-        # card first: without it the model no longer lists or loads, even if the unlink below
-        # is interrupted
+        # The entry, then the card: without them the model no longer lists or loads, even if
+        # the unlinks below are interrupted.
+        existed = self.index.remove(user_id, model_id)
         path.with_suffix(".json").unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         return existed
 
     def delete_user(self, user_id: int | str) -> int:
         directory = self._user_dir(user_id)
-        if not directory.is_dir():
-            return 0
-        count = len(list(directory.glob("*.json")))
-        shutil.rmtree(directory)
+        count = self.index.remove_user(user_id)
+        if directory.is_dir():
+            shutil.rmtree(directory)
         return count

@@ -1,14 +1,16 @@
-"""storage: the job table and the datasets' index move onto the catalog (issue 12)
+"""storage: the job table and the datasets' and models' indexes move onto the catalog (issue 12)
 
 Revision ID: 0002_storage
 Revises: 0001
 Create Date: 2026-12-02
 
-Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``, and each
-stored dataset had a JSON sidecar next to its Parquet file. This revision makes the tables; what
+Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``, each
+stored dataset had a JSON sidecar next to its Parquet file, and the models were found by listing
+their card files. This revision makes the tables; what
 an existing data dir holds is imported once, after the upgrade, by :mod:`statbot.access.legacy`
 (a file is renamed only once its rows are committed here). Downgrading drops the tables, and with
-them the job history and the datasets' index (the Parquet files stay): take a backup first.
+them the job history and the indexes (the Parquet, skops and card files stay): take a backup
+first.
 """
 
 from __future__ import annotations
@@ -61,8 +63,18 @@ def upgrade() -> None:
         sa.Column("schema", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "digest", name="pk_datasets"),
     )
+    op.create_table(
+        "models",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("model_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("created_at", sa.String(length=40), nullable=False),
+        sa.Column("card", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "model_id", name="pk_models"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("models")
     op.drop_table("datasets")
     op.drop_table("jobs")
