@@ -1,5 +1,6 @@
 """Background jobs: the JobRunner contract (base.py), job kinds (kinds.py) and the local
-runner (local.py: one subprocess per job, SQLite job table). See base.py for the events."""
+runner (local.py: one subprocess per job, the job table on the catalog database). See base.py
+for the events."""
 
 from __future__ import annotations
 
