@@ -167,6 +167,7 @@ def test_old_dataset_sidecars_are_imported_at_upgrade(tmp_path: Path, catalog_ur
             sidecar = data_dir / "datasets" / "3" / f"{ref.digest}.json"
             assert not sidecar.exists() and sidecar.with_name(sidecar.name + ".imported").exists()
         assert bad_sidecar.exists()  # left for the operator; the bot still starts
+        assert (data_dir / "datasets" / ".catalog-imported").is_file()
         assert store.list(4) == []
         catalog.upgrade()  # a second start imports nothing twice
         assert len(store.list(3)) == 2

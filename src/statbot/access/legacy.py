@@ -10,7 +10,8 @@ rows already there are skipped by their unique keys, so nothing is doubled or lo
 - ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0002_storage) →
   the ``jobs`` table, in the old queue order;
 - ``datasets/<user>/<digest>.json`` (each stored dataset's sidecar) → the ``datasets`` table;
-  the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone;
+  the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone.
+  Once all are in, ``datasets/.catalog-imported`` records it (the folder is not scanned again);
 - ``models/<user>/<model_id>.json`` (each model's card, found by listing them) → the ``models``
   table. The cards stay: they are part of each model (checked at every load). Once the rows
   are committed, ``models/.catalog-imported`` records that the listing was imported.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTED_SUFFIX = ".imported"
+DATASETS_IMPORTED = Path("datasets") / ".catalog-imported"
 MODELS_IMPORTED = Path("models") / ".catalog-imported"
 JOBS_FILE = Path("jobs") / "jobs.sqlite3"
 _JOB_COLUMNS = (
@@ -59,12 +61,15 @@ def import_data_dir(catalog: Catalog, data_dir: Path) -> Imported:
         _retire(old_jobs)
         done.files.append(old_jobs)
         log.info("imported %d jobs from %s into the catalog", done.rows["jobs"], old_jobs)
-    sidecars = _sidecars(data_dir / "datasets")
-    if "datasets" in tables and sidecars:
+    datasets_done = data_dir / DATASETS_IMPORTED
+    if "datasets" in tables and (data_dir / "datasets").is_dir() and not datasets_done.exists():
+        sidecars = _sidecars(data_dir / "datasets")
         done.rows["datasets"], read = _import_datasets(catalog, sidecars)
         for sidecar in read:
             _retire(sidecar)
         done.files.extend(read)
+        # Not scanned again at every start (a folder per user): the app writes no sidecars.
+        datasets_done.write_text("the dataset sidecars of this folder are in the catalog\n")
         log.info("imported %d dataset entries into the catalog", done.rows["datasets"])
     marker = data_dir / MODELS_IMPORTED
     if "models" in tables and (data_dir / "models").is_dir() and not marker.exists():
