@@ -17,7 +17,7 @@ from statbot.access.models import Job
 from statbot.jobs.base import JobSpec, JobStatus
 from statbot.jobs.table import JobTable
 
-# The job table's file as statbot wrote it before revision 0002_storage (jobs/table.py then).
+# The job table's file as statbot wrote it before revision 0003_storage (jobs/table.py then).
 OLD_SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -7,7 +7,7 @@ committed is the file renamed to ``<name>.imported`` (kept for the operator, nev
 A crash in between leaves the file where it was: the next start imports it again, and the
 rows already there are skipped by their unique keys, so nothing is doubled or lost.
 
-- ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0002_storage) →
+- ``jobs/jobs.sqlite3`` (the local runner's own SQLite file until revision 0003_storage) →
   the ``jobs`` table, in the old queue order;
 - ``datasets/<user>/<digest>.json`` (each stored dataset's sidecar) → the ``datasets`` table;
   the Parquet files stay where they are. A sidecar whose Parquet file is gone is left alone.

@@ -1,16 +1,15 @@
 """storage: the job table and the datasets' and models' indexes move onto the catalog (issue 12)
 
-Revision ID: 0002_storage
-Revises: 0001
+Revision ID: 0003_storage
+Revises: 0002_broadcast_key
 Create Date: 2026-12-02
 
 Until now the jobs lived in their own SQLite file, ``<data_dir>/jobs/jobs.sqlite3``, each
 stored dataset had a JSON sidecar next to its Parquet file, and the models were found by listing
-their card files. This revision makes the tables; what
-an existing data dir holds is imported once, after the upgrade, by :mod:`statbot.access.legacy`
-(a file is renamed only once its rows are committed here). Downgrading drops the tables, and with
-them the job history and the indexes (the Parquet, skops and card files stay): take a backup
-first.
+their card files. This revision makes the tables; what an existing data dir holds is imported
+once, after the upgrade, by :mod:`statbot.access.legacy` (a file is renamed only once its rows
+are committed here). Downgrading drops the tables, and with them the job history and the
+indexes (the Parquet, skops and card files stay): take a backup first.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_storage"
-down_revision = "0001"
+revision = "0003_storage"
+down_revision = "0002_broadcast_key"
 branch_labels = None
 depends_on = None
 
