@@ -125,7 +125,7 @@ class Catalog:
         from statbot.access.legacy import import_data_dir
 
         self.check()
-        with self._connect() as connection, connection.begin():
+        with self._migrating() as connection:
             command.upgrade(self._config(connection), revision)
         if self.data_dir is not None:
             import_data_dir(self, self.data_dir)
@@ -136,7 +136,7 @@ class Catalog:
         from alembic import command
 
         self.check()
-        with self._connect() as connection, connection.begin():
+        with self._migrating() as connection:
             command.downgrade(self._config(connection), revision)
 
     def current(self) -> str | None:
@@ -176,6 +176,25 @@ class Catalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def _migrating(self) -> Iterator[Connection]:
+        """A connection in one transaction for Alembic. On SQLite, foreign keys are off while it
+        runs: a batch migration rebuilds a table (copy, drop, rename), and with them on, the drop
+        cascades to the rows that reference the table — downgrading 0002_broadcast_key emptied
+        broadcast_recipients (tests/access/test_migrations.py). The pragma is a no-op inside a
+        transaction, so it is set before the transaction begins and restored after."""
+        with self._connect() as connection:
+            if self.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                if self.is_sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def _connect(self) -> Connection:
         """A connection; a database that cannot be reached is a sentence naming it (password
