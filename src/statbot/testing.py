@@ -248,6 +248,13 @@ def render_reply(reply: Reply) -> str:
         return f"[document: {reply.file_name}{caption}]"
     if reply.kind is ReplyKind.PROGRESS:
         return f"[progress {round((reply.fraction or 0.0) * 100)}%: {reply.text}]"
+    if reply.kind is ReplyKind.INVOICE:
+        return f"[invoice: {reply.meta.get('title')} — {reply.meta.get('amount')} stars]"
+    if reply.kind is ReplyKind.CHECKOUT:
+        ok = reply.meta.get("ok")
+        return "[checkout: ok]" if ok else f"[checkout refused: {reply.meta.get('error')}]"
+    if reply.kind is ReplyKind.REFUND:
+        return f"[refund: {reply.meta.get('charge_id')}]"
     if reply.kind is ReplyKind.CHOICES:
         labels = [
             (f"[x] {o.label}" if o.id in reply.selected else f"[ ] {o.label}")

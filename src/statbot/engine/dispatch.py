@@ -35,8 +35,9 @@ from statbot.engine.commands import (
     Builtins,
 )
 from statbot.engine.errors import TransitionError
-from statbot.engine.events import Event, EventKind
+from statbot.engine.events import PAYMENT_KINDS, Event, EventKind
 from statbot.engine.gate import Gate
+from statbot.engine.payments import route_payment
 from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session, SessionStatus
 from statbot.engine.states import HandlerFailed, MenuTokens, Outcome
@@ -125,6 +126,9 @@ class Dispatcher(Builtins):
 
     async def _route(self, session: Session, event: Event, out: Outcome) -> None:
         self._check_quarantine(session, out)
+        if event.kind in PAYMENT_KINDS:
+            await route_payment(self, session, event, out)
+            return
         if session.status is SessionStatus.GRACE and event.kind in _USER_KINDS:
             session.status = SessionStatus.ACTIVE
             session.grace_until = None

@@ -36,6 +36,17 @@ class EventKind(StrEnum):
     # A message the bot starts on its own (a broadcast, a broadcast's final counts): ``text`` is
     # sent as it is and ``meta`` rides on the reply; the conversation's state does not move.
     NOTICE = "notice"
+    # Telegram Stars payments (issue 12); ``payment`` carries the details. They are answered
+    # outside the conversation's steps: a user may pay an old invoice in the middle of /train.
+    PRE_CHECKOUT = "pre_checkout"  # the user pressed Pay: the bot must answer within 10 s
+    PAYMENT = "payment"  # a successful payment: the Stars are the bot's
+    REFUND = "refund"  # a payment was refunded (``refunded_payment``)
+    REFUND_RESULT = "refund_result"  # how our refund call ended; ``text``: Telegram's error
+
+
+PAYMENT_KINDS = frozenset(
+    {EventKind.PRE_CHECKOUT, EventKind.PAYMENT, EventKind.REFUND, EventKind.REFUND_RESULT}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,43 @@ class Upload:
 
 
 @dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment as the channel reports it, in the currency's smallest unit (Stars: whole).
+
+    ``query_id`` is set for a pre-checkout (what the answer names), ``charge_id`` (Telegram's
+    ``telegram_payment_charge_id``, the payment's identity) for a successful or refunded one.
+    """
+
+    currency: str
+    total_amount: int
+    payload: str
+    query_id: str = ""
+    charge_id: str = ""
+    provider_charge_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "total_amount": self.total_amount,
+            "payload": self.payload,
+            "query_id": self.query_id,
+            "charge_id": self.charge_id,
+            "provider_charge_id": self.provider_charge_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Payment:
+        return cls(
+            currency=str(data["currency"]),
+            total_amount=int(data["total_amount"]),
+            payload=str(data["payload"]),
+            query_id=str(data.get("query_id", "")),
+            charge_id=str(data.get("charge_id", "")),
+            provider_charge_id=str(data.get("provider_charge_id", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One thing that happened, addressed to one conversation.
 
@@ -91,6 +139,7 @@ class Event:
     upload: Upload | None = None
     job: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None  # a NOTICE's reply meta
+    payment: Payment | None = None
     at: float = field(default_factory=time.time)
     name: str = ""
     username: str = ""
@@ -115,6 +164,7 @@ class Event:
             "upload": self.upload.to_dict() if self.upload else None,
             "job": self.job,
             "meta": self.meta,
+            "payment": self.payment.to_dict() if self.payment else None,
             "at": self.at,
         }
         for name in ("name", "username", "language"):
@@ -125,6 +175,7 @@ class Event:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
         upload = data.get("upload")
+        payment = data.get("payment")
         return cls(
             key=ConversationKey.parse(data["key"]),
             kind=EventKind(data["kind"]),
@@ -137,6 +188,7 @@ class Event:
             upload=Upload.from_dict(upload) if upload else None,
             job=data.get("job"),
             meta=data.get("meta"),
+            payment=Payment.from_dict(payment) if payment else None,
             at=float(data.get("at", 0.0)),
             name=str(data.get("name", "")),
             username=str(data.get("username", "")),

@@ -20,6 +20,14 @@ class ReplyKind(StrEnum):
     IMAGE = "image"
     DOCUMENT = "document"
     PROGRESS = "progress"
+    # Telegram Stars (issue 12). Not messages the user reads as text: the channel sends an
+    # invoice (a Pay button), answers a pre-checkout query, or asks for a refund.
+    INVOICE = "invoice"
+    CHECKOUT = "checkout"
+    REFUND = "refund"
+
+
+STARS = "XTR"  # Telegram Stars: the only currency of digital goods sold in a bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,11 @@ class Reply:
     - IMAGE / DOCUMENT: ``path`` to a file under the data dir, ``file_name``, ``text`` as caption.
     - PROGRESS: ``progress_id`` names the message that is edited in place, ``fraction`` 0..1,
       ``text`` the current step.
+    - INVOICE: ``text`` the description; ``meta`` title, payload (ours, comes back with the
+      payment), currency and amount.
+    - CHECKOUT: the answer to a pre-checkout query; ``meta`` query_id, ok, error (shown to the
+      user when not ok).
+    - REFUND: give a payment back; ``meta`` user_id and charge_id.
     """
 
     kind: ReplyKind
@@ -100,6 +113,22 @@ class Reply:
             fraction=max(0.0, min(1.0, fraction)),
             meta={"final": True} if final else {},
         )
+
+    @classmethod
+    def invoice(cls, title: str, description: str, payload: str, stars: int) -> Reply:
+        """An invoice of ``stars`` Telegram Stars; ``payload`` identifies the offer."""
+        meta = {"title": title, "payload": payload, "currency": STARS, "amount": int(stars)}
+        return cls(ReplyKind.INVOICE, text=description, meta=meta)
+
+    @classmethod
+    def checkout(cls, query_id: str, *, ok: bool, error: str = "") -> Reply:
+        """Answer a pre-checkout query: go ahead, or refuse with ``error`` (for the user)."""
+        return cls(ReplyKind.CHECKOUT, meta={"query_id": query_id, "ok": ok, "error": error})
+
+    @classmethod
+    def refund(cls, user_id: int, charge_id: str) -> Reply:
+        """Give the payment ``charge_id`` of ``user_id`` back."""
+        return cls(ReplyKind.REFUND, meta={"user_id": int(user_id), "charge_id": charge_id})
 
     @property
     def final(self) -> bool:

@@ -45,6 +45,8 @@ FORGET_YES_OPT = Option("__forget_yes__", "Yes, delete everything")
 FORGET_NO_OPT = Option("__forget_no__", "No, keep it")
 FORGOTTEN = "Done — I deleted everything I kept about you. Send /start to begin again."
 NOT_FORGOTTEN = "Nothing was deleted."
+PAYMENTS_OFF = "This bot does not sell anything at the moment; nothing was charged."
+PAYMENT_FAILED = "Sorry — I could not check this payment just now; nothing was charged."
 
 _KIND_WORDS = {
     EventKind.TEXT: "a message",
@@ -54,6 +56,10 @@ _KIND_WORDS = {
     EventKind.JOB_PROGRESS: "job progress",
     EventKind.JOB_FINISHED: "a finished job",
     EventKind.TIMER: "a timer",
+    EventKind.PRE_CHECKOUT: "a payment",
+    EventKind.PAYMENT: "a payment",
+    EventKind.REFUND: "a refund",
+    EventKind.REFUND_RESULT: "a refund",
 }
 _ORDER = (EventKind.CHOICE, EventKind.TEXT, EventKind.UPLOAD)
 

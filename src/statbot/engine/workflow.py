@@ -253,8 +253,11 @@ class WorkflowRegistry:
         *,
         interpreter: Interpreter | None = None,
         on_upload: str | None = None,
+        payments: Handler | None = None,
     ) -> None:
         self.interpreter = interpreter
+        # Answers payment events whatever step the conversation is in (engine/payments.py).
+        self.payments = payments
         self._by_name: dict[str, Workflow] = {}
         self._by_command: dict[str, Workflow] = {}
         for workflow in workflows:

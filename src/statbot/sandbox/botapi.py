@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from statbot.sandbox import messages
+from statbot.sandbox import messages, payments
 from statbot.sandbox.messages import Call
 from statbot.sandbox.params import ApiError, Params, bad_request
 from statbot.sandbox.state import Bot, SandboxState
@@ -140,6 +140,9 @@ class BotApi:
             "deletemessage": messages.delete_message,
             "answercallbackquery": messages.answer_callback_query,
             "sendchataction": messages.send_chat_action,
+            "sendinvoice": payments.send_invoice,
+            "answerprecheckoutquery": payments.answer_pre_checkout_query,
+            "refundstarpayment": payments.refund_star_payment,
             "getfile": get_file,
             "setmycommands": set_my_commands,
             "getmycommands": get_my_commands,

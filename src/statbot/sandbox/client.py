@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from statbot.errors import ChannelError
+from statbot.sandbox.pay_client import PaymentActions
 
 
 class SandboxError(ChannelError):
@@ -82,6 +83,16 @@ class SentMessage:
     def document(self) -> dict[str, Any] | None:
         return self.raw.get("document")
 
+    @property
+    def invoice(self) -> dict[str, Any] | None:
+        """The Bot API ``Invoice`` of a bot's invoice message (title, total_amount, ...)."""
+        return self.raw.get("invoice")
+
+    @property
+    def payment_status(self) -> str | None:
+        """pending, paid, declined, expired or refunded; None while not paid."""
+        return self.raw.get("payment_status")
+
 
 @dataclass(frozen=True)
 class ChatView:
@@ -114,7 +125,7 @@ class ChatView:
         return list(self.raw.get("commands", []))
 
 
-class SandboxClient:
+class SandboxClient(PaymentActions):
     """Async client of the control API. ``user_id=None`` means the first user (Alice);
     ``bot_id=None`` the first bot."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from statbot.sandbox.files import StoredFile
+from statbot.sandbox.payments import TOO_LATE
 from statbot.sandbox.snapshot import FILE_FIELDS, FORMAT, Dormant, KeptFiles
 from statbot.sandbox.state import Bot, Chat, Message, SandboxState, User, Webhook
 
@@ -119,6 +120,10 @@ def _load_bot(served: Bot, raw: dict[str, Any]) -> Bot:
             str(query_id): (int(chat_id), bool(answered))
             for query_id, chat_id, answered in raw.get("callback_queries", [])
         },
+        charges={
+            str(item["charge_id"]): {k: v for k, v in item.items() if k != "charge_id"}
+            for item in raw.get("charges", [])
+        },
     )
 
 
@@ -145,6 +150,9 @@ def _load_chat(raw: dict[str, Any], user: User, by_file_id: dict[str, StoredFile
         message = Message(**values)
         if not isinstance(message.message_id, int):
             raise SnapshotError("a message has no integer message_id")
+        if message.payment_status == "pending":
+            # Its checkout ended with the process that had it (no answer can arrive now).
+            message.payment_status, message.payment_error = "expired", TOO_LATE
         chat.messages[message.message_id] = message
     chat.next_message_id = max([chat.next_message_id, *(m + 1 for m in chat.messages)])
     return chat

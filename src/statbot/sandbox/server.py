@@ -17,6 +17,7 @@ from statbot.sandbox.botapi import BotApi
 from statbot.sandbox.client import SandboxClient
 from statbot.sandbox.control import Control
 from statbot.sandbox.params import ApiError
+from statbot.sandbox.pay_control import PaymentControl
 from statbot.sandbox.persist import Persister
 from statbot.sandbox.state import DEFAULT_TOKEN, SandboxConfig, SandboxState
 
@@ -46,6 +47,7 @@ def build_app(state: SandboxState) -> web.Application:
     )
     app.add_routes(api.routes())
     app.add_routes(control.routes())
+    app.add_routes(PaymentControl(control).routes())
     app.add_routes(
         [
             _static("index.html", "text/html"),

@@ -191,6 +191,7 @@ def _dump_bot(bot: Bot) -> dict[str, Any]:
             [query_id, chat_id, answered]
             for query_id, (chat_id, answered) in bot.callback_queries.items()
         ],
+        "charges": [{"charge_id": k, **v} for k, v in bot.charges.items()],
     }
 
 

@@ -32,6 +32,7 @@ class SandboxConfig:
     # Crash drills: while set, the bot's send calls wait, unrecorded; one whose client has gone
     # when it is cleared (the bot was killed) is dropped, as a request lost in transit.
     hold_sends: bool = False
+    pre_checkout_timeout: float = 10.0  # seconds the bot has to answer a pre_checkout_query
 
 
 class Signal:
@@ -88,6 +89,14 @@ class Message:
     edit_date: int | None = None
     edits: int = 0
     sent_at: float = field(default_factory=time.time)  # when the emulator took it, precisely
+    # Telegram Stars (payments.py): a bot's invoice (the Bot API ``Invoice``), its payload
+    # (never shown) and where paying it stands; a user's payment or refund service message.
+    invoice: dict[str, Any] | None = None
+    invoice_payload: str | None = None
+    payment_status: str | None = None  # pending, paid, declined, expired, refunded
+    payment_error: str | None = None
+    successful_payment: dict[str, Any] | None = None
+    refunded_payment: dict[str, Any] | None = None
 
 
 @dataclass
@@ -148,6 +157,14 @@ class Bot:
     callback_queries: dict[str, tuple[int, bool]] = field(default_factory=dict)
     poll_generation: int = 0
     new_updates: Signal = field(default_factory=Signal)
+    # Stars payments: charge id -> the payment (kept: refunds need it); open checkouts by query
+    # id (not kept across a restart: like Telegram's 10 s, they would have expired anyway).
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checkouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The last updates pushed, so the control API can deliver one again (fault tests).
+    sent: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=1000)
+    )
 
     def as_user(self) -> dict[str, Any]:
         """The bot as the ``from`` of its messages."""
@@ -172,7 +189,9 @@ class Bot:
     def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = self.next_update_id
         self.next_update_id += 1
-        self.updates.append({"update_id": update_id, kind: payload})
+        update = {"update_id": update_id, kind: payload}
+        self.updates.append(update)
+        self.sent.append(update)
         self.new_updates.fire()
         return update_id
 
@@ -260,6 +279,9 @@ class SandboxState:
         for bot in self.bots.values():
             bot.updates.clear()
             bot.callback_queries.clear()
+            bot.charges.clear()
+            bot.checkouts.clear()
+            bot.sent.clear()
         self.event_seq += 1
         self.events.clear()
         self.events.append({"seq": self.event_seq, "type": "reset"})

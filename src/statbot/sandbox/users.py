@@ -33,9 +33,7 @@ class Injected:
         return {"update_id": self.update_id, "message_id": self.message_id, **self.extra}
 
 
-def _user_message(
-    state: SandboxState, bot: Bot, user: User, **content: Any
-) -> tuple[Chat, Message]:
+def user_message(state: SandboxState, bot: Bot, user: User, **content: Any) -> tuple[Chat, Message]:
     chat = state.chat(bot, user)
     chat.started = True
     chat.blocked = False  # writing to a bot one blocked unblocks it, as in Telegram
@@ -56,7 +54,7 @@ def send_text(
 ) -> Injected:
     if not text.strip():
         raise ControlError("text is empty")
-    chat, message = _user_message(
+    chat, message = user_message(
         state, bot, user, text=text, entities=detect_entities(text), reply_to=reply_to
     )
     update_id = bot.push_update("message", message_to_api(bot, chat, message))
@@ -81,7 +79,7 @@ async def send_file(
     content: dict[str, Any] = {"photo": stored} if as_photo else {"document": stored}
     if caption:
         content.update(caption=caption, caption_entities=detect_entities(caption))
-    chat, message = _user_message(state, bot, user, **content)
+    chat, message = user_message(state, bot, user, **content)
     update_id = bot.push_update("message", message_to_api(bot, chat, message))
     return Injected(update_id, message.message_id, {"file_id": stored.file_id})
 

@@ -35,6 +35,9 @@ def message_to_api(
         body["caption"] = message.caption
         if message.caption_entities:
             body["caption_entities"] = message.caption_entities
+    for name in ("invoice", "successful_payment", "refunded_payment"):
+        if getattr(message, name) is not None:
+            body[name] = getattr(message, name)
     if message.reply_markup is not None:
         body["reply_markup"] = message.reply_markup
     if message.reply_to is not None and not nested:
@@ -68,6 +71,11 @@ def message_view(message: Message) -> dict[str, Any]:
         "sent_at": message.sent_at,
         "photo": None,
         "document": None,
+        "invoice": message.invoice,
+        "payment_status": message.payment_status,
+        "payment_error": message.payment_error,
+        "successful_payment": message.successful_payment,
+        "refunded_payment": message.refunded_payment,
     }
     if message.photo is not None:
         view["photo"] = {

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statbot.channels.telegram.parse import Callback, parse_update, split_command
-from statbot.engine.events import Event, EventKind
+from statbot.engine.events import ConversationKey, Event, EventKind, Payment
 
 
 def _msg(update_id: int = 7, **message: Any) -> dict[str, Any]:
@@ -62,6 +62,44 @@ def test_unsupported_updates_are_none() -> None:
     assert parse_update(_msg(chat={"id": True})) is None
 
 
+PAID = {
+    "currency": "XTR",
+    "total_amount": 50,
+    "invoice_payload": "pack:10:50",
+    "telegram_payment_charge_id": "stx1",
+    "provider_payment_charge_id": "",
+}
+
+
+def test_payments_become_payment_events() -> None:
+    query = {
+        "id": "Q1",
+        "from": {"id": 42, "is_bot": False, "first_name": "A"},
+        "currency": "XTR",
+        "total_amount": 50,
+        "invoice_payload": "pack:10:50",
+    }
+    checkout = parse_update({"update_id": 8, "pre_checkout_query": query})
+    assert isinstance(checkout, Event) and checkout.kind is EventKind.PRE_CHECKOUT
+    assert checkout.key == ConversationKey("telegram", 42, 42) and checkout.event_id == "u8"
+    assert checkout.payment == Payment("XTR", 50, "pack:10:50", query_id="Q1")
+    paid = parse_update(_msg(9, successful_payment=PAID))
+    assert isinstance(paid, Event) and paid.kind is EventKind.PAYMENT
+    assert paid.payment is not None and paid.payment.charge_id == "stx1"
+    assert paid.payment.total_amount == 50 and paid.payment.payload == "pack:10:50"
+    refunded = parse_update(_msg(10, refunded_payment=PAID))
+    assert isinstance(refunded, Event) and refunded.kind is EventKind.REFUND
+    assert Event.from_dict(refunded.to_dict()) == refunded  # journaled and read back whole
+
+
+def test_payments_missing_what_identifies_them_are_none() -> None:
+    assert parse_update(_msg(successful_payment={**PAID, "telegram_payment_charge_id": ""})) is None
+    assert parse_update(_msg(successful_payment={**PAID, "total_amount": "50"})) is None
+    no_id = {"from": {"id": 42}, "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}
+    assert parse_update({"update_id": 3, "pre_checkout_query": no_id}) is None
+    assert parse_update({"update_id": 3, "pre_checkout_query": {**no_id, "id": "Q"}}) is not None
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
     lambda children: (
@@ -86,6 +124,13 @@ keys = st.sampled_from(
         "date",
         "message_id",
         "caption",
+        "pre_checkout_query",
+        "successful_payment",
+        "refunded_payment",
+        "currency",
+        "total_amount",
+        "invoice_payload",
+        "telegram_payment_charge_id",
     ]
 )
 update_like = st.recursive(

@@ -137,6 +137,10 @@ class ConsoleRenderer:
             self.lines(choice_lines(reply, page))
         elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
             self._show_file(reply)
+        elif reply.kind is ReplyKind.INVOICE:
+            self.lines(invoice_lines(reply))
+        elif reply.kind in (ReplyKind.CHECKOUT, ReplyKind.REFUND):
+            return  # Bot API calls about a payment; a console has none to answer
         else:
             self.lines([plain(reply.text)])
 
@@ -180,3 +184,14 @@ class ConsoleRenderer:
             shutil.copyfile(source, target)
         caption = f" — {plain(reply.text)}" if reply.text else ""
         self.lines([f"[{what} saved to {target.resolve()}]{caption}"])
+
+
+def invoice_lines(reply: Reply) -> list[str]:
+    """An invoice, said; the console cannot take Telegram Stars (issue 12)."""
+    title = str(reply.meta.get("title", "Invoice"))
+    amount = reply.meta.get("amount", "?")
+    lines = [f"[invoice] {plain(title)} — {amount} Telegram Stars"]
+    if reply.text:
+        lines.append(plain(reply.text))
+    lines.append("(The console cannot pay: buy in Telegram, or in the sandbox with `statbot run`.)")
+    return lines

@@ -20,6 +20,7 @@ from telegram.request import HTTPXRequest
 
 from statbot.channels.telegram.files import TelegramFiles
 from statbot.channels.telegram.ingress import Ingress, Journal, Poller, WebhookServer
+from statbot.channels.telegram.parse import ALLOWED_UPDATES
 from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.request import BoundedRequest
 from statbot.channels.telegram.sender import TelegramSender
@@ -64,7 +65,7 @@ class TelegramChannel:
         self.bot = build_bot(settings)
         self.sent_messages = SentMessages(Path(settings.data_dir) / "telegram.sqlite3")
         self.sender = TelegramSender(
-            self.bot, self.sent_messages, limiter=RateLimiter(), metrics=metrics
+            self.bot, self.sent_messages, limiter=RateLimiter(), metrics=metrics, journal=journal
         )
         self.files = TelegramFiles(self.bot, max_download_mb=settings.max_download_mb)
         self.ingress = Ingress(
@@ -153,7 +154,7 @@ class TelegramChannel:
             )
             await self.webhook.start()
             await self.bot.set_webhook(
-                url, secret_token=secret, allowed_updates=["message", "callback_query"]
+                url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
             )
             log.info(
                 "webhook mode: listening on %s:%d",

@@ -24,7 +24,7 @@ from aiohttp import StreamReader, web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
-from statbot.channels.telegram.parse import Callback, parse_update
+from statbot.channels.telegram.parse import ALLOWED_UPDATES, Callback, parse_update
 from statbot.channels.telegram.render import keyboard
 from statbot.channels.telegram.sender import markup, retry_after_seconds
 from statbot.channels.telegram.sent import SentMessages
@@ -120,7 +120,9 @@ class Ingress:
 
     async def _refuse(self, parsed: Event | Callback) -> None:
         try:
-            if isinstance(parsed, Callback):
+            if isinstance(parsed, Event) and parsed.payment and parsed.payment.query_id:
+                await self.bot.answer_pre_checkout_query(parsed.payment.query_id, False, REFUSAL)
+            elif isinstance(parsed, Callback):
                 await self.bot.answer_callback_query(parsed.query_id, text=REFUSAL)
             else:
                 await self.bot.send_message(parsed.key.chat_id, REFUSAL)
@@ -180,7 +182,7 @@ class Poller:
             {
                 "timeout": self.timeout,
                 "offset": self.offset,
-                "allowed_updates": ["message", "callback_query"],
+                "allowed_updates": list(ALLOWED_UPDATES),
             },
             read_timeout=self.timeout + 10 + self.timeout,  # as get_updates(read_timeout=t + 10)
         )
@@ -236,6 +238,8 @@ def chat_of(raw: Any) -> int | None:
     message = raw.get("message")
     if message is None and isinstance(raw.get("callback_query"), dict):
         message = raw["callback_query"].get("message")
+    if message is None and isinstance(raw.get("pre_checkout_query"), dict):
+        message = {"chat": raw["pre_checkout_query"].get("from")}  # the payer's private chat
     chat = message.get("chat") if isinstance(message, dict) else None
     chat_id = chat.get("id") if isinstance(chat, dict) else None
     return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None

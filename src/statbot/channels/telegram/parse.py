@@ -12,11 +12,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+from statbot.engine.events import ConversationKey, Event, EventKind, Payment, Upload
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+# What the bot asks Telegram for; a pre-checkout query is an update of its own (issue 12).
+ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,9 @@ def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
     query = _dict(update.get("callback_query"))
     if query is not None:
         return _parse_callback(update_id, query)
+    checkout = _dict(update.get("pre_checkout_query"))
+    if checkout is not None:
+        return _parse_checkout(update_id, checkout)
     message = _dict(update.get("message"))
     if message is None:
         return None
@@ -115,6 +120,13 @@ def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
     at = float(_int(message.get("date")) or 0) or None
     extra: dict[str, Any] = {"at": at} if at else {}
     extra.update(sender(_dict(message.get("from"))))
+    for field, kind in _PAYMENT_MESSAGES:
+        paid = _dict(message.get(field))
+        if paid is not None:
+            payment = _payment(paid, charge=True)
+            if payment is None:
+                return None
+            return Event.from_update(key, update_id, kind, payment=payment, **extra)
     document = _dict(message.get("document"))
     caption = _str(message.get("caption")) or ""
     if document is not None:
@@ -139,6 +151,40 @@ def _parse(raw: Any, bot_username: str | None) -> Event | Callback | None:
     if text.startswith("/") and split_command(text) is not None:
         return None  # a command addressed to another bot in a group
     return Event.from_update(key, update_id, EventKind.TEXT, text=text, **extra)
+
+
+_PAYMENT_MESSAGES = (
+    ("successful_payment", EventKind.PAYMENT),
+    ("refunded_payment", EventKind.REFUND),
+)
+
+
+def _payment(raw: dict[str, Any], *, charge: bool) -> Payment | None:
+    """A ``SuccessfulPayment``/``RefundedPayment`` (``charge``) or a ``PreCheckoutQuery``."""
+    currency = _str(raw.get("currency"))
+    amount = _int(raw.get("total_amount"))
+    payload = _str(raw.get("invoice_payload"))
+    if currency is None or amount is None or payload is None:
+        return None
+    if not charge:
+        query_id = _str(raw.get("id"))
+        return Payment(currency, amount, payload, query_id=query_id) if query_id else None
+    charge_id = _str(raw.get("telegram_payment_charge_id"))
+    if not charge_id:
+        return None
+    provider = _str(raw.get("provider_payment_charge_id")) or ""
+    return Payment(currency, amount, payload, charge_id=charge_id, provider_charge_id=provider)
+
+
+def _parse_checkout(update_id: int, query: dict[str, Any]) -> Event | None:
+    # A pre-checkout query has a payer but no chat: the invoice was paid in the private chat
+    # with them, whose id is theirs (Telegram's private chat ids are the user ids).
+    user = _dict(query.get("from"))
+    key = _key(user, user)
+    payment = _payment(query, charge=False)
+    if key is None or payment is None:
+        return None
+    return Event.from_update(key, update_id, EventKind.PRE_CHECKOUT, payment=payment)
 
 
 def _parse_callback(update_id: int, query: dict[str, Any]) -> Callback | None:

@@ -30,6 +30,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from statbot.channels.telegram import payments
+from statbot.channels.telegram.payments import Journal
 from statbot.channels.telegram.ratelimit import RateLimiter
 from statbot.channels.telegram.render import (
     MAX_CAPTION,
@@ -48,6 +50,7 @@ from statbot.ops.metrics import Metrics
 log = logging.getLogger(__name__)
 
 PROGRESS_MIN_INTERVAL_S = 1.0
+_NOT_MESSAGES = frozenset({ReplyKind.CHECKOUT, ReplyKind.REFUND})  # calls, not chat messages
 NETWORK_RETRIES = 4
 
 
@@ -95,8 +98,10 @@ class TelegramSender:
         *,
         limiter: RateLimiter | None = None,
         metrics: Metrics | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.bot = bot
+        self.journal = journal  # where a refund's result goes (payments.refund)
         self.sent_messages = sent_messages
         self.limiter = limiter or RateLimiter()
         self.metrics = metrics or Metrics()
@@ -114,7 +119,7 @@ class TelegramSender:
                 if BULK_META in item.reply.meta:
                     await self._send_bulk(chat_id, item.reply)
                 else:
-                    await self._send_with_retries(chat_id, item.reply)
+                    await self._send_with_retries(chat_id, item.reply, item=item)
             except DeliveryStopped:
                 break
             done.append(item.seq)
@@ -130,7 +135,13 @@ class TelegramSender:
                 await self.bulk.result(chat_id, reply.meta, outcome, sent.message_id)
 
     async def _send_with_retries(
-        self, chat_id: int, reply: Reply, *, bulk: bool = False, sent: _PartsSent | None = None
+        self,
+        chat_id: int,
+        reply: Reply,
+        *,
+        bulk: bool = False,
+        sent: _PartsSent | None = None,
+        item: OutboxItem | None = None,
     ) -> str:
         """Send one reply; its outcome: SENT, BLOCKED (403) or FAILED (refused, dropped).
         Raises DeliveryStopped when it must wait for a later attempt."""
@@ -141,9 +152,13 @@ class TelegramSender:
         # in the middle would repeat forever.
         sent = sent if sent is not None else _PartsSent()
         while True:
-            await self.limiter.acquire(chat_id, bulk=bulk)
+            if reply.kind not in _NOT_MESSAGES:  # a checkout answer must not queue behind text
+                await self.limiter.acquire(chat_id, bulk=bulk)
             try:
-                await self._send(chat_id, reply, sent)
+                if reply.kind is ReplyKind.REFUND and item is not None:
+                    await payments.refund(self.bot, item, self.journal)
+                else:
+                    await self._send(chat_id, reply, sent)
                 return SENT
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
@@ -198,6 +213,10 @@ class TelegramSender:
             await self._send_progress(chat_id, reply)
         elif reply.kind in (ReplyKind.IMAGE, ReplyKind.DOCUMENT):
             await self._send_file(chat_id, reply)
+        elif reply.kind is ReplyKind.INVOICE:
+            await payments.send_invoice(self.bot, chat_id, reply)
+        elif reply.kind is ReplyKind.CHECKOUT:
+            await payments.answer_checkout(self.bot, reply)
 
     async def _send_html(self, chat_id: int, html: str) -> int | None:
         """``sendMessage`` of one HTML text whose answer nothing reads (not a menu, not a

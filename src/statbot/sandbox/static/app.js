@@ -162,8 +162,66 @@ function replyNode(messageId) {
   return el("div", { class: "reply-ref" }, text.slice(0, 80) || "message");
 }
 
+// ---- Telegram Stars: invoices, the Pay button, payment and refund notes ----
+
+const PAY_STATUS = {
+  pending: "Paying… waiting for the bot to confirm",
+  paid: "Paid ✓",
+  declined: "Payment declined",
+  expired: "Payment failed",
+  refunded: "Refunded",
+};
+
+function invoiceNode(message) {
+  const invoice = message.invoice;
+  const box = el("div", { class: "invoice" },
+    el("div", { class: "invoice-title" }, invoice.title),
+    el("div", { class: "invoice-description" }, invoice.description));
+  const status = message.payment_status;
+  const payable = !status || status === "declined" || status === "expired";
+  const button = el("button", {
+    type: "button",
+    class: "pay-button",
+    disabled: !payable,
+    "data-message-id": message.message_id,
+    onclick: () => pay(message.message_id, button),
+  }, `Pay ⭐ ${invoice.total_amount}`);
+  box.append(button);
+  if (status) {
+    box.append(el("div", { class: `pay-status ${status}` }, PAY_STATUS[status] || status));
+  }
+  if (message.payment_error && status !== "paid") {
+    box.append(el("div", { class: "pay-error" }, message.payment_error));
+  }
+  return box;
+}
+
+function serviceText(message) {
+  if (message.successful_payment) {
+    const paid = message.successful_payment;
+    return `You paid ⭐ ${paid.total_amount} to the bot.`;
+  }
+  const refund = message.refunded_payment;
+  return `⭐ ${refund.total_amount} were refunded to you.`;
+}
+
+async function pay(messageId, node) {
+  node.disabled = true;
+  try {
+    await postJSON("/_sandbox/pay", { ...who(), message_id: messageId });
+  } catch (error) {
+    node.disabled = false;
+    toast(`Could not pay: ${error.message}`, true);
+  }
+}
+
 function bubbleNode(message) {
   const bubble = el("div", { class: "bubble" });
+  if (message.invoice) {
+    bubble.append(invoiceNode(message));
+    bubble.append(el("span", { class: "meta" }, timeOf(message)));
+    return bubble;
+  }
   if (message.reply_to_message_id) bubble.append(replyNode(message.reply_to_message_id));
   if (message.photo) {
     const img = el("img", {
@@ -199,6 +257,10 @@ function bubbleNode(message) {
 }
 
 function messageNode(message) {
+  if (message.successful_payment || message.refunded_payment) {
+    return el("div", { class: "row service", "data-message-id": message.message_id },
+      el("div", { class: "service-note" }, serviceText(message)));
+  }
   const row = el("div", {
     class: `row ${message.from_bot ? "bot" : "user"}`,
     "data-message-id": message.message_id,
@@ -461,6 +523,11 @@ function applyEvent(event) {
       break;
     case "action":
       showAction(event.action.action);
+      break;
+    case "user_pay":
+    case "payment":
+      showMessage(event.message, { flash: event.type === "payment" });
+      if (event.status === "declined" || event.status === "expired") toast(event.error, true);
       break;
     case "callback_answer":
       document.querySelectorAll(".kb-row button.pending").forEach((n) => n.classList.remove("pending"));
