@@ -22,6 +22,8 @@ with the chat's current view when their condition is not met in time.
     GET|POST /_sandbox/config                rate_limit_per_chat, max_download_bytes,
                                              hold_sends (drills; info counts held_sends), ...
     GET  /_sandbox/files/{file_unique_id}/{name}   a file's bytes (no token needed)
+
+Telegram Stars (pay, charges, redeliver, hand-made updates): ``pay_control.py``.
 """
 
 from __future__ import annotations

@@ -231,3 +231,15 @@ def check_staged_copy(staged: Path, source: Path) -> None:
     assert staged.read_text() == source.read_text()
     source.write_text("changed")  # the staged copy does not follow the original
     assert staged.read_text() == "a,b\n1,2\n"
+
+
+def test_an_invoice_is_said_and_payment_calls_show_nothing(tmp_path: Path) -> None:
+    out = io.StringIO()
+    renderer = ConsoleRenderer(out, tmp_path, tty=False)
+    renderer.show(Reply.invoice("10 credits", "Ten *trainings*", "pack:10:50:1", 50))
+    renderer.show(Reply.checkout("Q", ok=True))
+    renderer.show(Reply.refund(1, "stx1"))
+    shown = out.getvalue()
+    assert "[invoice] 10 credits — 50 Telegram Stars" in shown
+    assert "Ten trainings" in shown and "cannot pay" in shown
+    assert "Q" not in shown and "stx1" not in shown

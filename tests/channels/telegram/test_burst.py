@@ -114,7 +114,8 @@ async def test_the_poller_journals_the_raw_json_and_acknowledges_it_on_the_next_
     assert await poller._get_updates() == []
     (endpoint, data, read_timeout), (_, again, _) = bot.calls
     assert endpoint == "getUpdates" and data["offset"] is None and again["offset"] == 4
-    assert data["timeout"] == 5 and data["allowed_updates"] == ["message", "callback_query"]
+    assert data["timeout"] == 5
+    assert data["allowed_updates"] == ["message", "callback_query", "pre_checkout_query"]
     assert read_timeout == 20  # what get_updates(timeout=5, read_timeout=5 + 10) waited
 
 

@@ -101,7 +101,10 @@ async def test_invoice_checkout_payment_and_refund_round_trip(wire: Wire) -> Non
     await wire.deliver(key, Reply.refund(alice, charge))  # again: Telegram refuses
     result = wire.journaled[-1]
     assert result.kind is EventKind.REFUND_RESULT and "ALREADY_REFUNDED" in result.text.upper()
-    assert result.event_id == wire.journaled[0].event_id  # one event per charge's refund
+    assert result.event_id != wire.journaled[0].event_id  # another /refund, another result
+    wire.seq -= 1
+    await wire.deliver(key, Reply.refund(alice, charge))  # the same item re-sent (a crash)
+    assert wire.journaled[-1].event_id == result.event_id  # one event: deduplicated
 
 
 async def test_a_refused_checkout_is_shown_and_a_late_answer_is_dropped(wire: Wire) -> None:
@@ -119,3 +122,24 @@ async def test_a_refused_checkout_is_shown_and_a_late_answer_is_dropped(wire: Wi
     assert (shown.payment_status, shown.raw["payment_error"]) == ("declined", "That pack is gone.")
     await wire.deliver(key, Reply.checkout(query, ok=True))  # too late: logged, not retried
     assert await client.charges() == []
+
+
+async def test_a_checkout_from_a_user_not_allowed_is_refused_not_journaled(wire: Wire) -> None:
+    from statbot.channels.telegram.ingress import REFUSAL, Ingress
+    from statbot.ops.metrics import Metrics
+
+    client = wire.sandbox.client
+    alice = int((await client.users())[0]["id"])
+    await client.send("/buy")
+    key = str((await wire.next_event()).key)
+    await wire.deliver(key, Reply.invoice("10 credits", "Ten trainings", "pack:10:50", 50))
+    await client.pay((await client.chat()).bot_messages[-1].message_id)
+    raw: list[Any] = await wire.bot._post("getUpdates", {"offset": wire.offset, "timeout": 2})
+    assert "pre_checkout_query" in raw[-1]
+    ingress = Ingress(
+        wire.bot, wire.journal, wire.sender.menus, Metrics(), allowed_users=(alice + 1,)
+    )
+    await ingress.ingest(raw[-1])
+    assert wire.journaled == []
+    shown = (await client.chat()).bot_messages[-1]
+    assert (shown.payment_status, shown.raw["payment_error"]) == ("declined", REFUSAL)
