@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from statbot.engine.replies import Reply
+from statbot.engine.events import EventKind, Payment
+from statbot.engine.replies import STARS, Reply
 from statbot.testing import ChatDriver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ SECTIONS = (
     "import",
     "models",
     "kb",
+    "buy",
     "back",
     "cancel",
     "forget",
@@ -157,6 +159,19 @@ async def conversations(work: Path) -> dict[str, str]:
             await chat.send("/kb_stats")
             await chat.send("/cancel")
 
+        async def buy() -> None:
+            await chat.send("/buy")
+            invoice = (await chat.press("10 credits"))[0]
+            meta = invoice.meta
+            stars, payload = int(meta["amount"]), str(meta["payload"])
+            await chat.pay_event(
+                EventKind.PRE_CHECKOUT, Payment(STARS, stars, payload, query_id="q1")
+            )
+            await chat.pay_event(
+                EventKind.PAYMENT, Payment(STARS, stars, payload, charge_id="stxGUIDE1")
+            )
+            await chat.send("/balance")
+
         async def back() -> None:
             await chat.send("/stats")
             await chat.press("Use iris.csv")
@@ -183,6 +198,7 @@ async def conversations(work: Path) -> dict[str, str]:
             ("explore", explore),
             ("models", models),
             ("kb", kb),
+            ("buy", buy),
             ("back", back),
             ("cancel", cancel),
             ("import", import_),  # after the sections that use the last dataset (iris)

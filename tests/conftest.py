@@ -37,6 +37,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "sandbox/test_page.py",
         "sandbox/test_page_restart.py",
         "channels/telegram/test_browser_train.py",
+        "channels/telegram/test_browser_buy.py",
     ),
     "e2e": (
         "e2e/",
@@ -47,6 +48,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "channels/telegram/test_channel_edges.py",
         "channels/telegram/test_expiry_data.py",
         "channels/telegram/test_broadcast_e2e.py",
+        "channels/telegram/test_buy_e2e.py",
     ),
     "process": (
         "ops/test_process.py",
@@ -64,6 +66,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "workflows/test_user_guide.py",
         "workflows/test_no_values_in_logs.py",
         "cli/test_db_start.py",
+        "workflows/test_payment_crash.py",
     ),
 }
 MARKERS = ("unit", "process", "e2e", "browser", "redis", "postgres", "temporal")

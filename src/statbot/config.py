@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     max_download_mb: float = Field(default=20.0, gt=0)
     allowed_users: Annotated[tuple[int, ...], NoDecode] = ()
+    # Credit packs /buy offers (issue 12): "credits:stars" pairs, e.g. "10:50,50:200".
+    credit_packs: Annotated[tuple[tuple[int, int], ...], NoDecode] = ((10, 50), (50, 200))
 
     # Access (issue 12)
     owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
@@ -124,6 +126,14 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_roots(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
         return tuple(_absolute(p) for p in value)
+
+    @field_validator("credit_packs", mode="before")
+    @classmethod
+    def _split_packs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [p.split(":", 1) for p in value.replace(";", ",").split(",") if p.strip()]
+            return tuple((int(c), int(s)) for c, s in pairs)
+        return value
 
     @field_validator("allowed_users", "owner_ids", mode="before")
     @classmethod

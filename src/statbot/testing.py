@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from statbot.engine.events import ConversationKey, Event, EventKind, Upload
+from statbot.engine.events import ConversationKey, Event, EventKind, Payment, Upload
 from statbot.engine.replies import DONE_OPTION, OutboxItem, Reply, ReplyKind
 from statbot.engine.stores.base import SessionStore
 from statbot.engine.workflow import WorkflowRegistry
@@ -161,6 +161,12 @@ class ChatDriver:
         self._log.append(("user", f"[presses {shown or option_id}]"))
         return await self._submit(EventKind.CHOICE, choice=option_id, token=token)
 
+    async def pay_event(self, kind: EventKind, payment: Payment, text: str = "") -> list[Reply]:
+        """A payment update (PRE_CHECKOUT, PAYMENT, REFUND) or a refund call's REFUND_RESULT,
+        as the Telegram channel would journal it."""
+        self._log.append(("user", _PAYMENT_LINES[kind].format(payment.total_amount)))
+        return await self._submit(kind, payment=payment, text=text)
+
     async def wait_for(
         self, done: Callable[[list[Reply]], bool], seconds: float = 60.0
     ) -> list[Reply]:
@@ -237,6 +243,14 @@ class ChatDriver:
             self.replies.append(item.reply)
             self._log.append(("bot", item.reply))
         return [item.seq for item in items]
+
+
+_PAYMENT_LINES = {
+    EventKind.PRE_CHECKOUT: "[presses Pay: {} ⭐]",
+    EventKind.PAYMENT: "[Telegram: {} ⭐ paid]",
+    EventKind.REFUND: "[Telegram: {} ⭐ refunded]",
+    EventKind.REFUND_RESULT: "[Telegram answers the refund]",
+}
 
 
 def render_reply(reply: Reply) -> str:

@@ -91,7 +91,9 @@ class Dispatcher(Builtins):
             notice = [Reply(ReplyKind.TEXT, text=event.text, meta=dict(event.meta or {}))]
             self._remember_replies(session, notice)
             return Outcome(session, notice)
-        for gate in self.gates:
+        # Payments pass the gates: Stars already paid must be credited (or refunded) even for a
+        # user since blocked or over a rate limit; the pre-checkout handler checks who pays.
+        for gate in () if event.kind in PAYMENT_KINDS else self.gates:
             refusal = await gate.admit(session, event)
             if refusal is not None:  # consumed, and nothing of the conversation moves
                 self._remember_input(session, event)

@@ -12,6 +12,7 @@ from statbot.engine.workflow import Workflow, WorkflowRegistry
 def all_workflows() -> list[Workflow]:
     from statbot.workflows.admin import ADMIN_WORKFLOWS
     from statbot.workflows.broadcast import BROADCAST
+    from statbot.workflows.buy import BALANCE, BUY, REFUND
     from statbot.workflows.describe import DESCRIBE
     from statbot.workflows.explore import EXPLORE
     from statbot.workflows.kb import KB_GET, KB_SEARCH, KB_STATS
@@ -36,6 +37,9 @@ def all_workflows() -> list[Workflow]:
         USERS,
         *ADMIN_WORKFLOWS,
         BROADCAST,
+        BUY,
+        BALANCE,
+        REFUND,
     ]
 
 
@@ -48,4 +52,8 @@ def interpret(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 def default_registry() -> WorkflowRegistry:
-    return WorkflowRegistry(all_workflows(), interpreter=interpret, on_upload="received")
+    from statbot.workflows.payments import on_payment
+
+    return WorkflowRegistry(
+        all_workflows(), interpreter=interpret, on_upload="received", payments=on_payment
+    )

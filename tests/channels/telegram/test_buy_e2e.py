@@ -1,0 +1,49 @@
+"""Buying credits end to end (issue 12): the real bot (PTB client, ingress, sender, engine,
+/buy, the ledger) against the sandbox over HTTP — invoice, Pay, pre-checkout answered, credited
+once even when the sandbox delivers the payment twice, and an admin's refund confirmed."""
+
+from __future__ import annotations
+
+from statbot.access.ledger import Ledger
+from statbot.access.models import User
+from tests.channels.telegram.conftest import BotInSandbox
+
+
+async def test_buy_a_pack_pay_and_get_refunded(bot: BotInSandbox) -> None:
+    client = bot.client
+    alice = int((await client.users())[0]["id"])
+    await client.send("/buy")
+    await client.wait_for_text("Pick a pack")
+    await client.press_label("10 credits — 50 ⭐")
+    chat = await client.wait_for_text("Press Pay")
+    invoice = next(m for m in chat.bot_messages if m.invoice is not None)
+    assert invoice.invoice is not None and invoice.invoice["total_amount"] == 50
+
+    await client.pay(invoice.message_id)
+    chat = await client.wait_for_text("10 credits added")
+    assert "Your balance: 10 credits." in (chat.bot_messages[-1].text or "")
+    assert next(m for m in chat.bot_messages if m.invoice).payment_status == "paid"
+    [charge] = await client.charges()
+    charge_id = charge["telegram_payment_charge_id"]
+
+    # The same successful_payment once more (a new update id): not credited again.
+    emulated = bot.sandbox.state.bot_by_id(None)
+    assert emulated is not None
+    [paid] = [u for u in emulated.sent if "successful_payment" in u.get("message", {})]
+    await client.redeliver(paid["update_id"])
+    await client.wait_for_text("credited already")
+    assert bot.app.core is not None
+    catalog = bot.app.core.services.catalog
+    assert catalog is not None
+    assert Ledger(catalog).balance(alice) == 10
+
+    with catalog.session() as s:
+        s.merge(User(id=alice, name="Alice", role="admin", first_seen=0, last_seen=0))
+    await client.send(f"/refund {charge_id}")
+    await client.wait_for_text("is refunded", within=15)
+    await client.wait_for_text("were refunded to you")
+    assert (await client.charges())[0]["refunded"] is True
+    assert Ledger(catalog).balance(alice) == 0
+    await client.send("/balance")
+    chat = await client.wait_for_text("refund -10")
+    assert "Your balance: 0 credits." in (chat.bot_messages[-1].text or "")
