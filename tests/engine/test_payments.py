@@ -88,3 +88,22 @@ async def test_a_failing_payment_handler_refuses_the_checkout_and_keeps_the_paym
     )
     assert out.failed and [r.kind for r in out.replies] == [ReplyKind.TEXT]
     assert session.state == "colour"
+
+
+async def test_payments_pass_the_gates_that_refuse_everything_else() -> None:
+    class Closed:
+        async def admit(self, session: Session, event: Event) -> list[Reply] | None:
+            return [Reply.say("refused")]
+
+    async def payments(ctx: Context) -> None:
+        ctx.reply("credited")
+
+    dispatcher = Dispatcher(WorkflowRegistry([survey()], payments=payments))
+    dispatcher.gates.append(Closed())
+    session = Session(KEY)
+    out = await dispatcher.apply(session, Event.from_update(KEY, 1, EventKind.TEXT, text="hi"))
+    assert [r.text for r in out.replies] == ["refused"]
+    out = await dispatcher.apply(
+        session, Event.from_update(KEY, 2, EventKind.PAYMENT, payment=PAID)
+    )
+    assert [r.text for r in out.replies] == ["credited"]  # Stars already paid: never dropped
