@@ -165,27 +165,29 @@ async def test_balance_shows_the_balance_and_the_latest_lines(chat: ChatDriver) 
 
 
 async def test_an_admin_refund_is_recorded_once_when_telegram_confirms_it(
-    chat: ChatDriver,
+    tmp_path: Path,
 ) -> None:
-    await chat.pay_event(EventKind.PAYMENT, paid())
-    assert "Only an admin" in (await chat.send("/refund stx1"))[-1].text
-    set_user(chat, ALICE, role="admin")
-    assert "Usage" in (await chat.send("/refund nope"))[-1].text
-    replies = await chat.send("/refund stx1")
-    assert replies[0].kind is ReplyKind.REFUND and replies[0].meta == {
-        "user_id": ALICE,
-        "charge_id": "stx1",
-    }
-    assert ledger(chat).balance(ALICE) == 10  # not until Telegram confirms
-    refusal = await chat.pay_event(
-        EventKind.REFUND_RESULT, paid(), text="Bad Request: CHARGE_NOT_FOUND"
-    )
-    assert "refused the refund" in refusal[-1].text and ledger(chat).balance(ALICE) == 10
-    done = await chat.pay_event(EventKind.REFUND_RESULT, paid())
-    assert "is refunded" in done[-1].text and ledger(chat).balance(ALICE) == 0
-    update = await chat.pay_event(EventKind.REFUND, paid())  # the refunded_payment update too
-    assert "refunded to you" in update[-1].text and ledger(chat).balance(ALICE) == 0
-    assert "refunded already" in (await chat.send("/refund stx1"))[-1].text
-    actions = [a for a, _ in audit(chat)]
-    assert actions.count("ledger.refund") == 1 and "refund.requested" in actions
-    assert "refund.refused" in actions
+    async with ChatDriver(tmp_path / "var", owner_ids=(ALICE,)) as chat:
+        await chat.pay_event(EventKind.PAYMENT, paid())
+        async with ChatDriver(
+            tmp_path / "var", key=ConversationKey("test", BOB, BOB), first_update_id=1000
+        ) as bob:
+            refused = (await bob.send("/refund stx1"))[-1].text
+            assert "needs the admin role" in refused  # the role gate
+        assert "Usage" in (await chat.send("/refund nope"))[-1].text
+        replies = await chat.send("/refund stx1")
+        assert replies[0].kind is ReplyKind.REFUND
+        assert replies[0].meta == {"user_id": ALICE, "charge_id": "stx1"}
+        assert ledger(chat).balance(ALICE) == 10  # not until Telegram confirms
+        refusal = await chat.pay_event(
+            EventKind.REFUND_RESULT, paid(), text="Bad Request: CHARGE_NOT_FOUND"
+        )
+        assert "refused the refund" in refusal[-1].text and ledger(chat).balance(ALICE) == 10
+        done = await chat.pay_event(EventKind.REFUND_RESULT, paid())
+        assert "is refunded" in done[-1].text and ledger(chat).balance(ALICE) == 0
+        update = await chat.pay_event(EventKind.REFUND, paid())  # the refunded_payment update
+        assert "refunded to you" in update[-1].text and ledger(chat).balance(ALICE) == 0
+        assert "refunded already" in (await chat.send("/refund stx1"))[-1].text
+        actions = [a for a, _ in audit(chat)]
+        assert actions.count("ledger.refund") == 1 and "refund.requested" in actions
+        assert "refund.refused" in actions

@@ -7,7 +7,6 @@ that price when the user presses Pay, the payment must be in Stars, of that amou
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +16,6 @@ from statbot.engine.replies import STARS
 if TYPE_CHECKING:
     from statbot.access.catalog import Catalog
     from statbot.config import Settings
-
-ADMIN_ROLES = frozenset({"owner", "admin"})
 
 
 @dataclass(frozen=True)
@@ -64,33 +61,22 @@ def refusal(payment: Payment, payer: int, settings: Settings, *, checkout: bool)
     return None
 
 
-def is_blocked(catalog: Catalog, user_id: int) -> bool:
-    from statbot.access.models import User
+def is_blocked(catalog: Catalog, user_id: int, settings: Settings | None = None) -> bool:
+    from statbot.access.roles import Role, role_of
 
-    with catalog.session() as s:
-        user = s.get(User, user_id)
-        return bool(user is not None and user.blocked)
+    return role_of(catalog, user_id, settings) is Role.BLOCKED
 
 
 def is_admin(catalog: Catalog, settings: Settings, user_id: int) -> bool:
-    """Owner or admin. A stand-in until the roles room answers it (STATBOT_OWNER_IDS, or the
-    role on the user's row)."""
-    if user_id in tuple(getattr(settings, "owner_ids", ()) or ()):
-        return True
-    from statbot.access.models import User
+    """Owner or admin (STATBOT_OWNER_IDS owners count), as the roles room says."""
+    from statbot.access.roles import Role, at_least, role_of
 
-    with catalog.session() as s:
-        user = s.get(User, user_id)
-        return bool(user is not None and user.role in ADMIN_ROLES and not user.blocked)
+    return at_least(role_of(catalog, user_id, settings), Role.ADMIN)
 
 
 def audit(catalog: Catalog, actor: int, action: str, target: int | None, **detail: Any) -> None:
     """An audit line (append-only): a refused payment, a refund asked for or refused."""
-    from statbot.access.models import AuditEntry
+    from statbot.access.audit import add
 
     with catalog.session() as s:
-        s.add(
-            AuditEntry(
-                at=time.time(), actor_id=actor, action=action, target_id=target, detail=detail
-            )
-        )
+        add(s, action, actor=actor, target=target, **detail)

@@ -67,7 +67,7 @@ async def _checkout(ctx: Context, payment: Payment) -> None:
     catalog = catalog_of(ctx)
     why = refusal(payment, user, ctx.services.settings, checkout=True)
     error = OFFER_GONE
-    if why is None and await ctx.run_blocking(is_blocked, catalog, user):
+    if why is None and await ctx.run_blocking(is_blocked, catalog, user, ctx.services.settings):
         why, error = "user blocked", BLOCKED
     if why is not None:
         await ctx.run_blocking(

@@ -4,9 +4,24 @@ once even when the sandbox delivers the payment twice, and an admin's refund con
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
 from statbot.access.ledger import Ledger
-from statbot.access.models import User
-from tests.channels.telegram.conftest import BotInSandbox
+from statbot.app import StatbotApp
+from statbot.sandbox.server import RunningSandbox
+from statbot.sandbox.state import FIRST_USER_ID
+from tests.channels.telegram.conftest import BotInSandbox, bot_settings
+
+
+@pytest.fixture
+async def bot(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[BotInSandbox]:
+    """The bot with Alice (the sandbox's first user) as its owner: she may /refund."""
+    settings = bot_settings(sandbox.api_url, tmp_path / "data", owner_ids=(FIRST_USER_ID,))
+    async with StatbotApp(settings) as app:
+        yield BotInSandbox(sandbox, app)
 
 
 async def test_buy_a_pack_pay_and_get_refunded(bot: BotInSandbox) -> None:
@@ -37,8 +52,6 @@ async def test_buy_a_pack_pay_and_get_refunded(bot: BotInSandbox) -> None:
     assert catalog is not None
     assert Ledger(catalog).balance(alice) == 10
 
-    with catalog.session() as s:
-        s.merge(User(id=alice, name="Alice", role="admin", first_seen=0, last_seen=0))
     await client.send(f"/refund {charge_id}")
     await client.wait_for_text("is refunded", within=15)
     await client.wait_for_text("were refunded to you")

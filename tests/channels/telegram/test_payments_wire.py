@@ -16,7 +16,7 @@ import telegram
 
 from statbot.channels.telegram.parse import parse_update
 from statbot.channels.telegram.sender import TelegramSender
-from statbot.channels.telegram.sent import MenuTable
+from statbot.channels.telegram.sent import SentMessages
 from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.sandbox import RunningSandbox, run_sandbox
@@ -30,7 +30,7 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
 
 
 class Wire:
-    def __init__(self, sandbox: RunningSandbox, bot: telegram.Bot, menus: MenuTable) -> None:
+    def __init__(self, sandbox: RunningSandbox, bot: telegram.Bot, menus: SentMessages) -> None:
         self.sandbox = sandbox
         self.bot = bot
         self.journaled: list[Event] = []
@@ -59,7 +59,7 @@ class Wire:
 @pytest.fixture
 async def wire(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Wire]:
     api = sandbox.api_url
-    menus = MenuTable(tmp_path / "menus.sqlite3")
+    menus = SentMessages(tmp_path / "menus.sqlite3")
     async with telegram.Bot(DEFAULT_TOKEN, base_url=f"{api}/bot") as bot:
         yield Wire(sandbox, bot, menus)
     menus.close()
@@ -137,7 +137,7 @@ async def test_a_checkout_from_a_user_not_allowed_is_refused_not_journaled(wire:
     raw: list[Any] = await wire.bot._post("getUpdates", {"offset": wire.offset, "timeout": 2})
     assert "pre_checkout_query" in raw[-1]
     ingress = Ingress(
-        wire.bot, wire.journal, wire.sender.menus, Metrics(), allowed_users=(alice + 1,)
+        wire.bot, wire.journal, wire.sender.sent_messages, Metrics(), allowed_users=(alice + 1,)
     )
     await ingress.ingest(raw[-1])
     assert wire.journaled == []
