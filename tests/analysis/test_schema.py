@@ -190,3 +190,13 @@ def test_validate_against_reports_in_words() -> None:
         "(e.g. '?' in data row 3).",
         "Column 'when' is missing.",
     ]
+
+
+def test_whole_number_codes_stored_as_floats_become_whole_levels() -> None:
+    """statsmodels' fair data keeps occupation as 1.0 … 6.0: as a category its levels read
+    "1" … "6" (the group table said "1.0 … 6.0"); fractional values keep their floats."""
+    frame = pd.DataFrame({"occupation": [1.0, 2.0, None, 6.0], "score": [1.5, 2.0, 2.5, 3.0]})
+    out = apply_overrides(frame, {"occupation": "category", "score": "category"})
+    assert [str(c) for c in out["occupation"].cat.categories] == ["1", "2", "6"]
+    assert out["occupation"].isna().sum() == 1
+    assert [str(c) for c in out["score"].cat.categories] == ["1.5", "2.0", "2.5", "3.0"]

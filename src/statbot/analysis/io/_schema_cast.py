@@ -103,6 +103,12 @@ def _convert(series: pd.Series, kind: str) -> pd.Series:
     if kind == "datetime":
         return _to_datetime(series)
     if kind == "category":
+        if types.is_float_dtype(series.dtype):
+            whole = series.dropna()
+            if len(whole) and bool((whole == whole.round()).all()) and whole.abs().max() < 2**53:
+                # Codes stored as floats (statsmodels' fair data: occupation 1.0 … 6.0) are
+                # levels "1" … "6" to a reader, not "1.0" … "6.0".
+                return series.astype("Int64").astype("category")
         return series.astype("category")
     # text and identifier keep the values, as text
     if types.is_float_dtype(series.dtype):
