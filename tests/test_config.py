@@ -76,3 +76,38 @@ def test_relative_paths_are_absolute_at_load(
     monkeypatch.chdir("/")
     assert s.data_dir == tmp_path / "var"  # resolved once, not on every use
     assert load_settings(data_dir="rel").data_dir == Path("/rel")
+
+
+def test_quotas_and_rate_limit_from_env_and_toml(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 12: each quota per role, the roles not named keep their defaults."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "statbot.toml").write_text(
+        "[quota_trainings_per_day]\nanalyst = 5\nviewer = 1\n"
+        "[quota_rows_per_dataset]\nadmin = 2000\n"
+    )
+    monkeypatch.setenv("STATBOT_QUOTA_STORAGE_MB", "analyst=250, admin=unlimited")
+    monkeypatch.setenv("STATBOT_QUOTA_ROWS_PER_DATASET", '{"viewer": 10}')  # env wins, JSON too
+    monkeypatch.setenv("STATBOT_RATE_LIMIT_PER_MINUTE", "12")
+    monkeypatch.setenv("STATBOT_RATE_LIMIT_BURST", "4")
+    s = load_settings()
+    inf = float("inf")
+    assert s.quota_storage_mb == {"owner": inf, "admin": inf, "analyst": 250, "viewer": 100}
+    assert s.quota_trainings_per_day == {"owner": inf, "admin": 100, "analyst": 5, "viewer": 1}
+    assert s.quota_rows_per_dataset["viewer"] == 10 and s.quota_rows_per_dataset["admin"] == inf
+    assert (s.rate_limit_per_minute, s.rate_limit_burst) == (12, 4)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("boss=1", "unknown role(s) boss"), ("analyst=-1", "0 or more"), ("analyst", "role=value")],
+)
+def test_a_bad_quota_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str, problem: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATBOT_QUOTA_STORAGE_MB", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "STATBOT_QUOTA_STORAGE_MB" and problem in str(info.value)

@@ -7,11 +7,12 @@ environment. Invalid settings raise :class:`statbot.errors.ConfigError` naming t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -23,6 +24,14 @@ from pydantic_settings import (
 from statbot.errors import ConfigError
 
 OFFICIAL_API_URL = "https://api.telegram.org"
+INF = float("inf")
+QUOTA_ROLES = ("owner", "admin", "analyst", "viewer")
+# The per-role quota defaults (issue 12). Viewers may not train; owners have no limits.
+QUOTA_DEFAULTS: dict[str, dict[str, float]] = {
+    "storage_mb": {"owner": INF, "admin": 5_000, "analyst": 1_000, "viewer": 100},
+    "trainings_per_day": {"owner": INF, "admin": 100, "analyst": 20, "viewer": 0},
+    "rows_per_dataset": {"owner": INF, "admin": INF, "analyst": 1_000_000, "viewer": 100_000},
+}
 
 
 class Settings(BaseSettings):
@@ -53,6 +62,20 @@ class Settings(BaseSettings):
     owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_role: Literal["analyst", "viewer"] = "analyst"
     invite_ttl_hours: float = Field(default=7 * 24.0, gt=0)
+    # Quotas per role (issue 12): "analyst=500,viewer=100" (env) or a TOML table; the roles not
+    # named keep their defaults (QUOTA_DEFAULTS); "unlimited" (or inf) lifts a limit.
+    quota_storage_mb: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: dict(QUOTA_DEFAULTS["storage_mb"])
+    )
+    quota_trainings_per_day: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: dict(QUOTA_DEFAULTS["trainings_per_day"])
+    )
+    quota_rows_per_dataset: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: dict(QUOTA_DEFAULTS["rows_per_dataset"])
+    )
+    # The incoming rate limit, per user: a token bucket (issue 12).
+    rate_limit_per_minute: float = Field(default=60.0, gt=0)
+    rate_limit_burst: int = Field(default=30, ge=1)
 
     # Storage
     data_dir: Path = Path("var")
@@ -144,6 +167,28 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
+    @field_validator(
+        "quota_storage_mb", "quota_trainings_per_day", "quota_rows_per_dataset", mode="before"
+    )
+    @classmethod
+    def _role_values(cls, value: Any, info: ValidationInfo) -> Any:
+        """``"analyst=500, viewer=100"``, JSON or a mapping, laid over the roles' defaults."""
+        if isinstance(value, str) and value.strip().startswith("{"):
+            value = json.loads(value)
+        elif isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.replace(";", ",").split(",") if p.strip()]
+            if any(len(p) != 2 for p in pairs):
+                raise ValueError("must be role=value pairs, e.g. 'analyst=500,viewer=100'")
+            value = {k: v for k, v in pairs}
+        if not isinstance(value, dict):
+            return value
+        given = {str(k).strip().lower(): _quota_value(v) for k, v in value.items()}
+        unknown = sorted(set(given) - set(QUOTA_ROLES))
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(unknown)}: use {', '.join(QUOTA_ROLES)}")
+        assert info.field_name is not None
+        return {**QUOTA_DEFAULTS[info.field_name.removeprefix("quota_")], **given}
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -174,6 +219,15 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "statbot.sqlite3"
+
+
+def _quota_value(value: Any) -> float:
+    if isinstance(value, str) and value.strip().lower() in ("unlimited", "none", "inf"):
+        return INF
+    number = float(value.strip() if isinstance(value, str) else value)
+    if not number >= 0:
+        raise ValueError(f"a quota must be 0 or more (or 'unlimited'), not {value!r}")
+    return number
 
 
 def _absolute(path: Path) -> Path:

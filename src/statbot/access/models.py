@@ -201,3 +201,20 @@ class SavedModel(Base):
     name: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[str] = mapped_column(String(40))  # the card's ISO time
     card: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TrainingCharge(Base):
+    """What one training (a job id) took from its user's quota: a free training of ``day``
+    (counted in :class:`Usage`) or, when ``paid``, a credit (the ledger's ``spend:<job id>``).
+    The row is what makes the charge happen once per job, even when the event that started the
+    training is applied again; ``returned_at`` is set when a training that never ran gives it
+    back."""
+
+    __tablename__ = "training_charges"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, UTC
+    at: Mapped[float] = mapped_column(Double)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    returned_at: Mapped[float | None] = mapped_column(Double)
