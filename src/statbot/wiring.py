@@ -189,6 +189,7 @@ def build_core(
     from statbot.access.broadcaster import Broadcaster
     from statbot.access.broadcasts import Broadcasts
     from statbot.access.catalog import Catalog
+    from statbot.access.ratelimit import RateLimit
     from statbot.engine.manager import EngineConfig, StateManager
     from statbot.engine.stores import open_store_for
     from statbot.jobs.local import LocalJobRunner
@@ -211,6 +212,7 @@ def build_core(
     services.broadcasts = broadcaster
     if deliver is not None:
         manager.set_deliverer(broadcaster.wrap(deliver))
+    manager.add_gate(RateLimit.from_settings(settings))  # "slow down", once an episode
     runner = (
         LocalJobRunner.from_settings(settings, emit=manager.submit, **(job_options or {}))
         if jobs
