@@ -63,6 +63,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "jobs/",
         "workflows/test_train_driver.py",
         "workflows/test_train_cancel.py",
+        "workflows/test_quota_training.py",
         "workflows/test_user_guide.py",
         "workflows/test_no_values_in_logs.py",
         "cli/test_db_start.py",

@@ -29,6 +29,8 @@ from statbot.engine.events import ConversationKey, Event, EventKind
 from statbot.errors import JobError
 
 Emit = Callable[[Event], Awaitable[object]]
+# The error of a job whose worker process could not be started: it did no work.
+NOT_STARTED = "The job could not be started."
 
 
 class JobStatus(StrEnum):

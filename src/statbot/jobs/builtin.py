@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from statbot.access.catalog import Catalog
+    from statbot.analysis.ml.saved import SavedModels
     from statbot.analysis.ml.training import TrainResult
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def train_job(payload: dict[str, Any], progress: Progress, workdir: Path) -> dic
             index = CatalogModels(catalog)
         models = SavedModels(job.data_dir, index=index)
         card = models.save(job.user_id, result, name, idempotency_key=job.idempotency_key)
+        _within_storage(job, models, card.model_id)
     progress(0.9, "Drawing the charts")
     warnings.extend(result.warnings)
     charts = _charts(result, workdir / "charts", warnings)
@@ -114,6 +116,21 @@ def _catalog() -> Iterator[Catalog | None]:
         yield catalog
     finally:
         catalog.close()
+
+
+def _within_storage(job: TrainInput, models: SavedModels, model_id: str) -> None:
+    """The user's storage quota (issue 12), checked once the model's size is known: a model
+    that takes the user's datasets and models past it is removed again and the job fails with
+    the quota's message (so nothing is kept that the quota does not allow)."""
+    if job.max_storage_mb is None:
+        return
+    from statbot.access.limits import MB, storage_full
+    from statbot.analysis.io.datasets import DatasetStore
+
+    used = DatasetStore(job.data_dir).user_bytes(job.user_id) + models.user_bytes(job.user_id)
+    if used > job.max_storage_mb * MB:
+        models.delete(job.user_id, model_id)
+        raise storage_full(job.max_storage_mb, used, "the trained model was not kept")
 
 
 def _load(job: TrainInput) -> tuple[pd.DataFrame, list[str]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from statbot.jobs.base import JobInfo, JobSpec, JobStatus
+from statbot.jobs.base import NOT_STARTED, JobInfo, JobSpec, JobStatus
 from statbot.jobs.notify import JobEvents
 from statbot.jobs.process import kill_group, spawn_worker, started_at
 from statbot.jobs.supervise import Run, outcome, read_protocol, read_result
@@ -98,7 +98,7 @@ class Launcher:
             )
         except OSError as exc:
             log.error("job %s could not be started: %r", job_id, exc)
-            await self.finish(job_id, JobStatus.FAILED, None, "The job could not be started.")
+            await self.finish(job_id, JobStatus.FAILED, None, NOT_STARTED)
             return False
         await self.db.run(table.set_pid, job_id, proc.pid, started_at(proc.pid))
         run = Run(job_id, spec, started.info.attempts, proc.pid, folder, proc=proc)

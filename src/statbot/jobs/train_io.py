@@ -88,6 +88,9 @@ class TrainInput:
     name: str | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
     tune: bool = False  # search the chosen model's hyper-parameters (issue 11)
+    # The user's storage quota (issue 12): the model is not kept if it takes the user's
+    # datasets and models past it. None: no limit (and payloads before issue 12).
+    max_storage_mb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         source = self.source
@@ -109,6 +112,7 @@ class TrainInput:
             "seed": self.seed,
             "name": self.name,
             "tune": self.tune,
+            "max_storage_mb": self.max_storage_mb,
         }
 
     @classmethod
@@ -138,6 +142,7 @@ class TrainInput:
             name=_opt(data, "name", str) or None,
             overrides=_overrides(data.get("overrides")),
             tune=_opt(data, "tune", bool) or False,  # payloads before issue 11 have none
+            max_storage_mb=_opt_float(data, "max_storage_mb"),
         )
 
 
@@ -253,6 +258,15 @@ def _opt(data: Mapping[str, Any], key: str, kind: type[T]) -> T | None:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise BadJobInput(key, f"{type(value).__name__}, not {kind.__name__}")
     return value
+
+
+def _opt_float(data: Mapping[str, Any], key: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadJobInput(key, f"{type(value).__name__}, not a number")
+    return float(value)
 
 
 def _opt_strings(data: Mapping[str, Any], key: str) -> tuple[str, ...] | None:

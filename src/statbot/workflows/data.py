@@ -63,23 +63,21 @@ def store_file(
     source: dict[str, Any] | None = None,
     header_row: int | None = None,
 ) -> Loaded:
-    """Load a file with the configured limits and store it as a dataset (idempotent).
-
-    ``source``: how to fetch the file again (an upload or a server path); ``header_row``: the
-    row the user picked for the column names (None: detected)."""
+    """Load a file under the limits and the user's quotas and store it as a dataset
+    (idempotent). ``source``: how to fetch the file again (an upload or a server path);
+    ``header_row``: the row the user picked for the column names (None: detected)."""
     import hashlib
 
-    from statbot.analysis.io import load_path
-    from statbot.analysis.io.limits import DataLimits
     from statbot.analysis.io.schema import infer_schema, render_schema
+    from statbot.workflows import quota_checks as Q
 
-    result = load_path(path, DataLimits.from_settings(svc.settings), header_row=header_row)
+    result = Q.load(svc, user_id, path, header_row=header_row)
     check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
     digest = result.content_hash or None
     if digest and header_row is not None:
         # the same bytes read with another header are another table: another stored dataset
         digest = hashlib.sha256(f"{digest}:header_row={header_row}".encode()).hexdigest()
-    ref = svc.datasets.put(user_id, result.frame, digest, name=name)
+    ref = Q.put(svc, user_id, result.frame, digest, name)
     schema = infer_schema(result.frame)
     return Loaded(
         ref=ref.to_dict(),
@@ -132,9 +130,10 @@ def store_with_overrides(
 ) -> Loaded:
     """Apply the user's type corrections and store the corrected table as its own dataset."""
     from statbot.analysis.io.schema import apply_overrides, infer_schema, render_schema
+    from statbot.workflows.quota_checks import put
 
     frame = apply_overrides(read_frame(svc, loaded.ref), overrides)
-    ref = svc.datasets.put(user_id, frame, None, name=loaded.name)
+    ref = put(svc, user_id, frame, None, loaded.name)
     schema = infer_schema(frame)
     said = [f"{name}: treated as {kind}, as you asked" for name, kind in overrides.items()]
     return Loaded(

@@ -9,12 +9,13 @@ freeze where it stopped) and offers what to do next (issue 9).
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import EventKind
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.workflows import data as D
+from statbot.workflows import quota_checks as Q
 from statbot.workflows.explain import explain_after
 from statbot.workflows.report import training_report
 from statbot.workflows.results import reading
@@ -33,13 +34,16 @@ CHANGE_WORDS = frozenset({CHANGE_MODEL, "change", "change the model", "model"})
 async def submit_training(ctx: Context) -> None:
     """Start the training of the current choices as a job keyed by this event; → training."""
     from statbot.analysis.io.datasets import DatasetRef
-    from statbot.analysis.io.limits import DataLimits
     from statbot.jobs.builtin import train_spec
     from statbot.jobs.train_io import DatasetFile, StoredDataset, TrainInput
 
     svc = D.services(ctx)
     d = data(ctx)
     settings = svc.settings
+    runner = svc.job_runner()  # no runner here: said before anything is charged
+    user = ctx.session.user_id
+    limits = await ctx.run_blocking(Q.user_limits, svc, user)
+    await ctx.run_blocking(Q.check_room, svc, user, limits)  # a model needs room to be saved
     source: StoredDataset | DatasetFile
     if d.deferred:
         # Deferred loading: the job reads the file, under the operator's limits, and checks the
@@ -59,7 +63,8 @@ async def submit_training(ctx: Context) -> None:
         data_dir=svc.data_dir,
         source=source,
         target=target,
-        limits=DataLimits.from_settings(settings),
+        limits=Q.data_limits(svc, limits),
+        max_storage_mb=Q.storage_limit_mb(limits),
         features=tuple(features),
         model=model,
         tune=d.tune,  # a Retry keeps it: it is part of the choices
@@ -70,7 +75,14 @@ async def submit_training(ctx: Context) -> None:
         timeout_s=settings.job_timeout_seconds,
         memory_mb=settings.job_memory_mb,
     )
-    info = await svc.job_runner().submit(spec)
+    # Charged once per job id (a replayed start charges nothing more); given back if it
+    # never runs (issue 12).
+    await Q.charge_training(ctx, spec.job_id)
+    try:
+        info = await runner.submit(spec)
+    except Exception:
+        await Q.give_back(ctx, spec.job_id, "the job could not be submitted")
+        raise
     d.job_id = info.job_id
     d.progress = 0.0
     d.outcome = None
@@ -88,6 +100,16 @@ def analyze_line(
     parts = [path, "--target", target, "--features", ",".join(features), "--model", model]
     parts += ["--cv", "5", *(["--tune"] if tune else []), "--json"]
     return "statbot analyze train " + " ".join(shlex.quote(p) for p in parts)
+
+
+def never_ran(job: dict[str, Any]) -> bool:
+    """A finished training job that did no work: cancelled while queued, or its worker could
+    not be started. Such a training gives its free training or credit back (issue 12)."""
+    from statbot.jobs.base import NOT_STARTED
+
+    if job.get("status") == "cancelled":
+        return not job.get("attempts")
+    return job.get("status") == "failed" and job.get("error") == NOT_STARTED
 
 
 async def enter_training(ctx: Context) -> None:
@@ -130,6 +152,8 @@ async def on_training(ctx: Context) -> None:
         ctx.memory["model"] = {"id": result.model_id, "name": result.name}
         ctx.goto("done")
         return
+    if never_ran(job):
+        await Q.give_back(ctx, str(job["job_id"]), f"the job {status} before it ran")
     cancelled = status == "cancelled"
     reason = "" if cancelled else str(job.get("error") or "it stopped without saying why")
     label = "Cancelled" if cancelled else "Failed"
@@ -187,7 +211,11 @@ async def on_cancel(ctx: Context) -> None:
     """/cancel (or another command) while training: stop the job's process."""
     d = data(ctx)
     if d.job_id and ctx.session.state == "training":
-        cancelled = await D.services(ctx).job_runner().cancel(d.job_id)
+        runner = D.services(ctx).job_runner()
+        cancelled = await runner.cancel(d.job_id)
         if cancelled:
+            info = await runner.status(d.job_id)
+            if info is not None and info.attempts == 0:  # cancelled while queued
+                await Q.give_back(ctx, d.job_id, "cancelled before it ran")
             ctx.reply(Reply.progress(d.job_id, d.progress or 0.0, "✖ Cancelled", final=True))
             ctx.reply("I stopped the training job; no model was saved.")

@@ -215,6 +215,10 @@ class DatasetStore:
     def size_bytes(self, ref: DatasetRef) -> int:
         return self.info(ref).size_bytes
 
+    def user_bytes(self, user_id: int | str) -> int:
+        """What the user's datasets take on disk (the storage quota counts it, issue 12)."""
+        return folder_bytes(self._user_dir(user_id))
+
     def delete(self, ref: DatasetRef) -> bool:
         """Remove one dataset (its entry first, so a half-deleted one is never listed)."""
         parquet = self._parquet(ref)
@@ -278,6 +282,16 @@ def _restore_categories(frame: pd.DataFrame, meta: dict[str, Any] | None) -> pd.
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
     return frame
+
+
+def folder_bytes(folder: Path) -> int:
+    """The sizes of a folder's files (one deleted meanwhile counts nothing)."""
+    total = 0
+    with contextlib.suppress(FileNotFoundError):
+        for path in folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                total += path.stat().st_size if path.is_file() else 0
+    return total
 
 
 def _write_parquet(table: Any, path: Path) -> None:

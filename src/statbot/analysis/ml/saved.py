@@ -281,6 +281,12 @@ class SavedModels:
         self.index.rename(user_id, model_id, card.name)
         return card
 
+    def user_bytes(self, user_id: int | str) -> int:
+        """What the user's models take on disk (the storage quota counts it, issue 12)."""
+        from statbot.analysis.io.datasets import folder_bytes
+
+        return folder_bytes(self._user_dir(user_id))
+
     def delete(self, user_id: int | str, model_id: str) -> bool:
         path = self.path_of(user_id, model_id)
         # The entry, then the card: without them the model no longer lists or loads, even if
