@@ -40,6 +40,7 @@ SECTIONS = (
     "buy",
     "back",
     "cancel",
+    "quota",
     "forget",
 )
 _BLOCK = re.compile(r"(<!-- transcript:(\w+) -->\n).*?(<!-- /transcript:\2 -->)", re.S)
@@ -183,6 +184,9 @@ async def conversations(work: Path) -> dict[str, str]:
             await chat.send("/cancel")
             await chat.send("/cancel")
 
+        async def quota() -> None:
+            await chat.send("/quota")
+
         async def forget() -> None:
             await chat.send("/forget")
             await chat.press("No, keep it")
@@ -202,6 +206,7 @@ async def conversations(work: Path) -> dict[str, str]:
             ("back", back),
             ("cancel", cancel),
             ("import", import_),  # after the sections that use the last dataset (iris)
+            ("quota", quota),
             ("forget", forget),
         ):
             await section(name, steps)

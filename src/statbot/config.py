@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     quota_rows_per_dataset: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=lambda: dict(QUOTA_DEFAULTS["rows_per_dataset"])
     )
-    # The incoming rate limit, per user: a token bucket (issue 12).
-    rate_limit_per_minute: float = Field(default=60.0, gt=0)
+    # The incoming rate limit, per user: a token bucket (issue 12); 0 turns it off.
+    rate_limit_per_minute: float = Field(default=60.0, ge=0)
     rate_limit_burst: int = Field(default=30, ge=1)
 
     # Storage

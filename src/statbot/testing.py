@@ -60,6 +60,9 @@ class ChatDriver:
         from statbot.wiring import build_core
 
         self.key = key
+        # A scripted user types at machine speed: no incoming rate limit unless a test asks
+        # for one (tests/access/test_ratelimit.py does).
+        settings.setdefault("rate_limit_per_minute", 0)
         self.settings = load_settings(data_dir=data_dir, **settings)
         self.data_dir = self.settings.data_dir
         # The bot's own wiring (statbot.wiring), with this driver as the channel.

@@ -212,7 +212,8 @@ def build_core(
     services.broadcasts = broadcaster
     if deliver is not None:
         manager.set_deliverer(broadcaster.wrap(deliver))
-    manager.add_gate(RateLimit.from_settings(settings))  # "slow down", once an episode
+    if settings.rate_limit_per_minute > 0:
+        manager.add_gate(RateLimit.from_settings(settings))  # "slow down", once an episode
     runner = (
         LocalJobRunner.from_settings(settings, emit=manager.submit, **(job_options or {}))
         if jobs

@@ -39,7 +39,7 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     fresh = blocks(output.read_text(encoding="utf-8"))
     expected = ["start", "train", "predict", "stats", "explore", "models", "kb", "buy", "back"]
-    expected += ["cancel"]
+    expected += ["cancel", "quota"]
     assert list(fresh) == [*expected[:5], "import", *expected[5:], "forget"]
     for name in expected:
         assert f"> /{name}" in fresh[name], name
@@ -50,6 +50,7 @@ def test_the_guide_is_generated_from_real_conversations(tmp_path: Path) -> None:
     assert "Which row holds the column names?" in fresh["import"]
     assert "--header-row 3 --type store=category --json" in fresh["import"]
     assert "*10 credits* added. Your balance: *10* credits." in fresh["buy"]
+    assert "• Trainings today: 1 of 20 free" in fresh["quota"]
     assert "The best match:\n*p-value*" in fresh["kb"] and "Most read:" in fresh["kb"]
     # the line names the file the user sent, not the stored copy; no machine path leaks
     assert "`statbot analyze train iris.csv --target species" in fresh["train"]

@@ -18,6 +18,7 @@ def all_workflows() -> list[Workflow]:
     from statbot.workflows.kb import KB_GET, KB_SEARCH, KB_STATS
     from statbot.workflows.models import MODELS
     from statbot.workflows.predict import PREDICT
+    from statbot.workflows.quota import QUOTA
     from statbot.workflows.received import RECEIVED
     from statbot.workflows.stats import STATS
     from statbot.workflows.train import TRAIN
@@ -34,6 +35,7 @@ def all_workflows() -> list[Workflow]:
         KB_SEARCH,
         KB_GET,
         KB_STATS,
+        QUOTA,
         USERS,
         *ADMIN_WORKFLOWS,
         BROADCAST,
