@@ -40,10 +40,6 @@ async def submit_training(ctx: Context) -> None:
     svc = D.services(ctx)
     d = data(ctx)
     settings = svc.settings
-    runner = svc.job_runner()  # no runner here: said before anything is charged
-    user = ctx.session.user_id
-    limits = await ctx.run_blocking(Q.user_limits, svc, user)
-    await ctx.run_blocking(Q.check_room, svc, user, limits)  # a model needs room to be saved
     source: StoredDataset | DatasetFile
     if d.deferred:
         # Deferred loading: the job reads the file, under the operator's limits, and checks the
@@ -54,6 +50,10 @@ async def submit_training(ctx: Context) -> None:
         # Checked here so that a dataset deleted meanwhile is said now, not by a failed job.
         path = await ctx.run_blocking(D.dataset_file, svc, d.loaded.ref)
         source = StoredDataset(DatasetRef.from_dict(d.loaded.ref))
+    runner = svc.job_runner()  # no runner here: said before anything is charged
+    user = ctx.session.user_id
+    limits = await ctx.run_blocking(Q.user_limits, svc, user)
+    await ctx.run_blocking(Q.check_room, svc, user, limits)  # a model needs room to be saved
     target = required(d.target, "the target")
     features = required(d.features, "the features")
     model = required(d.model, "the model")
