@@ -108,3 +108,22 @@ async def test_an_admin_cannot_change_an_admins_quota(tmp_path: Path) -> None:
         text = said(await chat.send("/quota 3 storage_mb 1"))
         assert "Only an owner can change the quotas of an admin" in text
         assert "*Quotas of user 3* (role: admin)" in said(await chat.send("/quota 3"))
+
+
+async def test_describe_keeps_to_the_rows_quota(tmp_path: Path, iris_csv: Path) -> None:
+    async with ChatDriver(tmp_path / "var", quota_rows_per_dataset="analyst=100") as chat:
+        await chat.send("/describe")
+        text = said(await chat.upload(iris_csv))
+        assert "The file has 150 rows; your quota allows 100 rows per dataset" in text
+        assert await chat.state() == ("describe", "file")
+
+
+def test_which_finished_trainings_never_ran() -> None:
+    from statbot.jobs.base import NOT_STARTED
+    from statbot.workflows.training import never_ran
+
+    assert never_ran({"status": "cancelled", "attempts": 0})
+    assert not never_ran({"status": "cancelled", "attempts": 1})  # it ran, then was stopped
+    assert never_ran({"status": "failed", "attempts": 1, "error": NOT_STARTED})
+    assert not never_ran({"status": "failed", "attempts": 1, "error": "The data has no rows."})
+    assert not never_ran({"status": "succeeded", "attempts": 1})

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from statbot.analysis.errors import LimitExceeded
 from statbot.analysis.io.limits import DataLimits, ensure_dataset_size
 from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
@@ -25,6 +26,7 @@ from statbot.engine.files import safe_file_name
 from statbot.engine.replies import DONE_OPTION, Option, Reply
 from statbot.engine.workflow import Context, State, Workflow
 from statbot.errors import DataError, StatbotError
+from statbot.workflows import quota_checks as Q
 from statbot.workflows.choose import NoMatch, norm, resolve_many
 from statbot.workflows.data import write_result
 from statbot.workflows.session_data_plain import DescribeData, DescribeFile
@@ -124,11 +126,13 @@ async def on_file(ctx: Context) -> None:
             ctx.reply(ASK_FILE)
             return
         path, name = located
-        limits = _limits(ctx.services)
-        await ctx.run_blocking(
-            ensure_dataset_size, path, ctx.services.settings.max_dataframe_size_mb
-        )
-        info = await ctx.run_blocking(inspect_table, path, limits)
+        svc = _services(ctx)
+        limits, quota = await ctx.run_blocking(Q.user_data_limits, svc, ctx.session.user_id)
+        await ctx.run_blocking(ensure_dataset_size, path, svc.settings.max_dataframe_size_mb)
+        try:
+            info = await ctx.run_blocking(inspect_table, path, limits)
+        except LimitExceeded as exc:  # the user's rows per dataset, said as their quota
+            raise Q.rows_refusal(svc, quota, exc) from exc
     except StatbotError as exc:  # the user's file or path: say what is wrong, ask again
         ctx.reply(exc.user_message)
         return
@@ -237,7 +241,8 @@ async def report(ctx: Context) -> None:
     by_id = {o.id: o.label for o in _options(ctx)}
     columns = [by_id[i] for i in data.selected if i in by_id]
     name = data.table.name
-    rows = await ctx.run_blocking(summarise, Path(data.table.path), columns, _limits(services))
+    limits, _ = await ctx.run_blocking(Q.user_data_limits, services, ctx.session.user_id)
+    rows = await ctx.run_blocking(summarise, Path(data.table.path), columns, limits)
     lines = [f"*{name}* — {len(rows)} column(s):"]
     for row in rows:
         stats = ", ".join(f"{s} {_fmt(row[s])}" for s in STATS)

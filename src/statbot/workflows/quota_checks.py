@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from statbot.access.limits import Limits, storage_full, too_many_rows
 from statbot.engine.workflow import Context
+from statbot.errors import StatbotError
 from statbot.workflows import data as D
 
 if TYPE_CHECKING:
     from statbot.access.quotas import Charge, Quotas
+    from statbot.analysis.errors import LimitExceeded
     from statbot.analysis.io.datasets import DatasetRef
     from statbot.analysis.io.limits import DataLimits
     from statbot.workflows.services import Services
@@ -50,22 +52,31 @@ def data_limits(svc: Services, limits: Limits | None) -> DataLimits:
     return dataclasses.replace(base, max_rows=int(limits.rows_per_dataset))
 
 
+def user_data_limits(svc: Services, user_id: int) -> tuple[DataLimits, Limits | None]:
+    """The data limits for ``user_id``'s files, and the user's quotas they came from."""
+    limits = user_limits(svc, user_id)
+    return data_limits(svc, limits), limits
+
+
+def rows_refusal(svc: Services, limits: Limits | None, exc: LimitExceeded) -> StatbotError:
+    """A ``max_rows`` refusal in the quota's words when the user's quota, not the operator's
+    STATBOT_MAX_ROWS, was the bound; any other limit as it was."""
+    quota_bound = limits is not None and limits.rows_per_dataset < svc.settings.max_rows
+    if limits is not None and exc.limit == "max_rows" and quota_bound:
+        return too_many_rows(limits.rows_per_dataset, exc.actual)
+    return exc
+
+
 def load(svc: Services, user_id: int, path: Any, header_row: int | None = None) -> Any:
     """``load_path`` under the operator's limits and the user's rows per dataset."""
     from statbot.analysis.errors import LimitExceeded
     from statbot.analysis.io import load_path
 
-    limits = user_limits(svc, user_id)
-    bounded = data_limits(svc, limits)
+    bounded, limits = user_data_limits(svc, user_id)
     try:
         return load_path(path, bounded, header_row=header_row)
     except LimitExceeded as exc:
-        quota_bound = (
-            bounded.max_rows < svc.settings.max_rows
-        )  # the user's quota, not the operator's
-        if limits is not None and exc.limit == "max_rows" and quota_bound:
-            raise too_many_rows(limits.rows_per_dataset, exc.actual) from exc
-        raise
+        raise rows_refusal(svc, limits, exc) from exc
 
 
 def used_bytes(svc: Services, user_id: int) -> int:
