@@ -96,7 +96,7 @@ async def test_an_admin_sets_and_sees_a_users_override(tmp_path: Path) -> None:
         assert "now 1,000 MB, back to the role's default (it was 50 MB)" in back
         assert "is not a quota" in said(await chat.send("/quota 2 storage_mb lots"))
         assert "There is no quota 'cpu'" in said(await chat.send("/quota 2 cpu 5"))
-        assert "they have not written to me yet" in said(await chat.send("/quota 77 storage_mb 1"))
+        assert "I do not know '77'" in said(await chat.send("/quota 77 storage_mb 1"))
         assert "I do not know '@bob'" in said(await chat.send("/quota @bob"))
 
 

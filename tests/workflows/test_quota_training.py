@@ -88,7 +88,7 @@ async def test_no_training_starts_without_room_for_its_model(
         await ready(chat, iris_csv)
         assert chat.services.catalog is not None
         with chat.services.catalog.session() as s:
-            s.add(User(id=1, name="a", role="analyst", first_seen=1.0, last_seen=1.0))
+            assert s.get(User, 1) is not None  # written on first contact (access.users)
         q = quotas(chat.services)
         assert q is not None
         q.set_override(0, 1, "storage_mb", 0.001)  # the dataset alone fills it

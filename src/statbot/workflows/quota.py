@@ -85,24 +85,17 @@ def admin(svc: Services, quotas: Quotas, actor: int, args: list[str]) -> str:
 
 
 def find_user(quotas: Quotas, text: str) -> int:
-    """An id, or an @username the catalog knows."""
-    from sqlalchemy import func, select
+    """An id or an @username of someone the catalog knows (access.users)."""
+    from statbot.access.users import Users
 
-    from statbot.access.models import User
-
-    word = text.strip()
-    if word.lstrip("-").isdigit():
-        return int(word)
-    name = word.removeprefix("@").lower()
-    with quotas.catalog.session() as s:
-        found = s.scalars(select(User.id).where(func.lower(User.username) == name)).first()
-    if found is None:
+    person = Users(quotas.catalog, quotas.settings).find(text)
+    if person is None:
         raise AccessError(
             f"unknown user {text!r}",
-            user_message=f"I do not know {text!r}: give a user id, or the @username of "
-            "someone who has written to me.",
+            user_message=f"I do not know {text!r}: give the id or @username of someone who "
+            "has written to me.",
         )
-    return int(found)
+    return person.id
 
 
 def report(svc: Services, quotas: Quotas, actor: int, user_id: int) -> str:
