@@ -1,7 +1,7 @@
 """quota: training charges, one row per training job (issue 12)
 
-Revision ID: 0003_quota
-Revises: 0002_broadcast_key
+Revision ID: 0004_quota
+Revises: 0003_storage
 Create Date: 2026-12-02
 
 A training is counted against its user's day (``usage``) or paid with a credit (``ledger``)
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_quota"
-down_revision = "0002_broadcast_key"
+revision = "0004_quota"
+down_revision = "0003_storage"
 branch_labels = None
 depends_on = None
 
