@@ -73,7 +73,7 @@ async def test_quota_shows_limits_and_use(tmp_path: Path, iris_csv: Path) -> Non
         text = said(await chat.send("/quota"))
         assert text.startswith("*Your quotas* (role: analyst)")
         used = chat.services.datasets.user_bytes(1) / 1024
-        assert f"• Storage: {used:,.0f} KB of 1,000 MB used" in text
+        assert f"• Storage: {used:,.0f} KB used, of 1,000 MB (datasets and models)" in text
         assert "• Trainings today: 0 of 3 free; the count resets at 00:00 UTC." in text
         assert "• Rows per dataset: up to 1,000,000" in text
         assert "• Credits: 0 — /buy adds more." in text
@@ -90,7 +90,7 @@ async def test_an_admin_sets_and_sees_a_users_override(tmp_path: Path) -> None:
         await chat.send("/quota 2 trainings_per_day unlimited")
         theirs = said(await chat.send("/quota 2"))
         assert theirs.startswith("*Quotas of user 2* (role: analyst)")
-        assert "of 50 MB used" in theirs and "Trainings today: no limit" in theirs
+        assert "used, of 50 MB" in theirs and "Trainings today: 0, no limit" in theirs
         assert "Set for this user: storage_mb = 50 MB, trainings_per_day = unlimited" in theirs
         back = said(await chat.send("/quota 2 storage_mb default"))
         assert "now 1,000 MB, back to the role's default (it was 50 MB)" in back

@@ -109,21 +109,24 @@ def report(svc: Services, quotas: Quotas, actor: int, user_id: int) -> str:
 
     head = "*Your quotas*" if mine else f"*Quotas of user {user_id}*"
     used = Q.used_bytes(svc, user_id)
+    cap = limits.storage_mb
+    storage = "no limit" if math.isinf(cap) else f"of {show(STORAGE, cap)}"
     lines = [
         f"{head} (role: {limits.role})",
-        f"• Storage: {show_mb(used)} of {show(STORAGE, limits.storage_mb)} used "
-        f"(datasets and models){mark(STORAGE)}",
+        f"• Storage: {show_mb(used)} used, {storage} (datasets and models){mark(STORAGE)}",
     ]
     if not at_least(limits.role, Role.ANALYST):
         lines.append(f"• Trainings: {Role(limits.role).article} cannot train models")
     else:
         today = quotas.trainings_today(user_id, now)
         free = limits.trainings_per_day
-        of = "no limit" if math.isinf(free) else f"{today} of {show(TRAININGS, free)} free"
-        lines.append(
-            f"• Trainings today: {of}{mark(TRAININGS)}; the count resets at 00:00 UTC. "
-            "Beyond the free ones, a training costs 1 credit."
-        )
+        if math.isinf(free):
+            lines.append(f"• Trainings today: {today}, no limit{mark(TRAININGS)}")
+        else:
+            lines.append(
+                f"• Trainings today: {today} of {show(TRAININGS, free)} free{mark(TRAININGS)}; "
+                "the count resets at 00:00 UTC. Beyond the free ones, a training costs 1 credit."
+            )
     rows = min(limits.rows_per_dataset, svc.settings.max_rows)
     lines.append(f"• Rows per dataset: up to {show(ROWS, rows)}{mark(ROWS)}")
     balance = quotas.ledger.balance(user_id)
