@@ -191,3 +191,26 @@ async def test_an_admin_refund_is_recorded_once_when_telegram_confirms_it(
         actions = [a for a, _ in audit(chat)]
         assert actions.count("ledger.refund") == 1 and "refund.requested" in actions
         assert "refund.refused" in actions
+
+
+async def test_a_payment_waits_in_the_inbox_while_the_catalog_is_down(
+    chat: ChatDriver, tmp_path: Path
+) -> None:
+    """Stars already paid are never consumed with an apology: while the ledger cannot be
+    written the event stays in the inbox and is retried, and credited once it can."""
+    import asyncio
+
+    from sqlalchemy import create_engine
+
+    catalog = chat.services.catalog
+    assert catalog is not None
+    working = catalog.engine
+    catalog.engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'nowhere.sqlite'}")
+    pending = asyncio.create_task(chat.pay_event(EventKind.PAYMENT, paid("stx9")))
+    await asyncio.sleep(0.6)  # the first retries (0.05 s, 0.25 s) meet the outage
+    assert not pending.done()
+    catalog.engine = working
+    replies = await asyncio.wait_for(pending, 30)
+    assert "10 credits* added" in replies[-1].text
+    assert not any("went wrong" in r.text for r in replies)
+    assert ledger(chat).balance(ALICE) == 10

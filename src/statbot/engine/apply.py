@@ -22,7 +22,7 @@ from collections.abc import Callable
 from statbot.engine.cache import SessionCache
 from statbot.engine.delivery import Delivery
 from statbot.engine.dispatch import Dispatcher, Outcome
-from statbot.engine.errors import DamagedSessionError, StaleVersionError
+from statbot.engine.errors import DamagedSessionError, RetryLater, StaleVersionError
 from statbot.engine.events import ConversationKey, Event, EventKind
 from statbot.engine.expiry import Expiry
 from statbot.engine.migrations import Migrations
@@ -174,6 +174,8 @@ class Applier:
     async def _dispatch(self, session: Session, event: Event) -> Outcome:
         try:
             outcome = await self.dispatcher.apply(session, event)
+        except RetryLater:
+            raise  # not consumed, nothing committed: KeyedRunner retries, the inbox keeps it
         except Exception:
             # A bug in routing (handler errors are handled inside): answer and consume the
             # event on the stored state rather than failing it forever at every restart.

@@ -5,7 +5,8 @@ SessionError (statbot.errors)
 ├── WorkflowDefinitionError  a workflow is malformed (raised when it is defined)
 ├── TransitionError       a handler asked for a transition its state does not allow
 ├── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
-└── DamagedSessionError   a stored session record cannot be read (damaged, or a newer version)
+├── DamagedSessionError   a stored session record cannot be read (damaged, or a newer version)
+└── RetryLater            a handler's own store is down: leave the event in the inbox, retry it
 """
 
 from __future__ import annotations
@@ -46,3 +47,9 @@ class DamagedSessionError(SessionError):
         self.version = version
         self.body = body
         self.reason = reason
+
+
+class RetryLater(SessionError):
+    """Raised by a handler whose event must not be consumed while a store it writes is
+    unreachable (a payment credited to the ledger: issue 12). The engine does not answer or
+    commit; the event stays in the inbox and is retried with backoff, and on the next start."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from statbot.engine import texts
+from statbot.engine.errors import RetryLater
 from statbot.engine.events import Event, EventKind
 from statbot.engine.replies import Reply
 from statbot.engine.session import Session
@@ -36,6 +37,8 @@ async def route_payment(runner: StateRunner, session: Session, event: Event, out
     ctx = Context(session, event, None, runner.services, history_limit=runner.history_limit)
     try:
         await handler(ctx)
+    except RetryLater:
+        raise  # not consumed: the applier leaves the event in the inbox
     except Exception as exc:
         log.error(
             "payment handler failed on %s (%s) for %s",

@@ -51,15 +51,26 @@ async def on_payment(ctx: Context) -> None:
     payment = ctx.event.payment
     if payment is None:
         return
+    from sqlalchemy.exc import OperationalError
+
+    from statbot.engine.errors import RetryLater
+
     kind = ctx.event.kind
     if kind is EventKind.PRE_CHECKOUT:
         await _checkout(ctx, payment)
-    elif kind is EventKind.PAYMENT:
-        await _credit(ctx, payment)
-    elif kind is EventKind.REFUND:
-        await _refunded(ctx, payment, confirmed_by="update")
-    elif kind is EventKind.REFUND_RESULT:
-        await _refund_result(ctx, payment)
+        return
+    try:
+        if kind is EventKind.PAYMENT:
+            await _credit(ctx, payment)
+        elif kind is EventKind.REFUND:
+            await _refunded(ctx, payment, confirmed_by="update")
+        elif kind is EventKind.REFUND_RESULT:
+            await _refund_result(ctx, payment)
+    except OperationalError as exc:
+        # Stars already paid must reach the ledger: with the catalog unreachable the event
+        # stays in the inbox and is retried (then on the next start), never consumed with an
+        # apology and lost.
+        raise RetryLater(f"catalog unreachable while recording {kind}") from exc
 
 
 async def _checkout(ctx: Context, payment: Payment) -> None:
