@@ -157,6 +157,8 @@ class StatbotApp:
             await self.health.stop()
         if self.store is not None:
             await self.store.close()
+        if self.core is not None:
+            self.core.close()
         if self.lock is not None:
             self.lock.release()
         self._state = "shut down"

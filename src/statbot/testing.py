@@ -97,6 +97,7 @@ class ChatDriver:
         await self.core.stop_broadcasts()
         await self.core.stop_jobs()
         await self.manager.stop()
+        self.core.close()
 
     async def __aenter__(self) -> ChatDriver:
         try:

@@ -153,6 +153,11 @@ class Core:
         if self.broadcaster is not None:
             await self.broadcaster.stop()
 
+    def close(self) -> None:
+        """Close the catalog's connections (idempotent); after the engine and jobs stopped."""
+        if self.services.catalog is not None:
+            self.services.catalog.close()
+
     async def stop_jobs(self) -> None:
         """Stop supervising jobs; unfinished ones resume on the next start."""
         if self.jobs is not None and self._jobs_started:

@@ -69,10 +69,11 @@ def test_every_command_declares_a_minimum_role() -> None:
     assert set(DECLARED) == set(EXPECTED_MIN)
 
 
-async def test_every_command_for_every_role(tmp_path: Path) -> None:
+async def test_every_command_for_every_role(tmp_path: Path, catalog_url: str) -> None:
+    """On SQLite and on PostgreSQL (the catalog_url fixture runs it on both)."""
     table = CommandTable.build(default_registry())
     commands = [c for c in table.commands if c.is_command]
-    async with ChatDriver(tmp_path, owner_ids=str(OWNER)) as chat:
+    async with ChatDriver(tmp_path, owner_ids=str(OWNER), database_url=catalog_url) as chat:
         for user_id in (OWNER, ADMIN, ANALYST, VIEWER, BLOCKED):
             chat.as_user(user_id, name=f"user{user_id}")
             await chat.send("/kb_stats")

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.support.catalog import catalog_url  # noqa: F401  (fixtures, used by name)
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401
 
 from statbot.testing import ChatDriver
 

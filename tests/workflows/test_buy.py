@@ -118,7 +118,17 @@ async def test_pre_checkout_answers_yes_only_for_an_offer_still_valid(chat: Chat
     assert len(reasons) == 6 and "user blocked" in reasons and "pack no longer offered" in reasons
 
 
-async def test_a_payment_is_credited_once_however_often_it_arrives(chat: ChatDriver) -> None:
+@pytest.fixture
+async def chat_on_each_catalog(tmp_path: Path, catalog_url: str) -> AsyncIterator[ChatDriver]:
+    async with ChatDriver(tmp_path / "var", database_url=catalog_url) as driver:
+        yield driver
+
+
+async def test_a_payment_is_credited_once_however_often_it_arrives(
+    chat_on_each_catalog: ChatDriver,
+) -> None:
+    """On SQLite and on PostgreSQL (catalog_url): the ledger's unique key on both."""
+    chat = chat_on_each_catalog
     replies = await chat.pay_event(EventKind.PAYMENT, paid())
     assert "10 credits* added" in replies[-1].text and "balance: *10*" in replies[-1].text
     again = await chat.pay_event(EventKind.PAYMENT, paid())  # a duplicate (new update id)

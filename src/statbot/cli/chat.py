@@ -108,3 +108,4 @@ async def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO, *, out_dir
         await manager.stop(settings.shutdown_grace_seconds)
         await core.stop_jobs()
         await store.close()
+        core.close()
