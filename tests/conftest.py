@@ -13,7 +13,7 @@ new test lands in a tier without anyone remembering to mark it:
   backend parameter ``"redis"``);
 - ``postgres``: a real PostgreSQL server (a test using the ``postgres_url`` fixture, or run with
   the backend parameter ``"postgres"``, as the catalog tests are: tests/support/catalog.py);
-- ``temporal``: reserved for the engine of issue 14;
+- ``temporal``: a real Temporal dev server (tests/jobs/temporal/, issue 14);
 - ``unit``: everything else — in-process, fast. ``make test-fast`` runs only these.
 
 ``make test`` runs every tier.
@@ -33,6 +33,9 @@ TESTS = Path(__file__).resolve().parent
 
 # Paths relative to tests/ (a folder ends with "/"), per tier; first match wins, in this order.
 TIERS: dict[str, tuple[str, ...]] = {
+    # A real Temporal dev server (issue 14), started once per session by the fixture in
+    # tests/jobs/temporal/conftest.py.
+    "temporal": ("jobs/temporal/",),
     "browser": (
         "sandbox/test_page.py",
         "sandbox/test_page_restart.py",

@@ -53,3 +53,25 @@ async def test_forget_deletes_every_kind_of_user_data(tmp_path: Path) -> None:
         assert not (chat.data_dir / "staging" / str(user)).exists()
         assert not (chat.data_dir / "results" / str(user)).exists()
         assert not menu.exists()
+
+
+async def test_temporal_jobs_are_wired_and_say_what_they_cannot_reach(tmp_path: Path) -> None:
+    """STATBOT_JOBS=temporal builds the Temporal runner (issue 14; it was refused before),
+    and a server that does not answer is named at start, not hidden behind local jobs."""
+    import pytest
+
+    from statbot.config import load_settings
+    from statbot.errors import JobError
+    from statbot.jobs.temporal.runner import TemporalJobRunner
+    from statbot.wiring import build_core
+    from tests.support.temporal import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    settings = load_settings(data_dir=tmp_path / "var", jobs="temporal", temporal_address=address)
+    core = build_core(settings)
+    assert isinstance(core.jobs, TemporalJobRunner) and core.services.jobs is core.jobs
+    assert core.jobs.address == address and core.jobs.task_queue == "statbot-jobs"
+    with pytest.raises(JobError) as info:
+        await core.start_jobs()
+    assert address in str(info.value)
+    assert core.jobs is None  # the workflows then say jobs are not available here

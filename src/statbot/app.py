@@ -65,13 +65,6 @@ class StatbotApp:
         from statbot.wiring import build_core
 
         s = self.settings
-        if s.jobs != "local":
-            from statbot.errors import ConfigError
-
-            # Accepting it and running jobs locally anyway would hide a misconfiguration.
-            raise ConfigError(
-                "STATBOT_JOBS", f"'{s.jobs}' is not available yet; use 'local' (the default)"
-            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if s.mode == "polling" and self.lock is None:
             assert s.token is not None

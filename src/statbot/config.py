@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=1800.0, gt=0)
     job_memory_mb: int = Field(default=4096, ge=64)
     temporal_address: str = "127.0.0.1:7233"
+    # STATBOT_JOBS=temporal (issue 14): the namespace and task queue of statbot's job workflows,
+    # and whether the bot runs a worker itself (false: only `statbot worker` processes do).
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "statbot-jobs"
+    temporal_worker: bool = True
 
     # Operations
     health_port: int = Field(default=9876, ge=0, le=65535)

@@ -40,7 +40,7 @@ class ChatDriver:
     """One user in one chat, talking to a real engine.
 
     ``data_dir``: the bot's data folder (datasets, models, jobs, results). ``registry``: the
-    workflows (default: the bot's). ``jobs``: run a real local job runner (subprocesses) wired
+    workflows (default: the bot's). ``jobs``: run the real job runner STATBOT_JOBS names wired
     to the engine. ``settings``: keyword overrides for :func:`statbot.config.load_settings`.
     """
 
@@ -72,7 +72,8 @@ class ChatDriver:
             store=store if store is not None else MemoryStore(),
             registry=registry,
             jobs=jobs,
-            job_options={"progress_interval_s": 0.2, "tick_s": 0.2},
+            job_options={"progress_interval_s": 0.2}
+            | ({"tick_s": 0.2} if self.settings.jobs == "local" else {}),
         )
         self.services = self.core.services
         self.manager = self.core.manager
@@ -84,7 +85,7 @@ class ChatDriver:
 
     @property
     def jobs(self) -> Any:
-        """The local job runner (None without ``jobs=True``)."""
+        """The job runner STATBOT_JOBS names (None without ``jobs=True``)."""
         return self.core.jobs
 
     # lifecycle ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from statbot.engine.session import Session
     from statbot.engine.stores.base import SessionStore
     from statbot.engine.workflow import WorkflowRegistry
-    from statbot.jobs.local import LocalJobRunner
+    from statbot.jobs.base import Emit, JobRunner
     from statbot.workflows.services import Services
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class Core:
     registry: WorkflowRegistry
     services: Services
     manager: StateManager
-    jobs: LocalJobRunner | None
+    jobs: JobRunner | None
     userdata: UserData
     broadcaster: Broadcaster | None = None
     _jobs_started: bool = False
@@ -197,7 +197,6 @@ def build_core(
     from statbot.access.ratelimit import RateLimit
     from statbot.engine.manager import EngineConfig, StateManager
     from statbot.engine.stores import open_store_for
-    from statbot.jobs.local import LocalJobRunner
     from statbot.workflows import default_registry
     from statbot.workflows.services import Services
 
@@ -219,11 +218,7 @@ def build_core(
         manager.set_deliverer(broadcaster.wrap(deliver))
     if settings.rate_limit_per_minute > 0:
         manager.add_gate(RateLimit.from_settings(settings))  # "slow down", once an episode
-    runner = (
-        LocalJobRunner.from_settings(settings, emit=manager.submit, **(job_options or {}))
-        if jobs
-        else None
-    )
+    runner = job_runner(settings, manager.submit, job_options or {}) if jobs else None
     # Offered before the engine starts: replaying the inbox may start a training.
     services.jobs = runner
     userdata = UserData(settings.data_dir, services, store)
@@ -232,3 +227,23 @@ def build_core(
         manager.add_forget_hook(services.access.forgotten)
     manager.add_session_deleted_hook(userdata.session_deleted)
     return Core(settings, store, registry, services, manager, runner, userdata, broadcaster)
+
+
+def job_runner(settings: Settings, emit: Emit, options: dict[str, Any]) -> JobRunner:
+    """The runner ``STATBOT_JOBS`` names: ``local`` (subprocesses, a SQLite job table) or
+    ``temporal`` (workflows on the Temporal server at ``STATBOT_TEMPORAL_ADDRESS``, issue 14;
+    it connects when it starts)."""
+    if settings.jobs == "temporal":
+        try:
+            from statbot.jobs.temporal.runner import TemporalJobRunner
+        except ImportError as exc:
+            from statbot.errors import ConfigError
+
+            raise ConfigError(
+                "STATBOT_JOBS",
+                f"'temporal' needs the temporal extra (pip install 'statbot[temporal]'): {exc}",
+            ) from exc
+        return TemporalJobRunner.from_settings(settings, emit=emit, **options)
+    from statbot.jobs.local import LocalJobRunner
+
+    return LocalJobRunner.from_settings(settings, emit=emit, **options)

@@ -33,7 +33,7 @@ def version() -> None:
 # Explicit registration: each command module defines its commands on its own Typer, merged here.
 # A missing module is an ImportError, never silently a missing command. The modules import
 # pandas/sklearn only inside their commands, so this stays light.
-from statbot.cli import analyze, analyze_ml, chat, db, kb, ops, sandbox  # noqa: E402
+from statbot.cli import analyze, analyze_ml, chat, db, kb, ops, sandbox, worker  # noqa: E402
 from statbot.cli.common import with_file_options  # noqa: E402
 
 analyze.commands.add_typer(analyze_ml.commands)
@@ -44,7 +44,7 @@ for _group in (analyze.commands, analyze_ml.commands):
 app.add_typer(analyze.commands, name="analyze")
 app.add_typer(kb.commands, name="kb")
 app.add_typer(db.commands, name="db")
-for _module in (chat, ops, sandbox):
+for _module in (chat, ops, sandbox, worker):
     app.add_typer(_module.commands)
 
 

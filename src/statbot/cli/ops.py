@@ -219,6 +219,8 @@ async def _doctor_async(settings: Settings, report: Report) -> None:
         report(True, "session store", f"{store.name}, {counts.sessions} sessions")
     except Exception as exc:
         report(False, "session store", f"{type(exc).__name__}: {exc}")
+    if settings.jobs == "temporal":
+        await _doctor_temporal(settings, report)
     if not settings.token:
         report(True, "telegram", "no token: local sandbox mode")
         return
@@ -236,3 +238,23 @@ async def _doctor_async(settings: Settings, report: Report) -> None:
         # PTB's InvalidToken quotes the token in clear; the terminal is no place for it either.
         detail = RedactingFilter((settings.token,)).redact(str(exc))
         report(False, "telegram", f"getMe failed: {detail}")
+
+
+async def _doctor_temporal(settings: Settings, report: Report) -> None:
+    """STATBOT_JOBS=temporal: the server answers, and how many job workflows it holds."""
+    what = f"temporal at {settings.temporal_address}"
+    try:
+        from statbot.jobs.temporal.connection import connect, jobs_query
+    except ImportError as exc:
+        report(False, "temporal", f"the temporal extra is not installed: {exc}")
+        return
+    try:
+        client = await asyncio.wait_for(
+            connect(settings.temporal_address, settings.temporal_namespace), 10
+        )
+        found = await client.count_workflows(jobs_query(settings.temporal_task_queue))
+    except Exception as exc:
+        report(False, what, f"{type(exc).__name__}: {exc}")
+        return
+    report(True, what, f"namespace {settings.temporal_namespace}, task queue "
+           f"{settings.temporal_task_queue}: {found.count} job workflow(s)")  # fmt: skip

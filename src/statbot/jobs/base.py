@@ -203,6 +203,10 @@ class JobRunner(ABC):
     async def counts(self) -> dict[str, int]:
         """Number of jobs by status (every status present, zeros included)."""
 
+    def observe_durations(self, fn: Callable[[str, str, float], None]) -> None:  # noqa: B027
+        """``fn(kind, status, seconds)`` for every job that ran and finished (for metrics);
+        a runner that cannot tell ignores it."""
+
     async def result(self, job_id: str) -> dict[str, Any] | None:
         """The result of a succeeded job; None while it is unfinished. Raises :class:`JobError`
         (with the job's user-facing error) when it failed or was cancelled, or is unknown."""

@@ -1,0 +1,14 @@
+"""Jobs on Temporal (issue 14): ``STATBOT_JOBS=temporal``.
+
+One concept a module: :mod:`.messages` (the workflow's input and the names both sides share),
+:mod:`.workflow` (the job as a workflow: one activity, then its outcome held until the bot has
+it), :mod:`.activity` (the activity: the job's worker subprocess, supervised, with heartbeats),
+:mod:`.worker` (the Temporal worker, in the bot or as ``statbot worker``), :mod:`.watch` (the
+bot's side: heartbeats → ``JOB_PROGRESS``, the outcome → ``JOB_FINISHED``), :mod:`.state`
+(a workflow as a :class:`~statbot.jobs.base.JobInfo`) and :mod:`.runner` (the
+:class:`~statbot.jobs.base.JobRunner`).
+
+Nothing here is imported unless the temporal runner is chosen: ``temporalio`` is the optional
+extra ``statbot[temporal]``. This package's ``__init__`` imports nothing, so the workflow
+sandbox can import :mod:`.workflow` without pulling in the client.
+"""

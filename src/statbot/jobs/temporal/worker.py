@@ -1,0 +1,87 @@
+"""The Temporal worker that runs statbot's job workflows and activities.
+
+Run inside the bot (``STATBOT_TEMPORAL_WORKER=true``, the default: one process does it all) or
+as processes of their own (``statbot worker``, as many as the machines allow, on the same task
+queue and the same data volume). The workflows run in Temporal's sandbox; statbot's modules
+pass through it (they are imported once, not per workflow run). Heartbeats are sent at most
+every ``beat_s`` seconds, so the chat's progress bar moves in steps of about that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from statbot.jobs.kinds import DEFAULT_MODULES
+from statbot.jobs.temporal.activity import JobActivity
+from statbot.jobs.temporal.workflow import JobWorkflow
+
+if TYPE_CHECKING:
+    from statbot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def jobs_root(data_dir: Path) -> Path:
+    """Where the jobs' folders live (task, outputs, charts, the worker log)."""
+    return Path(data_dir).absolute() / "jobs" / "temporal"
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    data_dir: Path,
+    modules: Sequence[str] = DEFAULT_MODULES,
+    max_jobs: int = 1,
+    beat_s: float = 1.0,
+) -> Worker:
+    """A worker for ``task_queue`` running at most ``max_jobs`` jobs at once."""
+    job = JobActivity(jobs_root(data_dir), tuple(modules), beat_s=beat_s)
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("statbot")
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[JobWorkflow],
+        activities=[job.run],
+        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        max_concurrent_activities=max_jobs,
+        max_heartbeat_throttle_interval=timedelta(seconds=beat_s),
+        default_heartbeat_throttle_interval=timedelta(seconds=beat_s),
+        # A stopping worker gives its jobs a moment, then cancels them (their processes are
+        # killed) and Temporal retries them on the next worker.
+        graceful_shutdown_timeout=timedelta(seconds=2),
+    )
+
+
+async def run_worker(settings: Settings, modules: Sequence[str] = DEFAULT_MODULES) -> None:
+    """``statbot worker``: serve the settings' task queue until SIGTERM or SIGINT."""
+    from statbot.jobs.temporal.connection import connect
+
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    worker = build_worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        data_dir=settings.data_dir,
+        modules=modules,
+        max_jobs=settings.job_concurrency,
+    )
+    log.info("temporal worker on %s, task queue %s, %d job slot(s)",
+             settings.temporal_address, settings.temporal_task_queue,
+             settings.job_concurrency)  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:  # shuts down on the way out: running jobs go back to Temporal
+        await stop.wait()
+    log.info("temporal worker stopped")
