@@ -68,6 +68,17 @@ def test_doctor_fails_when_the_session_store_is_unreachable(
     assert code == 1, output
 
 
+def test_doctor_fails_when_temporal_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.support.temporal import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    code, output = _doctor(monkeypatch, tmp_path, jobs="temporal", temporal_address=address)
+    assert f"[FAIL] temporal at {address}" in output
+    assert code == 1, output
+
+
 def test_doctor_fails_on_a_rejected_token_without_printing_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rejecting_api: str
 ) -> None:

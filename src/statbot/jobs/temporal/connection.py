@@ -12,6 +12,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
 
 from statbot.errors import JobError
 from statbot.jobs.temporal.messages import USER_ATTRIBUTE, WORKFLOW
@@ -34,17 +35,25 @@ async def connect(address: str, namespace: str) -> Client:
 
 async def ensure_user_attribute(client: Client, namespace: str) -> None:
     """Register the ``StatbotUser`` search attribute (once per namespace; then a no-op)."""
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    if USER_ATTRIBUTE in listed.custom_attributes:
-        return
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            search_attributes={USER_ATTRIBUTE: IndexedValueType.INDEXED_VALUE_TYPE_INT},
-            namespace=namespace,
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
         )
-    )
+        if USER_ATTRIBUTE in listed.custom_attributes:
+            return
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                search_attributes={USER_ATTRIBUTE: IndexedValueType.INDEXED_VALUE_TYPE_INT},
+                namespace=namespace,
+            )
+        )
+    except RPCError as exc:  # e.g. the bot may not change the namespace: say what to do
+        raise JobError(
+            f"cannot register the {USER_ATTRIBUTE} search attribute in namespace {namespace}: "
+            f"{exc}; register it once with `temporal operator search-attribute create --name "
+            f"{USER_ATTRIBUTE} --type Int`",
+            user_message="Background jobs are not available right now.",
+        ) from exc
     log.info("registered the %s search attribute in namespace %s", USER_ATTRIBUTE, namespace)
 
 
