@@ -61,6 +61,7 @@ class JobActivity:
     modules: tuple[str, ...] = DEFAULT_MODULES
     python: str = sys.executable
     beat_s: float = 1.0
+    catalog_url: str | None = None  # handed to the job's process (never written to task.json)
     _loaded: bool = field(default=False, init=False)
 
     def folder(self, job_id: str) -> Path:
@@ -94,7 +95,7 @@ class JobActivity:
             "attempt": info.attempt,
         }
         await asyncio.to_thread(write_json_atomic, task_file, task)
-        proc = await spawn_worker(self.python, task_file, folder / "worker.log")
+        proc = await spawn_worker(self.python, task_file, folder / "worker.log", self.catalog_url)
         run = Run(spec.job_id, spec, info.attempt, proc.pid, folder, proc=proc)
         run.timeout_s, run.memory_mb = job.timeout_s, job.memory_mb
         log.info("job %s attempt %d started in pid %d", spec.job_id, info.attempt, proc.pid)

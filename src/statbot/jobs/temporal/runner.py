@@ -92,8 +92,10 @@ class TemporalJobRunner(JobRunner):
         progress_interval_s: float = 1.0,
         cancel_wait_s: float = 10.0,
         client: Client | None = None,
+        catalog_url: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
+        self.catalog_url = catalog_url  # where a training job records its model (issue 12)
         self.emit = emit
         self.address, self.namespace, self.task_queue = address, namespace, task_queue
         self.run_worker = worker
@@ -116,7 +118,10 @@ class TemporalJobRunner(JobRunner):
     def from_settings(
         cls, settings: Settings, *, emit: Emit, **overrides: Any
     ) -> TemporalJobRunner:
+        from statbot.access.catalog import database_url
+
         options: dict[str, Any] = {
+            "catalog_url": database_url(settings),
             "address": settings.temporal_address,
             "namespace": settings.temporal_namespace,
             "task_queue": settings.temporal_task_queue,
@@ -149,6 +154,7 @@ class TemporalJobRunner(JobRunner):
                 data_dir=self.data_dir,
                 modules=self.modules,
                 max_jobs=self.concurrency,
+                catalog_url=self.catalog_url,
             )
             self._worker_task = asyncio.create_task(self._worker.run(), name="temporal-worker")
         self._events.start()

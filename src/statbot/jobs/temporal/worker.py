@@ -44,9 +44,11 @@ def build_worker(
     modules: Sequence[str] = DEFAULT_MODULES,
     max_jobs: int = 1,
     beat_s: float = 1.0,
+    catalog_url: str | None = None,
 ) -> Worker:
-    """A worker for ``task_queue`` running at most ``max_jobs`` jobs at once."""
-    job = JobActivity(jobs_root(data_dir), tuple(modules), beat_s=beat_s)
+    """A worker for ``task_queue`` running at most ``max_jobs`` jobs at once; its jobs record
+    what they make (a model's catalog row) in the catalog at ``catalog_url``."""
+    job = JobActivity(jobs_root(data_dir), tuple(modules), beat_s=beat_s, catalog_url=catalog_url)
     restrictions = SandboxRestrictions.default.with_passthrough_modules("statbot")
     return Worker(
         client,
@@ -65,6 +67,7 @@ def build_worker(
 
 async def run_worker(settings: Settings, modules: Sequence[str] = DEFAULT_MODULES) -> None:
     """``statbot worker``: serve the settings' task queue until SIGTERM or SIGINT."""
+    from statbot.access.catalog import database_url
     from statbot.jobs.temporal.connection import connect
 
     client = await connect(settings.temporal_address, settings.temporal_namespace)
@@ -73,6 +76,7 @@ async def run_worker(settings: Settings, modules: Sequence[str] = DEFAULT_MODULE
         task_queue=settings.temporal_task_queue,
         data_dir=settings.data_dir,
         modules=modules,
+        catalog_url=database_url(settings),
         max_jobs=settings.job_concurrency,
     )
     log.info("temporal worker on %s, task queue %s, %d job slot(s)",
