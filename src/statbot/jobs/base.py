@@ -220,6 +220,20 @@ class JobRunner(ABC):
             raise JobError(f"job {job_id} {info.status.value}: {message}", user_message=message)
         return None
 
+    wait_poll_s: float = 0.05  # how often wait() reads the status
+
+    async def wait(self, job_id: str) -> JobInfo:
+        """Until the job has finished (tests, CLI); bound it with ``asyncio.timeout``."""
+        import asyncio
+
+        while True:
+            info = await self.status(job_id)
+            if info is None:
+                raise JobError(f"unknown job {job_id}")
+            if info.finished:
+                return info
+            await asyncio.sleep(self.wait_poll_s)
+
     async def __aenter__(self) -> JobRunner:
         await self.start()
         return self

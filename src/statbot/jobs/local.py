@@ -49,6 +49,7 @@ PURGE_EVERY_S = 3600.0
 
 class LocalJobRunner(JobRunner):
     name = "local"
+    wait_poll_s = 0.02
 
     def __init__(
         self,
@@ -202,16 +203,6 @@ class LocalJobRunner(JobRunner):
         if ids:
             log.info("removed the working directories of %d finished jobs", len(ids))
         return len(ids)
-
-    async def wait(self, job_id: str) -> JobInfo:
-        """Until the job has finished (tests, CLI); bound it with ``asyncio.timeout``."""
-        while True:
-            info = await self.status(job_id)
-            if info is None:
-                raise JobError(f"unknown job {job_id}")
-            if info.finished:
-                return info
-            await asyncio.sleep(0.02)
 
     # the queue --------------------------------------------------------------------------------
     async def _schedule(self) -> None:

@@ -73,6 +73,7 @@ _COUNTED = {
 
 class TemporalJobRunner(JobRunner):
     name = "temporal"
+    wait_poll_s = 0.1
 
     def __init__(
         self,
@@ -272,16 +273,6 @@ class TemporalJobRunner(JobRunner):
         self._observe = fn
         if self._watcher is not None:
             self._watcher.on_finished = fn
-
-    async def wait(self, job_id: str) -> JobInfo:
-        """Until the job has finished (tests, CLI); bound it with ``asyncio.timeout``."""
-        while True:
-            info = await self.status(job_id)
-            if info is None:
-                raise JobError(f"unknown job {job_id}")
-            if info.finished:
-                return info
-            await asyncio.sleep(0.1)
 
     # helpers ----------------------------------------------------------------------------------
     async def _ids(self, user_id: int) -> builtins.list[str]:
