@@ -50,3 +50,14 @@ async def bot(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[BotInSan
     app = StatbotApp(bot_settings(sandbox.api_url, tmp_path / "data"))
     async with app:
         yield BotInSandbox(sandbox, app)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium for the page tests (test_browser_*.py); Playwright downloads none."""
+    if not CHROMIUM.exists():
+        pytest.fail("needs Debian's chromium (/usr/bin/chromium): scripts/install-test-system.sh")
+    return CHROMIUM

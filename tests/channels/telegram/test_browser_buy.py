@@ -6,19 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.channels.telegram.conftest import BotInSandbox
 from tests.sandbox.test_page import CHROMIUM_ARGS as ARGS
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (/usr/bin/chromium): scripts/install-test-system.sh")
-    return CHROMIUM
 
 
 async def test_buy_a_pack_on_the_sandbox_page(

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.channels.telegram.conftest import BotInSandbox
 from tests.sandbox.test_page import CHROMIUM_ARGS as ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "train.png"
 
 
@@ -25,13 +22,6 @@ def iris(path: Path, drop_target: bool = False) -> Path:
         frame = frame.drop(columns=["species"]).head(10)
     frame.to_csv(path, index=False)
     return path
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium (/usr/bin/chromium): scripts/install-test-system.sh")
-    return CHROMIUM
 
 
 async def test_train_and_predict_in_the_browser(
