@@ -66,9 +66,9 @@ class StatbotApp:
 
         s = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if s.mode == "polling" and self.lock is None:
-            assert s.token is not None
-            self.lock = InstanceLock.for_token(self.data_dir, s.token)
+        if s.mode in ("polling", "webhook") and self.lock is None and s.token:
+            # Per role (issue 14): one poller, or any number of webhook replicas, never both.
+            self.lock = InstanceLock.for_token(self.data_dir, s.token, role=s.mode)
         if self.lock is not None and not self.lock.held:
             self.lock.acquire()  # raises InstanceLockedError before the first getUpdates
         core = self.core = build_core(s)

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     max_history_messages: int = Field(default=50, ge=1)
     max_dataframe_size_mb: float = Field(default=200.0, gt=0)
     cleanup_interval_seconds: float = Field(default=60.0, gt=0)
+    # Redis session store shared by replicas: a conversation's lease (issue 14). A replica that
+    # dies holds its conversations this long; one paused longer can no longer commit.
+    lease_seconds: float = Field(default=10.0, ge=0.5, le=600)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
     # Data limits

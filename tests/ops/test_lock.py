@@ -15,16 +15,18 @@ HOLDER = """
 import sys, time
 from pathlib import Path
 from statbot.ops.lock import InstanceLock
-lock = InstanceLock.for_token(Path(sys.argv[1]), sys.argv[2])
+lock = InstanceLock.for_token(Path(sys.argv[1]), sys.argv[2], role=sys.argv[3])
 lock.acquire()
 print("held", flush=True)
 time.sleep(60)
 """
 
 
-def _start_holder(data_dir: Path, token: str) -> subprocess.Popen[str]:
+def _start_holder(data_dir: Path, token: str, role: str = "polling") -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(data_dir), token], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(data_dir), token, role],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "held"
@@ -85,3 +87,37 @@ def test_live_holder_names_the_holder_even_without_its_pid_file(tmp_path: Path) 
     assert lock.live_holder() is None
     with lock:
         assert lock.live_holder() == os.getpid()
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.stdout is not None
+    proc.stdout.close()
+
+
+def test_webhook_replicas_share_the_lock_and_keep_a_poller_out(tmp_path: Path) -> None:
+    replicas = [_start_holder(tmp_path, "1:abc", "webhook") for _ in range(2)]
+    try:
+        with InstanceLock.for_token(tmp_path, "1:abc", role="webhook") as third:
+            assert third.held  # a third replica, in this process
+        with pytest.raises(InstanceLockedError) as info:
+            InstanceLock.for_token(tmp_path, "1:abc").acquire()
+        assert info.value.holder_pid in {p.pid for p in replicas}
+        assert "webhook replicas" in str(info.value)
+    finally:
+        for proc in replicas:
+            _stop(proc)
+    with InstanceLock.for_token(tmp_path, "1:abc"):  # the replicas are gone: a poller may run
+        pass
+
+
+def test_a_poller_keeps_webhook_replicas_out(tmp_path: Path) -> None:
+    poller = _start_holder(tmp_path, "1:abc", "polling")
+    try:
+        with pytest.raises(InstanceLockedError) as info:
+            InstanceLock.for_token(tmp_path, "1:abc", role="webhook").acquire()
+        assert info.value.holder_pid == poller.pid
+        assert "stop it before starting webhook replicas" in str(info.value)
+    finally:
+        _stop(poller)

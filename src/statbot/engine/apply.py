@@ -28,7 +28,7 @@ from statbot.engine.expiry import Expiry
 from statbot.engine.migrations import Migrations
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session
-from statbot.engine.stores.base import InboxEntry, SessionStore
+from statbot.engine.stores.base import Fence, InboxEntry, SessionStore
 from statbot.engine.texts import SESSION_DAMAGED, SOMETHING_WENT_WRONG
 
 # The manager's logger, as before this module was split out of it (log filters keep working).
@@ -69,7 +69,9 @@ class Applier:
         # Keys whose record was unreadable and set aside: their next reply says so, once.
         self._damaged: set[str] = set()
 
-    async def apply(self, entry: InboxEntry) -> None:
+    async def apply(self, entry: InboxEntry, *, fence: Fence | None = None) -> None:
+        """``fence``: the key's lease (shared store, :mod:`statbot.engine.turns`); the commit is
+        refused with LeaseLostError once another process holds it."""
         event = entry.event
         started = time.perf_counter()
         for attempt in range(self.max_commit_retries + 1):
@@ -98,7 +100,7 @@ class Applier:
                 if outcome.forget:
                     session = await self.expiry.forget_from_handler(session, event.key.user_id)
                 try:
-                    items = await self._commit(session, outcome.replies, expected, entry)
+                    items = await self._commit(session, outcome.replies, expected, entry, fence)
                 except (TypeError, ValueError):
                     # A handler left something that is not JSON in the session: its failure.
                     log.exception(
@@ -108,7 +110,7 @@ class Applier:
                         await self.load(event.key), event, [Reply.say(SOMETHING_WENT_WRONG)]
                     )
                     session = failed.session
-                    items = await self._commit(session, failed.replies, expected, entry)
+                    items = await self._commit(session, failed.replies, expected, entry, fence)
             except StaleVersionError as exc:
                 self.counters["stale_retries"] += 1
                 log.info("re-applying %s on fresh state: %s", event.event_id, exc)
@@ -156,7 +158,12 @@ class Applier:
         return session
 
     async def _commit(
-        self, session: Session, replies: list[Reply], expected: int, entry: InboxEntry
+        self,
+        session: Session,
+        replies: list[Reply],
+        expected: int,
+        entry: InboxEntry,
+        fence: Fence | None,
     ) -> list[OutboxItem]:
         event = entry.event
         session.mark_applied(event.event_id, event.update_id)
@@ -169,6 +176,7 @@ class Applier:
             replies=replies,
             event_id=event.event_id,
             inbox_seq=entry.seq,
+            fence=fence,
         )
 
     async def _dispatch(self, session: Session, event: Event) -> Outcome:

@@ -26,13 +26,16 @@ class Delivery:
         # Keys whose last delivery left something behind: their next delivery looks the
         # pending replies up instead of trusting the just-committed ones. Only failures add.
         self.undelivered: set[str] = set()
+        # Several processes share the store (leases): another may have left replies of a key
+        # undelivered, so every delivery looks the pending ones up.
+        self.shared = False
 
     async def deliver(self, key: str, items: list[OutboxItem] | None = None) -> None:
         """Send ``key``'s undelivered replies in order. ``items``: what was just committed
         (enough when nothing older is pending); None: look the pending ones up."""
         if self.deliverer is None:
             return
-        if items is None or key in self.undelivered:
+        if items is None or self.shared or key in self.undelivered:
             items = await self.store.outbox_pending(key)
         if not items:
             self.undelivered.discard(key)

@@ -6,7 +6,9 @@ SessionError (statbot.errors)
 ├── TransitionError       a handler asked for a transition its state does not allow
 ├── QuarantinedSessionError  a stored session cannot be resumed (unknown workflow/state)
 ├── DamagedSessionError   a stored session record cannot be read (damaged, or a newer version)
-└── RetryLater            a handler's own store is down: leave the event in the inbox, retry it
+├── RetryLater            a handler's own store is down: leave the event in the inbox, retry it
+├── LeaseLostError        this process no longer holds the conversation's lease (another took it)
+└── KeyBusyError          another process holds the conversation's lease: an operation waits
 """
 
 from __future__ import annotations
@@ -53,3 +55,18 @@ class RetryLater(SessionError):
     """Raised by a handler whose event must not be consumed while a store it writes is
     unreachable (a payment credited to the ledger: issue 12). The engine does not answer or
     commit; the event stays in the inbox and is retried with backoff, and on the next start."""
+
+
+class LeaseLostError(SessionError):
+    """A fenced commit (or a lease step) found the key's lease held by someone else: this
+    process paused or stalled past the lease's time to live and another replica took the
+    conversation over. Nothing was written; the new holder applies what is pending."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the lease of {key} was lost; another process owns it now")
+        self.key = key
+
+
+class KeyBusyError(SessionError):
+    """Another process holds the conversation's lease, so an operation on it (an expiry step,
+    a redelivery) was not run here: the holder's turn covers it."""

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from statbot.engine.errors import StaleVersionError
+from statbot.engine.errors import KeyBusyError, StaleVersionError
 from statbot.engine.events import ConversationKey
 from statbot.engine.session import Session, SessionStatus
 
@@ -56,13 +56,17 @@ class Expiry:
             keys: list[ConversationKey] = await fetch()
             if not keys:
                 return total
-            done = await asyncio.gather(
-                *(self.manager.on_key(key, partial(change, key)) for key in keys)
-            )
+            done = await asyncio.gather(*(self._unless_busy(key, change) for key in keys))
             changed = sum(1 for d in done if d)
             total += changed
             if len(keys) < BATCH or changed == 0:
                 return total
+
+    async def _unless_busy(self, key: ConversationKey, change: Any) -> bool:
+        try:
+            return bool(await self.manager.on_key(key, partial(change, key)))
+        except KeyBusyError:  # another replica is applying it: not idle, nothing to expire
+            return False
 
     async def _to_grace(self, key: ConversationKey, cutoff: float, grace_until: float) -> bool:
         store = self.manager.store

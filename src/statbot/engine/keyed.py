@@ -67,6 +67,10 @@ class KeyedRunner:
         """Keys with work queued, running, or an append in flight."""
         return len(self._slots)
 
+    def busy(self, key: str) -> bool:
+        """Whether ``key`` has work here (queued, running, or an append in flight)."""
+        return key in self._slots
+
     # submitting -----------------------------------------------------------------------------
     def begin_append(self, key: str) -> int:
         ticket = next(self._clock)

@@ -35,13 +35,16 @@ from statbot.engine.apply import Applier, Observer
 from statbot.engine.cache import SessionCache
 from statbot.engine.delivery import Deliverer, Delivery
 from statbot.engine.dispatch import Dispatcher
+from statbot.engine.errors import KeyBusyError
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.expiry import Expiry, ForgetHook, SessionDeletedHook
 from statbot.engine.gate import Gate, Permissions
 from statbot.engine.keyed import KeyedRunner
+from statbot.engine.leases import Leases
 from statbot.engine.migrations import Migrations
 from statbot.engine.options import EngineConfig
 from statbot.engine.stores.base import InboxEntry, SessionStore
+from statbot.engine.turns import SharedTurns
 from statbot.engine.workflow import WorkflowRegistry
 from statbot.errors import SessionError
 
@@ -79,6 +82,7 @@ class StateManager:
         self._delivery = Delivery(store)
         self._running = False
         self._cleanup: asyncio.Task[None] | None = None
+        self._orphans: asyncio.Task[None] | None = None
         # applied: events committed; duplicates: already-applied events discarded;
         # duplicate_submits: submits refused because the same event was still pending;
         # failed: events left in the inbox after bounded stale retries.
@@ -100,7 +104,17 @@ class StateManager:
             max_commit_retries=self.config.max_commit_retries,
             counters=self.counters,
         )
-        self._keys = KeyedRunner(self._applier.apply, retry_delays=self.config.retry_delays)
+        # A store several processes share (Redis) has leases: each key's turn takes the key's
+        # lease and applies its pending entries as the store has them (engine/turns.py).
+        self._leases: Leases | None = None
+        self._turns: SharedTurns | None = None
+        lease_store = store.leases()
+        if lease_store is not None:
+            self._leases = Leases(lease_store, ttl_seconds=self.config.lease_seconds)
+            self._turns = SharedTurns(self._leases, self._applier, self._cache, self.counters)
+            self._delivery.shared = True
+        run_entry = self._applier.apply if self._turns is None else self._turns.entry
+        self._keys = KeyedRunner(run_entry, retry_delays=self.config.retry_delays)
 
     @property
     def observe(self) -> Observer | None:
@@ -143,6 +157,8 @@ class StateManager:
             return
         await self.store.open()
         self._running = True
+        if self._leases is not None:
+            self._leases.start()
         if self._delivery.deliverer is not None:
             pending = await self.store.outbox_pending(limit=100_000)
             for key in sorted({item.key for item in pending}):
@@ -152,6 +168,9 @@ class StateManager:
                 self._keys.post(key, partial(self._redeliver, key)).add_done_callback(_log_failure)
         await self._replay_inbox()
         self._cleanup = asyncio.create_task(self._cleanup_loop(), name="statbot-cleanup")
+        if self._turns is not None:
+            orphans = self._turns.orphan_loop(self._replay_inbox)
+            self._orphans = asyncio.create_task(orphans, name="statbot-orphans")
         log.info("engine started on %s store; %d key(s) busy", self.store.name, len(self._keys))
 
     async def stop(self, timeout: float = 10) -> None:  # noqa: ASYNC109 - the app passes its grace
@@ -159,16 +178,19 @@ class StateManager:
         if not self._running:
             return
         self._running = False
-        if self._cleanup is not None:
-            self._cleanup.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._cleanup
-            self._cleanup = None
+        for task in (self._cleanup, self._orphans):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._cleanup = self._orphans = None
         try:
             await asyncio.wait_for(self._keys.drain(), timeout)
         except TimeoutError:
             log.warning("engine stop: work still running after %.1f s; left in the inbox", timeout)
             await self._keys.cancel()
+        if self._leases is not None:
+            await self._leases.stop()  # the others need not wait for them to expire
         log.info("engine stopped")
 
     async def __aenter__(self) -> StateManager:
@@ -229,8 +251,17 @@ class StateManager:
             self._delivery.undelivered.discard(str(key))
 
     async def on_key(self, key: ConversationKey, op: Callable[[], Awaitable[T]]) -> T:
-        """Run ``op()`` in ``key``'s turn, serialised with that key's events."""
-        return await self._keys.call(str(key), op)
+        """Run ``op()`` in ``key``'s turn, serialised with that key's events (with a shared
+        store: while holding its lease; KeyBusyError if another process holds it)."""
+        return await self._keys.call(str(key), partial(self._in_turn, str(key), op))
+
+    async def _in_turn(self, key: str, op: Callable[[], Awaitable[T]]) -> T:
+        if self._turns is None:
+            return await op()
+        ran, result = await self._turns.turn(key, op)
+        if not ran:
+            raise KeyBusyError(f"{key} is being applied by another process")
+        return result  # type: ignore[no-any-return]
 
     async def stats(self) -> dict[str, int]:
         counts = (await self.store.counts()).as_dict()
@@ -242,10 +273,19 @@ class StateManager:
 
     # delivery -------------------------------------------------------------------------------
     async def _redeliver(self, key: str) -> None:
-        await self._delivery.deliver(key)
+        if self._turns is None:
+            await self._delivery.deliver(key)
+        else:  # under the key's lease; if another process holds it, its turn delivers
+            await self._turns.turn(key, partial(self._delivery.deliver, key))
 
     async def _replay_inbox(self) -> int:
-        """Schedule every inbox entry not already queued here; returns how many were new."""
+        """Schedule every inbox entry not already queued here; returns how many were new.
+        Shared store: a turn for every key whose entries nobody holds a lease on."""
+        if self._leases is not None:
+            keys = [key for key in await self._leases.orphans() if not self._keys.busy(key)]
+            for key in keys:
+                self._keys.post(key, partial(self._turn, key)).add_done_callback(_log_failure)
+            return len(keys)
         scheduled = 0
         after = 0
         while True:
@@ -268,6 +308,10 @@ class StateManager:
                     log.warning("re-scheduled %d inbox entr(ies) left behind", replayed)
             except Exception:
                 log.exception("cleanup pass failed; will retry")
+
+    async def _turn(self, key: str) -> None:
+        assert self._turns is not None
+        await self._turns.turn(key)
 
     async def retry_deliveries(self) -> int:
         """Re-send what earlier deliveries left behind (each key in its turn); returns the

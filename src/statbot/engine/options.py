@@ -19,6 +19,8 @@ class EngineConfig:
     session_cache_size: int = 10_000  # sessions kept in memory between events (0 = always load)
     # waits between attempts at an event whose application raised (store outage)
     retry_delays: tuple[float, ...] = RETRY_DELAYS
+    # a shared store's per-key lease (engine/leases.py): how long a stalled process keeps a key
+    lease_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:
@@ -29,4 +31,5 @@ class EngineConfig:
             max_history_messages=int(settings.max_history_messages),
             cleanup_interval_seconds=float(settings.cleanup_interval_seconds),
             max_dataframe_size_mb=float(settings.max_dataframe_size_mb),
+            lease_seconds=float(settings.lease_seconds),
         )

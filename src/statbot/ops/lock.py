@@ -1,5 +1,10 @@
 """One instance per bot token in polling mode, enforced by an OS lock (DESIGN.md promise 6).
 
+The lock is per role (issue 14): a polling bot holds it exclusively; webhook replicas each hold
+it shared, so any number of replicas run side by side, but never next to a poller on the same
+token and data dir (Telegram refuses ``getUpdates`` while a webhook is set, and a replica's
+``setWebhook`` would silently cut a poller off).
+
 The lock file name is derived from a hash of the token, so two bots can share a data dir and the
 token never appears on disk. ``fallback_to_soft=False``: on a file system without ``flock`` we
 refuse to start rather than silently use a soft lock that a crash would leave behind. The kernel
@@ -8,6 +13,7 @@ releases the lock when the holder dies, so a SIGKILLed bot never blocks its succ
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -23,12 +29,20 @@ log = logging.getLogger(__name__)
 class InstanceLockedError(StatbotError):
     """Another process holds the instance lock; ``holder_pid`` is its PID when known."""
 
-    def __init__(self, path: Path, holder_pid: int | None) -> None:
+    def __init__(self, path: Path, holder_pid: int | None, *, shared: bool = False) -> None:
         who = f" (PID {holder_pid})" if holder_pid else ""
-        super().__init__(
-            f"another statbot instance{who} already polls with this token (lock {path}); "
-            "stop it first or use webhook mode with several replicas"
-        )
+        if shared:
+            message = (
+                f"a statbot instance{who} polls with this token (lock {path}); stop it before "
+                "starting webhook replicas"
+            )
+        else:
+            message = (
+                f"another statbot instance{who} already runs with this token (lock {path}): "
+                "polling allows one instance and none beside webhook replicas; stop it first "
+                "or use webhook mode with several replicas"
+            )
+        super().__init__(message)
         self.path = path
         self.holder_pid = holder_pid
 
@@ -38,17 +52,53 @@ def lock_path(data_dir: Path, token: str) -> Path:
     return data_dir / "locks" / f"bot-{digest}.lock"
 
 
-class InstanceLock:
-    """Non-blocking exclusive lock; ``acquire`` raises InstanceLockedError at once if held."""
+class _SharedFlock:
+    """``flock(LOCK_SH)``, the shape of FileLock's calls (which only locks exclusively)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._fd: int | None = None
+
+    @property
+    def is_locked(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise Timeout(str(self.path)) from exc
+        self._fd = fd
+
+    def release(self, force: bool = False) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class InstanceLock:
+    """Non-blocking lock, exclusive (polling) or ``shared`` (webhook replicas); ``acquire``
+    raises InstanceLockedError at once if a holder of the other kind (or a poller) has it."""
+
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
+        self.path = path
+        self.shared = shared
         self._pid_file = path.with_suffix(".pid")
-        self._lock = FileLock(str(path), timeout=0, fallback_to_soft=False, thread_local=False)
+        self._lock: FileLock | _SharedFlock = (
+            _SharedFlock(path)
+            if shared
+            else FileLock(str(path), timeout=0, fallback_to_soft=False, thread_local=False)
+        )
 
     @classmethod
-    def for_token(cls, data_dir: Path, token: str) -> InstanceLock:
-        return cls(lock_path(data_dir, token))
+    def for_token(cls, data_dir: Path, token: str, *, role: str = "polling") -> InstanceLock:
+        """``role``: "polling" (one instance) or "webhook" (any number of replicas)."""
+        return cls(lock_path(data_dir, token), shared=role == "webhook")
 
     @property
     def held(self) -> bool:
@@ -86,8 +136,10 @@ class InstanceLock:
         try:
             self._lock.acquire()
         except Timeout as exc:
-            raise InstanceLockedError(self.path, self.holder_pid()) from exc
-        self._pid_file.write_text(f"{os.getpid()}\n")
+            holder = _flock_holder(self.path) or self.holder_pid()
+            raise InstanceLockedError(self.path, holder, shared=self.shared) from exc
+        if not self.shared:  # replicas are many: the PID file names the one poller
+            self._pid_file.write_text(f"{os.getpid()}\n")
         log.info("instance lock acquired: %s", self.path)
 
     def release(self) -> None:

@@ -22,13 +22,20 @@ local function consume(stream, ids, prefix, seq)
 end
 """
 
-# KEYS: s, o, u, active, grace, wf, outq, inbox, inbox:ids
-# ARGV: name, expected, body, status, score, has_workflow, inbox_seq|'', ttl_ms, prefix, replies...
+# KEYS: s, o, u, active, grace, wf, outq, inbox, inbox:ids, lease
+# ARGV: name, expected, body, status, score, has_workflow, inbox_seq|'', ttl_ms, prefix,
+#       fence ("<token> <owner>" or ''), lease ttl_ms, replies...
+# With a fence, the lease must still be the committer's ({2, 0} otherwise: nothing written), and
+# the commit extends it.
 COMMIT = (
     _CONSUME
     + """
 local skey, okey, ukey = KEYS[1], KEYS[2], KEYS[3]
 local name, expected = ARGV[1], tonumber(ARGV[2])
+if ARGV[10] ~= '' then
+  if redis.call('GET', KEYS[10]) ~= ARGV[10] then return {2, 0} end
+  redis.call('PEXPIRE', KEYS[10], ARGV[11])
+end
 local current, out = 0, 0
 local stored = redis.call('GET', skey)
 if stored then
@@ -36,9 +43,9 @@ if stored then
   current, out = tonumber(v), tonumber(o)
 end
 if current ~= expected then return {0, current} end
-local n = #ARGV - 9
+local n = #ARGV - 11
 redis.call('SET', skey, (current + 1) .. ' ' .. (out + n) .. ' ' .. ARGV[3])
-for i = 1, n do redis.call('HSET', okey, out + i, ARGV[9 + i]) end
+for i = 1, n do redis.call('HSET', okey, out + i, ARGV[11 + i]) end
 if n > 0 then redis.call('SADD', KEYS[7], name) end
 if ARGV[4] == 'grace' then
   redis.call('ZADD', KEYS[5], ARGV[5], name)

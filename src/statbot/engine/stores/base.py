@@ -16,6 +16,7 @@ from typing import Any
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session
+from statbot.errors import SessionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,21 @@ class InboxEntry:
     key: str
     event_id: str
     event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A lease on one conversation key held by ``owner`` (engine/leases.py): ``token`` grows
+    with every lease taken, so a commit carrying an old one is refused (DESIGN.md promise 3)."""
+
+    key: str
+    owner: str
+    token: int
+    ttl_ms: int  # a fenced commit extends the lease by this much
+
+    @property
+    def value(self) -> str:
+        return f"{self.token} {self.owner}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,33 @@ class StoreCounts:
         }
 
 
+class LeaseStore(ABC):
+    """Leases on conversation keys, kept by a shared store (engine/leases.py uses them)."""
+
+    @abstractmethod
+    async def acquire(self, key: str, owner: str, ttl_ms: int) -> tuple[int, bool] | None:
+        """Take (or renew, if ``owner`` has it) the lease of ``key``: (token, newly taken), or
+        None when another owner holds it."""
+
+    @abstractmethod
+    async def next_entry(self, fence: Fence, ttl_ms: int) -> InboxEntry | None:
+        """The key's oldest pending inbox entry; None after releasing the lease in the same
+        step when nothing is pending. Raises LeaseLostError if the lease is no longer ours."""
+
+    @abstractmethod
+    async def release(self, fence: Fence) -> None:
+        """Give the lease up (if still ours), whatever is pending."""
+
+    @abstractmethod
+    async def renew(self, fences: Sequence[Fence], ttl_ms: int) -> list[Fence]:
+        """Extend the leases still ours; return the ones that are not."""
+
+    @abstractmethod
+    async def orphans(self, limit: int = 10_000) -> list[str]:
+        """Keys with pending inbox entries whose lease nobody holds (among the oldest
+        ``limit`` entries), oldest first."""
+
+
 class SessionStore(ABC):
     """Durable home of sessions, the inbox and the outbox."""
 
@@ -82,11 +125,14 @@ class SessionStore(ABC):
         replies: Sequence[Reply] = (),
         event_id: str = "",
         inbox_seq: int | None = None,
+        fence: Fence | None = None,
     ) -> list[OutboxItem]:
         """Atomically: check the stored version equals ``expected_version`` (0 = new session),
         write ``session`` with ``version = expected_version + 1``, append ``replies`` to the
         outbox (tagged with ``event_id``), and delete inbox entry ``inbox_seq`` if given.
-        Returns the outbox items written. Sets ``session.version`` on success."""
+        Returns the outbox items written. Sets ``session.version`` on success.
+        ``fence``: only for a store with :meth:`leases`; the commit is refused with
+        :class:`~statbot.engine.errors.LeaseLostError` unless that lease is still held."""
 
     @abstractmethod
     async def delete(self, key: ConversationKey) -> None:
@@ -133,6 +179,16 @@ class SessionStore(ABC):
     async def sessions_by_workflow(self, limit: int = 10_000) -> dict[str, int]:
         """How many sessions are in each workflow (those in none are not counted); at most
         ``limit`` sessions are looked at (a gauge, not an audit)."""
+
+    # leases ---------------------------------------------------------------------------------
+    def leases(self) -> LeaseStore | None:
+        """Per-key leases, for a store that several processes share (Redis); None for a store
+        only one process opens (memory, SQLite): its one engine orders every key itself."""
+        return None
+
+    def _refuse_fence(self, fence: Fence | None) -> None:
+        if fence is not None:
+            raise SessionError(f"the {self.name} store has no leases; commit without a fence")
 
     # damaged records ------------------------------------------------------------------------
     @abstractmethod

@@ -18,7 +18,7 @@ from statbot.engine.errors import StaleVersionError
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session, SessionStatus
-from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
+from statbot.engine.stores.base import Fence, InboxEntry, Quarantined, SessionStore, StoreCounts
 
 
 class MemoryStore(SessionStore):
@@ -52,7 +52,9 @@ class MemoryStore(SessionStore):
         replies: Sequence[Reply] = (),
         event_id: str = "",
         inbox_seq: int | None = None,
+        fence: Fence | None = None,
     ) -> list[OutboxItem]:
+        self._refuse_fence(fence)
         name = str(session.key)
         current = self._sessions.get(name)
         actual = int(current["version"]) if current is not None else 0

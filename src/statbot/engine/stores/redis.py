@@ -30,13 +30,20 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
-from statbot.engine.errors import StaleVersionError
+from statbot.engine.errors import LeaseLostError, StaleVersionError
 from statbot.engine.events import ConversationKey, Event
 from statbot.engine.replies import OutboxItem, Reply
 from statbot.engine.session import Session, SessionStatus
-from statbot.engine.stores import _lua
+from statbot.engine.stores import _lua, _lua_leases
 from statbot.engine.stores._codec import dumps, load_session, session_body
-from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
+from statbot.engine.stores.base import (
+    Fence,
+    InboxEntry,
+    LeaseStore,
+    Quarantined,
+    SessionStore,
+    StoreCounts,
+)
 from statbot.errors import SessionError
 
 log = logging.getLogger(__name__)
@@ -77,7 +84,8 @@ class RedisStore(SessionStore):
             await client.aclose()
             raise
         self._redis = client
-        self._scripts = {name: client.register_script(src) for name, src in _lua.SCRIPTS.items()}
+        scripts = {**_lua.SCRIPTS, **_lua_leases.SCRIPTS}
+        self._scripts = {name: client.register_script(src) for name, src in scripts.items()}
         log.info("redis store open (prefix=%s, ttl_ms=%d)", self.prefix, self.ttl_ms)
 
     async def close(self) -> None:
@@ -129,9 +137,12 @@ class RedisStore(SessionStore):
         replies: Sequence[Reply] = (),
         event_id: str = "",
         inbox_seq: int | None = None,
+        fence: Fence | None = None,
     ) -> list[OutboxItem]:
         name = str(session.key)
         body = session_body(session, expected_version + 1)
+        if fence is not None and fence.key != name:
+            raise SessionError(f"a fence of {fence.key} cannot commit {name}")
         grace = session.status is SessionStatus.GRACE
         keys = [
             self._k("s", name),
@@ -139,6 +150,7 @@ class RedisStore(SessionStore):
             self._k("u", session.user_id),
             *self._common_keys(),
             *self._inbox_keys(),
+            self._k("lease", name),
         ]
         args = [
             name,
@@ -150,9 +162,13 @@ class RedisStore(SessionStore):
             "" if inbox_seq is None else inbox_seq,
             self.ttl_ms,
             self.prefix,
+            "" if fence is None else fence.value,
+            0 if fence is None else fence.ttl_ms,
             *(dumps({"e": event_id, "r": reply.to_dict()}) for reply in replies),
         ]
         ok, value = await self._script("commit", keys, args)
+        if ok == 2:
+            raise LeaseLostError(name)
         if not ok:
             raise StaleVersionError(name, expected_version, int(value))
         session.version = expected_version + 1
@@ -274,6 +290,12 @@ class RedisStore(SessionStore):
                 if workflow:
                     found[workflow] = found.get(workflow, 0) + 1
         return found
+
+    # leases ---------------------------------------------------------------------------------
+    def leases(self) -> LeaseStore:
+        from statbot.engine.stores.redis_leases import RedisLeases
+
+        return RedisLeases(self)
 
     # damaged records ------------------------------------------------------------------------
     async def quarantine(self, key: str, body: str, reason: str, at: float) -> None:

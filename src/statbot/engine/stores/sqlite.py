@@ -43,7 +43,7 @@ from statbot.engine.stores._sqlite_schema import (
     USER_SQL,
 )
 from statbot.engine.stores._sqlite_wal import WAL_SIZE_LIMIT
-from statbot.engine.stores.base import InboxEntry, Quarantined, SessionStore, StoreCounts
+from statbot.engine.stores.base import Fence, InboxEntry, Quarantined, SessionStore, StoreCounts
 
 __all__ = [
     "GRACE_SQL",
@@ -99,7 +99,9 @@ class SqliteStore(SessionStore):
         replies: Sequence[Reply] = (),
         event_id: str = "",
         inbox_seq: int | None = None,
+        fence: Fence | None = None,
     ) -> list[OutboxItem]:
+        self._refuse_fence(fence)
         name = str(session.key)
         version = expected_version + 1
         body = session_body(session, version)
