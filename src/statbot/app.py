@@ -79,6 +79,7 @@ class StatbotApp:
         # The command menus are the access room's (per role, issue 12): published below.
         self.channel = TelegramChannel(s, self.manager.submit, self.metrics)
         core.services.files = self.channel.files
+        core.services.ingest_observer = self.metrics  # the ingest saga's counters (issue 14)
         # Broadcast outcomes (sent, blocked: 403, failed) reach the catalog through this hook.
         self.channel.sender.bulk = core.broadcaster
         self.manager.set_deliverer(self.channel.deliver)
@@ -238,10 +239,12 @@ class StatbotApp:
         while True:
             self.metrics.sweep_runs.inc()
             try:
-                removed = await asyncio.to_thread(sweep_staging, self.data_dir)
-                self.metrics.sweep_removed.labels(what="staging").inc(removed)
-                if removed:
-                    log.info("staging sweep removed %d folder(s)", removed)
+                swept = await asyncio.to_thread(sweep_staging, self.data_dir)
+                self.metrics.sweep_removed.labels(what="staging").inc(swept.removed)
+                self.metrics.staging_cleaned("failed_expired", swept.failed_expired)
+                self.metrics.staging_cleaned("orphan_expired", swept.orphan_expired)
+                if swept.removed:
+                    log.info("staging sweep removed %d folder(s)", swept.removed)
             except OSError:
                 log.exception("staging sweep failed")
             try:
@@ -251,8 +254,8 @@ class StatbotApp:
             if time.monotonic() - last_datasets >= every:
                 last_datasets = time.monotonic()
                 try:
-                    swept = await self.core.userdata.sweep_orphans(time.time(), grace)
-                    self.metrics.sweep_removed.labels(what="datasets").inc(swept)
+                    orphans = await self.core.userdata.sweep_orphans(time.time(), grace)
+                    self.metrics.sweep_removed.labels(what="datasets").inc(orphans)
                 except (OSError, StatbotError):  # a store outage: the next round tries again
                     log.exception("dataset sweep failed")
             await asyncio.sleep(self.settings.cleanup_interval_seconds)
@@ -270,8 +273,10 @@ class StatbotApp:
         self.metrics.sessions_in_workflow.clear()  # a workflow nobody is in any more reads 0
         for workflow, count in by_workflow.items():
             self.metrics.sessions_in_workflow.labels(workflow=workflow).set(count)
-        from statbot.workflows.staging import disk_usage
+        from statbot.workflows.staging import disk_usage, staging_usage
 
+        usage = await asyncio.to_thread(staging_usage, self.data_dir)
+        self.metrics.staging_seen(usage.uploads, usage.failed, usage.bytes)
         staging, datasets = await asyncio.to_thread(disk_usage, self.data_dir)
         self.metrics.disk_bytes.labels(area="staging").set(staging)
         self.metrics.disk_bytes.labels(area="datasets").set(datasets)

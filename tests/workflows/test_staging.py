@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -7,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from statbot.engine.events import Upload
-from statbot.workflows.data import mark_failed
-from statbot.workflows.staging import staging_usage, sweep_staging
+from statbot.workflows.staging import (
+    FAILED_TTL_S,
+    StagingSweep,
+    mark_failed,
+    staging_usage,
+    sweep_staging,
+)
 
 
 def _stage(data_dir: Path, user: int, name: str, size: int, age_s: float) -> Path:
@@ -23,20 +29,24 @@ def _stage(data_dir: Path, user: int, name: str, size: int, age_s: float) -> Pat
 def test_usage_and_ttl_sweep(tmp_path: Path) -> None:
     fresh = _stage(tmp_path, 1, "u1", 10, age_s=5)
     failed_old = _stage(tmp_path, 1, "u2", 20, age_s=0)
-    mark_failed(failed_old)
-    failed = failed_old.with_name("u2.failed")
-    os.utime(failed, (time.time() - 7200, time.time() - 7200))
+    failed = mark_failed(failed_old, "validate", "not a table", now=time.time() - 7200)
+    assert failed == failed_old.with_name("u2.failed")
+    note = json.loads((failed / "FAILED.json").read_text())
+    assert note["step"] == "validate" and note["reason"] == "not a table"
+    assert note["expires_at"] - note["failed_at"] == FAILED_TTL_S
+    assert abs(failed.stat().st_mtime - (time.time() - 7200)) < 5  # the TTL counts from then
     orphan = _stage(tmp_path, 2, "u3", 30, age_s=3 * 86400)
     usage = staging_usage(tmp_path)
-    assert usage.as_dict() == {"uploads": 3, "failed": 1, "bytes": 60}
-    assert sweep_staging(tmp_path) == 2
+    marker = (failed / "FAILED.json").stat().st_size
+    assert usage.as_dict() == {"uploads": 3, "failed": 1, "bytes": 60 + marker}
+    assert sweep_staging(tmp_path) == StagingSweep(failed_expired=1, orphan_expired=1)
     assert fresh.exists() and not failed.exists() and not orphan.exists()
     assert not orphan.parent.exists()  # empty user folder removed
     assert staging_usage(tmp_path).as_dict() == {"uploads": 1, "failed": 0, "bytes": 10}
 
 
 def test_missing_staging_root(tmp_path: Path) -> None:
-    assert staging_usage(tmp_path).uploads == 0 and sweep_staging(tmp_path) == 0
+    assert staging_usage(tmp_path).uploads == 0 and sweep_staging(tmp_path).removed == 0
 
 
 @pytest.mark.parametrize("kind", ["bad.csv"])

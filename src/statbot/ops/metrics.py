@@ -77,12 +77,60 @@ class Metrics:
             ["what"],
             registry=r,
         )
+        # The ingest saga and its staging area (issue 14).
+        self.staging_uploads = Gauge(
+            "statbot_staging_uploads",
+            "Upload folders in the staging area, by state (in progress, failed and kept)",
+            ["state"],
+            registry=r,
+        )
+        self.staging_bytes = Gauge(
+            "statbot_staging_bytes", "Bytes in the upload staging area", registry=r
+        )
+        self.staging_cleanups = Counter(
+            "statbot_staging_cleanups",
+            "Staging folders removed: after a stored upload (success), failed ones past their "
+            "TTL (failed_expired), ones a crash left (orphan_expired)",
+            ["outcome"],
+            registry=r,
+        )
+        self.saga_failures = Counter(
+            "statbot_saga_failures",
+            "Sagas that failed, by saga and step",
+            ["saga", "step"],
+            registry=r,
+        )
+        self.saga_compensations = Counter(
+            "statbot_saga_compensations",
+            "Compensations run after a saga failed, by saga and the step undone",
+            ["saga", "step"],
+            registry=r,
+        )
+        for state in ("in_progress", "failed"):
+            self.staging_uploads.labels(state=state)
+        for outcome in ("success", "failed_expired", "orphan_expired"):
+            self.staging_cleanups.labels(outcome=outcome)
         for area in ("staging", "datasets"):
             self.disk_bytes.labels(area=area)
         for what in ("staging", "datasets"):
             self.sweep_removed.labels(what=what)
         for reason in ("secret", "size", "json"):
             self.webhook_rejections.labels(reason=reason)
+
+    # workflows.saga.SagaObserver (the ingest saga reports through these) ----------------------
+    def saga_failed(self, saga: str, step: str) -> None:
+        self.saga_failures.labels(saga=saga, step=step).inc()
+
+    def saga_compensated(self, saga: str, step: str) -> None:
+        self.saga_compensations.labels(saga=saga, step=step).inc()
+
+    def staging_cleaned(self, outcome: str, count: int = 1) -> None:
+        self.staging_cleanups.labels(outcome=outcome).inc(count)
+
+    def staging_seen(self, uploads: int, failed: int, size: int) -> None:
+        self.staging_uploads.labels(state="in_progress").set(uploads - failed)
+        self.staging_uploads.labels(state="failed").set(failed)
+        self.staging_bytes.set(size)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,7 +1,8 @@
 """Getting a dataset into a conversation: the step /train, /stats, /explore and /predict share.
 
-A dataset arrives as an upload (fetched into ``staging/<user>/<upload>``, loaded, stored as
-Parquet, staging removed; on failure the staging folder is marked failed and swept later), as a
+A dataset arrives as an upload (the ingest saga, ``workflows/ingest.py``: fetched into
+``staging/<user>/<upload>``, loaded, stored as Parquet and a catalog row, staging removed; a
+failure undoes the earlier steps and keeps the staging folder as ``.failed`` for its TTL), as a
 server path inside ``STATBOT_LOCAL_PATH_ROOTS``, or as "the last dataset" remembered in the
 session. The session keeps only the dataset's reference; the frame is read from disk, off the
 event loop, whenever a step needs it.
@@ -10,18 +11,18 @@ event loop, whenever a step needs it.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statbot.analysis.io.paths import looks_like_path, resolve_server_path
 from statbot.engine.events import EventKind
-from statbot.engine.files import safe_file_name
 from statbot.engine.replies import Option, Reply
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
+from statbot.workflows.ingest import check_frame_size as check_frame_size  # noqa: PLC0414
+from statbot.workflows.ingest import ingest_upload
+from statbot.workflows.ingest import store_file as store_file  # noqa: PLC0414 (D.store_file)
 from statbot.workflows.loaded import Loaded as Loaded  # noqa: PLC0414 (re-export: D.Loaded)
-from statbot.workflows.loaded import conversion_notes, read_notes
 
 if TYPE_CHECKING:
     from statbot.workflows.services import Services
@@ -54,47 +55,6 @@ def services(ctx: Context) -> Services:
 
 
 # --- blocking helpers (run through ctx.run_blocking) ------------------------------------------
-def store_file(
-    svc: Services,
-    user_id: int,
-    path: Path,
-    name: str,
-    *,
-    source: dict[str, Any] | None = None,
-    header_row: int | None = None,
-) -> Loaded:
-    """Load a file under the limits and the user's quotas and store it as a dataset
-    (idempotent). ``source``: how to fetch the file again (an upload or a server path);
-    ``header_row``: the row the user picked for the column names (None: detected)."""
-    import hashlib
-
-    from statbot.analysis.io.schema import infer_schema, render_schema
-    from statbot.workflows import quota_checks as Q
-
-    result = Q.load(svc, user_id, path, header_row=header_row)
-    check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
-    digest = result.content_hash or None
-    if digest and header_row is not None:
-        # the same bytes read with another header are another table: another stored dataset
-        digest = hashlib.sha256(f"{digest}:header_row={header_row}".encode()).hexdigest()
-    ref = Q.put(svc, user_id, result.frame, digest, name)
-    schema = infer_schema(result.frame)
-    return Loaded(
-        ref=ref.to_dict(),
-        name=name,
-        rows=result.rows,
-        columns=[str(c) for c in result.frame.columns],
-        kinds={c.name: c.kind for c in schema.columns},
-        warnings=[*conversion_notes(result.conversions), *result.warnings],
-        schema_text=render_schema(schema),
-        notes=read_notes(result),
-        source=dict(source or {}),
-        fmt=result.format,
-        names_row=result.header_row if result.header else None,
-        header_row=header_row,
-    )
-
-
 def write_result(path: Path, data: bytes) -> None:
     """Write a file the chat will attach (table, chart, predictions) under a temporary name and
     rename it: a reply re-sent after a crash never attaches a half-written file."""
@@ -102,15 +62,6 @@ def write_result(path: Path, data: bytes) -> None:
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(data)
     partial.replace(path)
-
-
-def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
-    """STATBOT_MAX_DATAFRAME_SIZE_MB: the largest table a conversation may hold in memory."""
-    from statbot.analysis.errors import DatasetTooLargeError
-
-    size = int(frame.memory_usage(deep=True, index=False).sum())
-    if size > limit_mb * 1024 * 1024:
-        raise DatasetTooLargeError(name, size, limit_mb)
 
 
 def read_frame(svc: Services, ref: dict[str, Any]) -> Any:
@@ -208,7 +159,7 @@ async def receive(ctx: Context) -> Loaded | Path | None:
         ctx.reply(f"Type the path of the file (inside {roots}).")
         return None
     if event.kind is EventKind.UPLOAD and event.upload is not None:
-        return await _receive_upload(ctx)
+        return await ingest_upload(ctx)
     text = event.text.strip()
     if (
         event.kind is EventKind.TEXT
@@ -241,29 +192,6 @@ async def receive_loaded(ctx: Context) -> Loaded | None:
     return loaded
 
 
-async def _receive_upload(ctx: Context) -> Loaded:
-    svc = services(ctx)
-    upload = ctx.event.upload
-    assert upload is not None
-    name = safe_file_name(upload.file_name)
-    if upload.size > svc.settings.max_file_mb * 2**20:  # refused before any download
-        from statbot.analysis.errors import LimitExceeded
-
-        raise LimitExceeded("max_file_mb", svc.settings.max_file_mb, upload.size / 2**20, unit="MB")
-    staging = svc.staging_dir(ctx.session.user_id, ctx.event.event_id)
-    try:
-        path = await svc.files.fetch(upload, staging)
-        source = {"upload": upload.to_dict()}
-        loaded: Loaded = await ctx.run_blocking(
-            store_file, svc, ctx.session.user_id, path, name, source=source
-        )
-    except BaseException:
-        await ctx.run_blocking(mark_failed, staging)
-        raise
-    await ctx.run_blocking(shutil.rmtree, staging, True)
-    return loaded
-
-
 def recheck_server_path(svc: Services, path: Path | str) -> Path:
     """Check a server path again right before reading it: since it was typed, the file may
     have become a symlink out of the allowed folders, a FIFO, or too large."""
@@ -280,14 +208,6 @@ async def load_server_file(ctx: Context, path: Path) -> Loaded:
     svc = services(ctx)
     loaded: Loaded = await ctx.run_blocking(_load_checked, svc, ctx.session.user_id, path)
     return loaded
-
-
-def mark_failed(staging: Path) -> None:
-    """Keep a failed upload's staging folder for the TTL sweep (and for a look if needed)."""
-    if staging.exists():
-        failed = staging.with_name(staging.name + ".failed")
-        shutil.rmtree(failed, ignore_errors=True)
-        staging.rename(failed)
 
 
 def remember(ctx: Context, loaded: Loaded) -> None:

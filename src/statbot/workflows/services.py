@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from statbot.config import Settings
     from statbot.jobs.base import JobRunner
     from statbot.kb import KnowledgeBase, ReadCounts
+    from statbot.workflows.saga import SagaObserver
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     catalog: Catalog | None = None  # users, roles, ledger (issue 12); statbot.wiring opens it
     access: Directory | None = None  # users, roles, audit on the catalog (statbot.wiring)
     broadcasts: Broadcaster | None = None  # /broadcast's sender (issue 12), built by the wiring
+    ingest_observer: SagaObserver | None = None  # the ingest saga's metrics (the app's Metrics)
 
     @cached_property
     def datasets(self) -> DatasetStore:

@@ -130,17 +130,28 @@ class DatasetStore:
     ) -> DatasetRef:
         """Store ``frame``; ``content_hash`` (e.g. sha256 of the uploaded bytes) names it, else
         a hash of the frame does. Same user + same hash returns the existing ref."""
-        from statbot.analysis.io.schema import infer_schema
+        ref, _ = self.write_parquet(user_id, frame, content_hash, name)
+        self.add_entry(ref, frame)
+        return ref
 
+    def write_parquet(
+        self,
+        user_id: int | str,
+        frame: pd.DataFrame,
+        content_hash: str | None = None,
+        name: str = "data",
+    ) -> tuple[DatasetRef, bool]:
+        """:meth:`put`'s first half (an ingest saga step): the Parquet file, and whether this
+        call created it (False: stored already, or a crash's leftover rewritten)."""
         digest = (content_hash or frame_hash(frame)).lower()
         if not _DIGEST.match(digest):
             raise DataError(f"bad content hash {digest!r}", user_message="Invalid dataset hash.")
         ref = DatasetRef(user_id=user_id, digest=digest, name=name)
         parquet = self._parquet(ref)
-        if parquet.exists() and self.index.get(user_id, digest) is not None:
-            existing = self.info(ref)
+        existed = parquet.exists()
+        if existed and self.index.get(user_id, digest) is not None:
             log.info("dataset %s for user %s already stored", digest[:12], user_id)
-            return existing.ref
+            return self.info(ref).ref, False
         parquet.parent.mkdir(parents=True, exist_ok=True)
         columns = [str(c) for c in frame.columns]
         if len(set(columns)) != len(columns):
@@ -149,6 +160,15 @@ class DatasetStore:
             )
         table = _to_arrow(frame, columns)
         write_atomic(parquet, lambda tmp: _write_parquet(table, tmp))
+        return ref, not existed
+
+    def add_entry(self, ref: DatasetRef, frame: pd.DataFrame) -> bool:
+        """:meth:`put`'s second half: the entry, after the complete file; False if there."""
+        from statbot.analysis.io.schema import infer_schema
+
+        if self.index.get(ref.user_id, ref.digest) is not None:
+            return False
+        parquet = self._parquet(ref)
         entry = {
             "ref": ref.to_dict(),
             "rows": int(frame.shape[0]),
@@ -157,9 +177,19 @@ class DatasetStore:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "schema": infer_schema(frame).to_dict(),
         }
-        self.index.add(user_id, digest, entry)
-        log.info("stored dataset %s for user %s (%d rows)", digest[:12], user_id, len(frame))
-        return ref
+        self.index.add(ref.user_id, ref.digest, entry)
+        log.info("stored dataset %s of user %s (%d rows)", ref.digest[:12], ref.user_id, len(frame))
+        return True
+
+    def remove_file(self, ref: DatasetRef) -> bool:
+        """Undo :meth:`write_parquet`, unless an entry names the file (stored meanwhile)."""
+        if self.index.get(ref.user_id, ref.digest) is not None:
+            return False
+        try:
+            self._parquet(ref).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def parquet_path(self, ref: DatasetRef) -> Path:
         """The stored Parquet file (for jobs that read the dataset in another process)."""
