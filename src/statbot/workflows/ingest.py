@@ -43,6 +43,7 @@ the catalog) is an :class:`IngestError` saying, in words, that nothing was kept.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 SAGA = "ingest"
 STAGE, VALIDATE, PARQUET, CATALOG, QUOTA = "stage", "validate", "parquet", "catalog", "quota"
 STEPS = (STAGE, VALIDATE, PARQUET, CATALOG, QUOTA)
+log = logging.getLogger(__name__)
 
 
 class IngestError(DataError):
@@ -77,7 +79,7 @@ class IngestError(DataError):
 
 
 def new_saga(svc: Services, checkpoint: Checkpoint | None = None) -> Saga:
-    return Saga(SAGA, svc.ingest_observer, checkpoint)
+    return Saga(SAGA, svc.ingest_observer, checkpoint or svc.ingest_checkpoint)
 
 
 def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
@@ -178,7 +180,7 @@ def _store_steps(
     ref, _ = saga.run(
         PARQUET,
         lambda: store.write_parquet(user_id, frame, digest, name),
-        lambda done: (lambda: store.remove_file(done[0])) if done[1] else None,
+        lambda done: (lambda: _remove_file(store, done[0])) if done[1] else None,
     )
     saga.run(
         CATALOG,
@@ -201,6 +203,18 @@ def _store_steps(
         names_row=result.header_row if result.header else None,
         header_row=header_row,
     )
+
+
+def _remove_file(store: Any, ref: Any) -> None:
+    """Undo ``parquet``: the file this run created, unless a row names it now (the user's
+    other chat stored the same bytes meanwhile). When the catalog cannot be asked (it is what
+    failed), the file is removed anyway: this run created it, and only that race could make it
+    someone else's."""
+    try:
+        store.remove_file(ref)
+    except Exception:  # the catalog's own error type is not this room's to name
+        log.warning("catalog unreadable while undoing %s; removing the file", ref.digest[:12])
+        store.remove_file(ref, check_index=False)
 
 
 def _within_storage(svc: Services, user_id: int, limits: Any, before: int) -> None:

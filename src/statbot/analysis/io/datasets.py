@@ -181,9 +181,9 @@ class DatasetStore:
         log.info("stored dataset %s of user %s (%d rows)", ref.digest[:12], ref.user_id, len(frame))
         return True
 
-    def remove_file(self, ref: DatasetRef) -> bool:
+    def remove_file(self, ref: DatasetRef, *, check_index: bool = True) -> bool:
         """Undo :meth:`write_parquet`, unless an entry names the file (stored meanwhile)."""
-        if self.index.get(ref.user_id, ref.digest) is not None:
+        if check_index and self.index.get(ref.user_id, ref.digest) is not None:
             return False
         try:
             self._parquet(ref).unlink()
