@@ -251,4 +251,5 @@ def _raise_for_user(step: str, exc: BaseException) -> NoReturn:
     (the disk, the catalog) in words."""
     if isinstance(exc, StatbotError) or not isinstance(exc, Exception):
         raise exc
+    log.warning("ingest failed at %s", step, exc_info=exc)  # the user reads words, not this
     raise IngestError(step, exc) from exc
