@@ -206,3 +206,15 @@ async def test_a_dataset_no_session_attached_is_swept_after_the_grace(
     [kept] = rows(chat)
     assert kept["ref"]["name"] == "iris.csv"  # type: ignore[index]
     assert len(parquet_files(chat)) == 1
+
+
+async def test_a_download_that_fails_is_told_in_words(chat: ChatDriver, tmp_path: Path) -> None:
+    """A real failure at ``stage``: the file the channel names is not there to fetch."""
+    await chat.send("/stats")
+    text = said(await chat.upload(tmp_path / "gone.csv", size=100))
+    assert NOTHING_KEPT in text, text
+    assert parquet_files(chat) == [] and rows(chat) == []
+    [failed] = staged(chat)  # the folder the fetch had made, kept with why
+    assert json.loads((failed / "FAILED.json").read_text())["step"] == STAGE
+    m = metrics(chat)
+    assert sample(m, "statbot_saga_failures_total", saga="ingest", step=STAGE) == 1

@@ -37,7 +37,9 @@ migration, for what a sweep already does). Three ways the commit may not happen:
   session and no unfinished job names, once older than the session timeout).
 
 A failure the user can fix (a bad file, a limit) keeps its own message; any other (the disk,
-the catalog) is an :class:`IngestError` saying, in words, that nothing was kept.
+the catalog) is an :class:`IngestError` saying, in words, that nothing was kept. A cancellation
+(the bot stopping) compensates nothing: the thread running a step cannot be stopped, so undoing
+beside it would race it, and the event, not consumed, is applied again (as after a crash).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ async def ingest_upload(ctx: Context, checkpoint: Checkpoint | None = None) -> L
             source={"upload": upload.to_dict()},
             header_row=None,
         )
-    except BaseException as exc:
+    except Exception as exc:
         await ctx.run_blocking(saga.fail, exc)
         _raise_for_user(saga.step_name, exc)
     await ctx.run_blocking(_cleaned, svc, staging)
@@ -144,7 +146,7 @@ def store_file(
         return _store_steps(
             saga, svc, user_id=user_id, path=path, name=name, source=source, header_row=header_row
         )
-    except BaseException as exc:
+    except Exception as exc:
         saga.fail(exc)
         _raise_for_user(saga.step_name, exc)
 
@@ -246,10 +248,10 @@ def _reason(error: BaseException | None) -> str:
     return type(error).__name__ if error is not None else ""
 
 
-def _raise_for_user(step: str, exc: BaseException) -> NoReturn:
-    """The user's own problem (a StatbotError) as it is, as is a cancellation; anything else
-    (the disk, the catalog) in words."""
-    if isinstance(exc, StatbotError) or not isinstance(exc, Exception):
+def _raise_for_user(step: str, exc: Exception) -> NoReturn:
+    """The user's own problem (a StatbotError) as it is; anything else (the disk, the catalog)
+    in words."""
+    if isinstance(exc, StatbotError):
         raise exc
     log.warning("ingest failed at %s", step, exc_info=exc)  # the user reads words, not this
     raise IngestError(step, exc) from exc
