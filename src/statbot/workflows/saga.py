@@ -3,7 +3,10 @@ reverse order when a later step fails. Used by the ingest (``workflows/ingest.py
 
 A step's compensation is decided by what the step did (``undo(result)`` returns the action to
 run, or None: nothing of this run to undo), so a step that found its work already done by an
-earlier, crashed run of the same event (idempotent replay) undoes nothing.
+earlier, crashed run of the same event (idempotent replay) undoes nothing. A compensation is
+registered once its step is done, because the steps are atomic on their own (a file written to
+a temporary name and renamed, a row in one transaction); one that is not (a download that can
+stop half-way) registers its compensation before it runs (:meth:`Saga.on_failure`).
 """
 
 from __future__ import annotations
