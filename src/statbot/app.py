@@ -189,14 +189,17 @@ class StatbotApp:
             return EXIT_FAILED
         return EXIT_OK
 
-    def _observe(self, what: str, seconds: float) -> None:
+    def _observe(self, what: str, value: float) -> None:
+        """The engine's hook: ``value`` is seconds for "applied", a count for "lease_*"."""
         if what == "applied":
             self.metrics.updates_applied.inc()
-            self.metrics.handling_seconds.observe(seconds)
+            self.metrics.handling_seconds.observe(value)
         elif what == "duplicate":
             self.metrics.updates_duplicate.inc()
         elif what == "quarantined":
             self.metrics.sessions_quarantined.inc()
+        elif what.startswith("lease_"):  # replicas sharing a Redis store (engine/turns.py)
+            self.metrics.leases.labels(event=what.removeprefix("lease_")).inc(value)
 
     # health -----------------------------------------------------------------------------------
     async def _check_store(self) -> tuple[bool, str]:

@@ -118,8 +118,9 @@ class StateManager:
 
     @property
     def observe(self) -> Observer | None:
-        """Optional observer for metrics: called with ("applied", seconds) after each commit and
-        ("duplicate", 0.0) for each redelivered event; must be cheap and never raise."""
+        """Optional observer for metrics: called with ("applied", seconds) after each commit,
+        ("duplicate", 0.0) for each redelivered event and, with a shared store, ("lease_lost"
+        | "lease_elsewhere" | "lease_takeover", count); must be cheap and never raise."""
         return self._applier.observe
 
     @observe.setter

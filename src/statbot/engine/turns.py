@@ -36,6 +36,10 @@ class SharedTurns:
         for name in ("elsewhere", "leases_lost"):
             counters.setdefault(name, 0)
 
+    def _observe(self, what: str, amount: float = 1.0) -> None:
+        if self.applier.observe is not None:  # the manager's metrics hook (app.py)
+            self.applier.observe(what, amount)
+
     async def entry(self, entry: InboxEntry) -> None:
         """The KeyedRunner's ``run_entry``: ``entry`` only says that ``entry.key`` has work."""
         await self.turn(entry.key)
@@ -48,6 +52,7 @@ class SharedTurns:
         got = await self.leases.acquire(key)
         if got is None:
             self.counters["elsewhere"] += 1
+            self._observe("lease_elsewhere")
             return False, None
         fence, fresh = got
         if fresh:
@@ -71,6 +76,7 @@ class SharedTurns:
             self.leases.lost(key)
             self.cache.drop(key)
             self.counters["leases_lost"] += 1
+            self._observe("lease_lost")
             log.warning("lost the lease of %s mid-turn; another replica has it", key)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -87,5 +93,6 @@ class SharedTurns:
             try:
                 if taken := await take_over():
                     log.warning("taking over %d conversation(s) with no lease holder", taken)
+                    self._observe("lease_takeover", taken)
             except Exception:
                 log.exception("orphan scan failed; will retry")

@@ -70,6 +70,13 @@ class Metrics:
         self.disk_bytes = Gauge(
             "statbot_disk_bytes", "Bytes on disk under the data dir, by area", ["area"], registry=r
         )
+        self.leases = Counter(
+            "statbot_leases",
+            "Conversation leases across replicas: elsewhere (another replica had the chat),"
+            " lost (this one stalled past a lease), takeover (chats of a dead replica taken)",
+            ["event"],
+            registry=r,
+        )
         self.sweep_runs = Counter("statbot_sweep_runs", "Cleanup sweeps run", registry=r)
         self.sweep_removed = Counter(
             "statbot_sweep_removed",

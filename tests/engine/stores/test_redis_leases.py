@@ -175,6 +175,8 @@ async def test_a_stalled_engine_cannot_commit_after_another_took_its_chat(
         engine(redis_url, prefix, outbox, stall=stall) as a,
         engine(redis_url, prefix, outbox) as b,
     ):
+        observed: list[tuple[str, float]] = []
+        a.observe = lambda what, value: observed.append((what, value))
         await a.submit(Event.from_update(key, 1, EventKind.COMMAND, text="log"))
         await a.drain()
         assert a._leases is not None and a._leases._renewer is not None
@@ -187,6 +189,7 @@ async def test_a_stalled_engine_cannot_commit_after_another_took_its_chat(
         stall.set()  # a wakes up and tries to commit "stall" with its old token
         await a.drain()
         assert a.counters["leases_lost"] == 1
+        assert ("lease_lost", 1.0) in observed  # /metrics: statbot_leases_total{event="lost"}
         async with RedisStore(redis_url, prefix=prefix) as store:
             session = await store.load(key)
             assert session is not None and session.data["seen"] == ["stall", "after"]
