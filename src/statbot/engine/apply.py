@@ -170,13 +170,15 @@ class Applier:
         if event.kind is not EventKind.NOTICE or session.version == 0:
             # A broadcast is not the user's activity: it must not keep an idle session alive.
             session.updated_at = self.clock()
+        # Only a shared store is handed a fence: a store with no leases need not know the word.
+        fenced = {} if fence is None else {"fence": fence}
         return await self.store.commit(
             session,
             expected_version=expected,
             replies=replies,
             event_id=event.event_id,
             inbox_seq=entry.seq,
-            fence=fence,
+            **fenced,
         )
 
     async def _dispatch(self, session: Session, event: Event) -> Outcome:
