@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # and whether the bot runs a worker itself (false: only `statbot worker` processes do).
     temporal_namespace: str = "default"
     temporal_task_queue: str = "statbot-jobs"
+    # Prefixes the workflow ids, so deployments sharing a namespace never meet each other's
+    # jobs (issue 14); unset: the task queue. Equal on every replica of one bot.
+    temporal_deployment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     temporal_worker: bool = True
 
     # Operations

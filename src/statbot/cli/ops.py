@@ -244,7 +244,8 @@ async def _doctor_temporal(settings: Settings, report: Report) -> None:
     """STATBOT_JOBS=temporal: the server answers, and how many job workflows it holds."""
     what = f"temporal at {settings.temporal_address}"
     try:
-        from statbot.jobs.temporal.connection import connect, jobs_query
+        from statbot.jobs.temporal.connection import connect
+        from statbot.jobs.temporal.scope import Scope
     except ImportError as exc:
         report(False, "temporal", f"the temporal extra is not installed: {exc}")
         return
@@ -252,7 +253,8 @@ async def _doctor_temporal(settings: Settings, report: Report) -> None:
         client = await asyncio.wait_for(
             connect(settings.temporal_address, settings.temporal_namespace), 10
         )
-        found = await client.count_workflows(jobs_query(settings.temporal_task_queue))
+        scope = Scope(settings.temporal_task_queue, settings.temporal_deployment or "")
+        found = await client.count_workflows(scope.jobs_query)
     except Exception as exc:
         report(False, what, f"{type(exc).__name__}: {exc}")
         return

@@ -14,7 +14,6 @@ from tests.jobs.temporal.conftest import finished_events
 
 from statbot.engine.events import EventKind
 from statbot.jobs import JobStatus
-from statbot.jobs.temporal.connection import jobs_query
 
 
 def journal_of(path: Path) -> list[dict[str, object]]:
@@ -50,7 +49,7 @@ async def test_a_job_runs_to_succeeded_with_progress_events(make_temporal, recor
     assert len({e.event_id for e in progress}) == len(progress)
     assert recorder.events.index(done) == len(recorder.events) - 1  # nothing after the end
     # The engine took it: the workflow closes, completed; the job reads succeeded.
-    handle = runner.client.get_workflow_handle(job.job_id)
+    handle = runner.client.get_workflow_handle(runner.scope.workflow_id(job.job_id))
 
     async def closed() -> bool:
         return (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
@@ -74,7 +73,7 @@ async def test_a_duplicate_submit_starts_no_second_workflow(make_temporal, recor
     assert again.job_id == job.job_id and again.status is JobStatus.SUCCEEDED
     await asyncio.sleep(0.5)
     assert [e["event"] for e in journal_of(journal)] == ["start", "end"]
-    query = f"{jobs_query(runner.task_queue)} AND WorkflowId='{job.job_id}'"
+    query = f"{runner.scope.jobs_query} AND WorkflowId='{runner.scope.workflow_id(job.job_id)}'"
     runs = [w async for w in runner.client.list_workflows(query)]
     assert len(runs) == 1
     assert len(recorder.of(job.job_id, EventKind.JOB_FINISHED)) == 1

@@ -3,7 +3,8 @@
 One concept a module: :mod:`.messages` (the workflow's input and the names both sides share),
 :mod:`.workflow` (the job as a workflow: one activity, then its outcome held until the bot has
 it), :mod:`.activity` (the activity: the job's worker subprocess, supervised, with heartbeats),
-:mod:`.worker` (the Temporal worker, in the bot or as ``statbot worker``), :mod:`.watch` (the
+:mod:`.worker` (the Temporal worker, in the bot or as ``statbot worker``), :mod:`.scope` (one
+deployment's workflow ids and visibility queries in a shared namespace), :mod:`.watch` (the
 bot's side: heartbeats → ``JOB_PROGRESS``, the outcome → ``JOB_FINISHED``), :mod:`.state`
 (a workflow as a :class:`~statbot.jobs.base.JobInfo`) and :mod:`.runner` (the
 :class:`~statbot.jobs.base.JobRunner`).

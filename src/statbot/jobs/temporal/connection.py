@@ -1,5 +1,5 @@
-"""Reaching Temporal: the client, the search attribute statbot's workflows carry, and the
-visibility queries that find them."""
+"""Reaching Temporal: the client, and the search attribute statbot's workflows carry (the
+visibility queries that find them are the deployment's :class:`~.scope.Scope`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from temporalio.service import RPCError
 
 from statbot.errors import JobError
-from statbot.jobs.temporal.messages import USER_ATTRIBUTE, WORKFLOW
+from statbot.jobs.temporal.messages import USER_ATTRIBUTE
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,3 @@ async def ensure_user_attribute(client: Client, namespace: str) -> None:
 
 def user_attributes(user_id: int) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(USER_KEY, user_id)])
-
-
-def jobs_query(task_queue: str) -> str:
-    """Visibility query: statbot's job workflows on ``task_queue``."""
-    return f"WorkflowType='{WORKFLOW}' AND TaskQueue='{task_queue}'"
-
-
-def user_query(user_id: int) -> str:
-    """Visibility query: the user's job workflows, on any task queue."""
-    return f"WorkflowType='{WORKFLOW}' AND {USER_ATTRIBUTE} = {int(user_id)}"

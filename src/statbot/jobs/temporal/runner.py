@@ -1,8 +1,10 @@
 """The Temporal job runner (``STATBOT_JOBS=temporal``): the JobRunner contract on workflows.
 
-A job is a workflow (:mod:`.workflow`) whose id is the spec's ``job_id``: a second submit of
-the same idempotency key meets ``WorkflowAlreadyStartedError`` (a running or a closed workflow of
-that id; the reuse policy rejects duplicates) and returns the job that exists. The job's spec is
+A job is a workflow (:mod:`.workflow`) whose id is the spec's ``job_id`` in the deployment's
+scope (``<deployment>/<job id>``, :mod:`.scope`): a second submit of the same idempotency key
+meets ``WorkflowAlreadyStartedError`` (a running or a closed workflow of that id; the reuse
+policy rejects duplicates) and returns the job that exists, while another deployment sharing
+the namespace starts its own. The job's spec is
 the workflow's memo; its user an Int search attribute (``StatbotUser``), so ``list`` and
 ``/forget`` find a user's workflows. Progress and completion come back as engine events through
 ``emit`` (:mod:`.watch`); ``cancel`` cancels the workflow; ``delete_user`` cancels the user's
@@ -11,8 +13,9 @@ them in the background, within seconds to a minute on the dev server) and remove
 at once.
 
 Durability is Temporal's: a job's state lives in the server, not here. A stopped bot loses
-nothing — on ``start`` the runner follows every job workflow still running on its task queue,
-and one whose outcome the bot had not yet taken is announced then. The runner starts a worker
+nothing — the runner follows every job workflow of its deployment still running (one list a
+tick, :mod:`.watch`), so one whose outcome the bot had not yet taken is announced when it starts
+again, or by another replica. The runner starts a worker
 in this process unless ``worker=False`` (then ``statbot worker`` processes run the jobs).
 """
 
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -40,16 +43,11 @@ from statbot.errors import JobError
 from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
 from statbot.jobs.kinds import DEFAULT_MODULES, get_job, load_job_modules
 from statbot.jobs.notify import JobEvents
-from statbot.jobs.temporal.connection import (
-    connect,
-    ensure_user_attribute,
-    jobs_query,
-    user_attributes,
-    user_query,
-)
+from statbot.jobs.temporal.connection import connect, ensure_user_attribute, user_attributes
 from statbot.jobs.temporal.messages import SIGNAL_DELIVERED, WORKFLOW, JobInput
+from statbot.jobs.temporal.scope import Scope
 from statbot.jobs.temporal.state import describe
-from statbot.jobs.temporal.watch import Watcher
+from statbot.jobs.temporal.watch import MAX_DESCRIBES, Watcher
 from statbot.jobs.temporal.worker import build_worker, jobs_root
 
 if TYPE_CHECKING:
@@ -83,6 +81,7 @@ class TemporalJobRunner(JobRunner):
         address: str = "127.0.0.1:7233",
         namespace: str = "default",
         task_queue: str = "statbot-jobs",
+        deployment: str | None = None,
         worker: bool = True,
         concurrency: int = 1,
         modules: Sequence[str] = DEFAULT_MODULES,
@@ -92,6 +91,7 @@ class TemporalJobRunner(JobRunner):
         max_attempts: int = 3,
         progress_interval_s: float = 1.0,
         cancel_wait_s: float = 10.0,
+        max_describes: int = MAX_DESCRIBES,
         client: Client | None = None,
         catalog_url: str | None = None,
     ) -> None:
@@ -99,6 +99,7 @@ class TemporalJobRunner(JobRunner):
         self.catalog_url = catalog_url  # where a training job records its model (issue 12)
         self.emit = emit
         self.address, self.namespace, self.task_queue = address, namespace, task_queue
+        self.scope = Scope(task_queue, deployment or task_queue)
         self.run_worker = worker
         self.concurrency = concurrency
         self.modules = tuple(modules)
@@ -108,6 +109,7 @@ class TemporalJobRunner(JobRunner):
         self.max_attempts = max_attempts
         self.poll_s = max(0.05, progress_interval_s)
         self.cancel_wait_s = cancel_wait_s
+        self.max_describes = max_describes
         self._client = client
         self._watcher: Watcher | None = None
         self._worker: Worker | None = None
@@ -126,6 +128,7 @@ class TemporalJobRunner(JobRunner):
             "address": settings.temporal_address,
             "namespace": settings.temporal_namespace,
             "task_queue": settings.temporal_task_queue,
+            "deployment": settings.temporal_deployment,
             "worker": settings.temporal_worker,
             "concurrency": settings.job_concurrency,
             "default_timeout_s": settings.job_timeout_seconds,
@@ -159,13 +162,15 @@ class TemporalJobRunner(JobRunner):
             )
             self._worker_task = asyncio.create_task(self._worker.run(), name="temporal-worker")
         self._events.start()
-        self._watcher = Watcher(self._client, self._events, poll_s=self.poll_s)
+        self._watcher = Watcher(
+            self._client, self.scope, self._events, poll_s=self.poll_s,
+            max_describes=self.max_describes,
+        )  # fmt: skip
         self._watcher.on_finished = self._observe
-        running = f"{jobs_query(self.task_queue)} AND ExecutionStatus='Running'"
-        async for execution in self._client.list_workflows(running):
-            self._watcher.watch(execution.id)
-        log.info("temporal job runner started: %s, task queue %s%s", self.address,
-                 self.task_queue, " with a worker" if self.run_worker else "")  # fmt: skip
+        self._watcher.start()
+        log.info("temporal job runner started: %s, task queue %s, deployment %s%s", self.address,
+                 self.task_queue, self.scope.deployment,
+                 " with a worker" if self.run_worker else "")  # fmt: skip
 
     async def stop(self) -> None:
         if self._watcher is None:
@@ -198,7 +203,7 @@ class TemporalJobRunner(JobRunner):
             await client.start_workflow(
                 WORKFLOW,
                 job,
-                id=spec.job_id,
+                id=self.scope.workflow_id(spec.job_id),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo={"spec": spec.to_dict()},
@@ -212,17 +217,17 @@ class TemporalJobRunner(JobRunner):
             raise JobError(f"job {spec.job_id} vanished right after it was submitted")
         if not info.finished:
             assert self._watcher is not None
-            self._watcher.watch(spec.job_id)
+            self._watcher.watch(spec.job_id, spec.user_id)
         return info
 
     async def status(self, job_id: str) -> JobInfo | None:
-        return await describe(self.client, job_id)
+        return await describe(self.client, self.scope.workflow_id(job_id), job_id)
 
     async def cancel(self, job_id: str) -> bool:
         info = await self.status(job_id)
         if info is None or info.finished:
             return False
-        await self.client.get_workflow_handle(job_id).cancel()
+        await self._handle(job_id).cancel()
         log.info("job %s: cancel requested", job_id)
         # As the local runner's: back once the job's process is gone (the activity learns of
         # the cancel with its next heartbeat's answer, about a second), bounded.
@@ -245,11 +250,12 @@ class TemporalJobRunner(JobRunner):
         await self._watcher.forget(ids)
         client = self.client
         for job_id in ids:
+            execution = WorkflowExecution(workflow_id=self.scope.workflow_id(job_id))
             request = DeleteWorkflowExecutionRequest(
-                namespace=self.namespace, workflow_execution=WorkflowExecution(workflow_id=job_id)
+                namespace=self.namespace, workflow_execution=execution
             )
             with contextlib.suppress(RPCError):  # RPCError: closed already
-                await client.get_workflow_handle(job_id).cancel()  # the job's process stops
+                await self._handle(job_id).cancel()  # the job's process stops
             try:
                 await client.workflow_service.delete_workflow_execution(request)
             except RPCError as exc:
@@ -261,7 +267,7 @@ class TemporalJobRunner(JobRunner):
 
     async def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((s.value for s in JobStatus), 0)
-        query = f"{jobs_query(self.task_queue)} GROUP BY ExecutionStatus"
+        query = f"{self.scope.jobs_query} GROUP BY ExecutionStatus"
         found = await self.client.count_workflows(query)
         for group in found.groups:
             status = _COUNTED.get(str(group.group_values[0]), JobStatus.FAILED)
@@ -275,16 +281,17 @@ class TemporalJobRunner(JobRunner):
             self._watcher.on_finished = fn
 
     # helpers ----------------------------------------------------------------------------------
+    def _handle(self, job_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(self.scope.workflow_id(job_id))
+
     async def _ids(self, user_id: int) -> builtins.list[str]:
-        """The user's job workflows: by search attribute, and those this runner follows
+        """The user's job ids: by search attribute, and those this runner follows
         (visibility lags a workflow's start by a moment)."""
-        ids = [w.id async for w in self.client.list_workflows(user_query(user_id))]
+        query = self.scope.user_query(user_id)
+        listed = [self.scope.job_id(w.id) async for w in self.client.list_workflows(query)]
+        ids = [job_id for job_id in listed if job_id is not None]
         assert self._watcher is not None
-        for job_id in self._watcher.watching - set(ids):
-            info = await self.status(job_id)
-            if info is not None and info.spec.user_id == user_id:
-                ids.append(job_id)
-        return ids
+        return ids + sorted(self._watcher.users_jobs(user_id) - set(ids))
 
     async def _delivered(self, job_id: str) -> None:
         """The engine has the job's JOB_FINISHED: the workflow may close."""
@@ -292,6 +299,6 @@ class TemporalJobRunner(JobRunner):
             return
         self._watcher.delivered.add(job_id)
         try:
-            await self.client.get_workflow_handle(job_id).signal(SIGNAL_DELIVERED)
+            await self._handle(job_id).signal(SIGNAL_DELIVERED)
         except RPCError as exc:  # closed or deleted meanwhile
             log.info("job %s: the delivered signal was refused: %s", job_id, exc)

@@ -2,18 +2,21 @@
 
 Running: its pending activity says queued (scheduled, first attempt), running (started, or
 waiting for a retry) and the last heartbeat's progress and message; with no pending activity
-the workflow holds the outcome until the bot took it (query). Closed: its status says how the
-job ended, its result or failure carries the outcome. The job's spec is the workflow's memo.
+the workflow holds the outcome until the bot took it (its memo's ``outcome``; a workflow
+started before that was written answers a query). Closed: its status says how the job ended,
+its result or failure carries the outcome. The job's spec is the workflow's memo's ``spec``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
@@ -47,9 +50,18 @@ class Beat:
     n: int = -1
 
 
-async def spec_of(desc: WorkflowExecutionDescription) -> JobSpec:
-    memo = await desc.memo()
+def spec_in(memo: Mapping[str, Any]) -> JobSpec:
     return JobSpec.from_dict(dict(memo["spec"]))
+
+
+def outcome_in(memo: Mapping[str, Any]) -> Outcome | None:
+    """The outcome the workflow wrote into its memo once the job ended, if it has."""
+    data = memo.get("outcome")
+    return Outcome.from_dict(data) if isinstance(data, dict) else None
+
+
+async def spec_of(desc: WorkflowExecutionDescription) -> JobSpec:
+    return spec_in(await desc.memo())
 
 
 async def beat_of(client: Client, desc: WorkflowExecutionDescription) -> Beat | None:
@@ -103,17 +115,17 @@ async def closed_outcome(
     return Outcome("failed", error=STOPPED)
 
 
-async def describe(client: Client, job_id: str) -> JobInfo | None:
+async def describe(client: Client, workflow_id: str, job_id: str) -> JobInfo | None:
     """The job now, or None when Temporal has no workflow of that id."""
-    handle = client.get_workflow_handle(job_id)
+    handle = client.get_workflow_handle(workflow_id)
     try:
         desc = await handle.describe()
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             return None
         raise
-    spec = await spec_of(desc)
-    info = JobInfo(job_id, spec, JobStatus.QUEUED)
+    memo = await desc.memo()
+    info = JobInfo(job_id, spec_in(memo), JobStatus.QUEUED)
     info.created_at = desc.start_time.timestamp() if desc.start_time else info.created_at
     if desc.status is not WorkflowExecutionStatus.RUNNING:
         done = await closed_outcome(handle, desc.status or WorkflowExecutionStatus.FAILED)
@@ -127,11 +139,12 @@ async def describe(client: Client, job_id: str) -> JobInfo | None:
         else:
             info.queue_position = 1  # Temporal does not say how many wait before it
         return info
-    held = await held_outcome(handle)
+    held = outcome_in(memo) or await held_outcome(handle)
     return finished(info, held, desc) if held is not None else info
 
 
-def finished(info: JobInfo, done: Outcome, desc: WorkflowExecutionDescription) -> JobInfo:
+def finished(info: JobInfo, done: Outcome, desc: WorkflowExecution) -> JobInfo:
+    """``info`` as ended with ``done``; ``desc``: the workflow described or listed."""
     info.status = JobStatus(done.status)
     info.result, info.error = done.result, done.error
     info.attempts = done.attempts or info.attempts

@@ -1,140 +1,246 @@
-"""The bot's side of a running job: its heartbeats become ``JOB_PROGRESS`` events, its outcome
-one ``JOB_FINISHED``, through :class:`~statbot.jobs.notify.JobEvents` (in order, the finished
+"""The bot's side of running jobs: heartbeats become ``JOB_PROGRESS`` events, an outcome one
+``JOB_FINISHED``, through :class:`~statbot.jobs.notify.JobEvents` (in order, the finished
 event at least once).
 
-One task a job polls the workflow (``describe``: the pending activity's attempt and last
-heartbeat; then the held outcome, by query). Event ids follow the contract in
-:mod:`statbot.jobs.base` and come from Temporal's own numbers — the attempt, and the count of
-progress reports the activity put in its heartbeat — so a bot that restarts, or a second bot
-watching the same job, produces the same ids and the engine drops the repeats. Once the engine
-accepted ``JOB_FINISHED``, the runner signals the workflow, which closes.
+Bounded, however many users wait for jobs (issue 14): one task ticks every ``poll_s``. A tick
+is one visibility list of the deployment's running job workflows (:class:`.scope.Scope`): it
+says which jobs still run and, from their memo, which hold an outcome for the bot (announced
+from the list, no describe, no query). Describes — a job's pending activity and its last
+heartbeat, the progress — are spent on at most ``max_describes`` jobs a tick: first those
+that left the list (closed, deleted, or not visible yet), then this bot's own jobs whose
+activity has started, then its queued ones, the longest unseen first. So a tick costs
+``1 + max_describes`` calls; the running jobs are bounded by the workers' slots, so with the
+default budget their bars move every tick.
+
+Replicas: every bot follows every running job of its deployment for its outcome (a replica
+that died leaves its conversations' jobs to the others), and its own jobs — submitted here, or
+running when it started — for progress too. Event ids follow the contract in
+:mod:`statbot.jobs.base` and come from Temporal's own numbers (the job id; the attempt and the
+count of progress reports in the heartbeat), so two bots watching one job, or a bot that
+restarted, produce the same ids and the engine drops the repeats. Once the engine accepted
+``JOB_FINISHED`` the runner signals the workflow, which notes it in its memo and closes: a bot
+that sees it closed with ``delivered`` says nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from statbot.jobs.base import JobInfo, JobStatus
+from statbot.jobs.base import JobInfo, JobSpec, JobStatus
 from statbot.jobs.launch import RESUMED_MESSAGE, STARTED_MESSAGE
 from statbot.jobs.notify import JobEvents
+from statbot.jobs.temporal.messages import Outcome
+from statbot.jobs.temporal.scope import Scope
 from statbot.jobs.temporal.state import (
     Beat,
     beat_of,
     closed_outcome,
     finished,
     held_outcome,
-    spec_of,
+    outcome_in,
+    spec_in,
 )
 
 log = logging.getLogger(__name__)
 
 Observe = Callable[[str, str, float], None]
+MAX_DESCRIBES = 16  # a tick's describes, at most
 
 
 @dataclass(slots=True)
-class _Seen:
+class _Job:
+    user_id: int
+    own: bool  # its progress is followed here, and its duration measured
     attempt: int = 0
     n: int = 0
     announced: bool = False
+    started: bool = False  # its activity was running at the last describe
+    described: float = 0.0  # time.monotonic() of the last describe
 
 
 class Watcher:
-    """Follows jobs until their workflow closes (or is deleted)."""
+    """Follows the deployment's jobs until their workflows close (or are deleted)."""
 
-    def __init__(self, client: Client, events: JobEvents, *, poll_s: float) -> None:
+    def __init__(
+        self,
+        client: Client,
+        scope: Scope,
+        events: JobEvents,
+        *,
+        poll_s: float,
+        max_describes: int = MAX_DESCRIBES,
+    ) -> None:
         self.client = client
+        self.scope = scope
         self.events = events
         self.poll_s = poll_s
+        self.max_describes = max(1, max_describes)
         self.delivered: set[str] = set()  # JOB_FINISHED accepted by the engine
         self.on_finished: Observe | None = None
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._jobs: dict[str, _Job] = {}
+        self._gone: set[str] = set()  # forgotten: not adopted again while visibility lists them
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0  # lists done; the first adopts what runs as this bot's own
 
     @property
     def watching(self) -> set[str]:
-        return {job_id for job_id, task in self._tasks.items() if not task.done()}
+        return set(self._jobs)
 
-    def watch(self, job_id: str) -> None:
-        task = self._tasks.get(job_id)
-        if task is None or task.done():
-            self._tasks[job_id] = asyncio.create_task(self._follow(job_id), name=f"watch-{job_id}")
+    def users_jobs(self, user_id: int) -> set[str]:
+        return {job_id for job_id, job in self._jobs.items() if job.user_id == user_id}
+
+    def watch(self, job_id: str, user_id: int) -> None:
+        """Follow ``job_id`` from now on, its progress too (a job submitted or found here)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            self._jobs[job_id] = _Job(user_id, own=True)
+        else:
+            job.own = True
+        self._gone.discard(job_id)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="temporal-watch")
 
     async def forget(self, job_ids: Iterable[str]) -> None:
         """Stop following these jobs and emit nothing more of them (``/forget``)."""
         ids = list(job_ids)
         self.events.forget(ids)
-        tasks = [t for t in (self._tasks.pop(i, None) for i in ids) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for job_id in ids:
+            self._drop(job_id)
+        self._gone.update(ids)
 
     async def stop(self) -> None:
-        await self.forget(list(self._tasks))
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._jobs.clear()
 
-    async def _follow(self, job_id: str) -> None:
-        handle = self.client.get_workflow_handle(job_id)
-        seen = _Seen()
+    async def _run(self) -> None:
         while True:
             try:
-                if await self._step(job_id, handle, seen):
-                    return
+                await self.tick()
             except RPCError as exc:
-                if exc.status is RPCStatusCode.NOT_FOUND:
-                    return  # deleted (/forget)
-                log.warning("watching job %s: %s", job_id, exc)
-            except Exception:  # keep watching: a bad tick must not lose the job's end
-                log.exception("watching job %s failed", job_id)
+                log.warning("watching the jobs of %s: %s", self.scope.deployment, exc)
+            except Exception:  # keep watching: a bad tick must not lose the jobs' ends
+                log.exception("watching the jobs of %s failed", self.scope.deployment)
             await asyncio.sleep(self.poll_s)
 
-    async def _step(self, job_id: str, handle: WorkflowHandle[Any, Any], seen: _Seen) -> bool:
-        """One look at the job; True once there is nothing more to follow."""
-        desc = await handle.describe()
-        spec = await spec_of(desc)
-        info = JobInfo(job_id, spec, JobStatus.RUNNING)
+    async def tick(self) -> None:
+        """One look at every job: one list, and at most ``max_describes`` describes."""
+        listed: dict[str, WorkflowExecution] = {}
+        async for execution in self.client.list_workflows(self.scope.running_query):
+            job_id = self.scope.job_id(execution.id)
+            if job_id is not None:
+                listed[job_id] = execution
+        # What runs when this bot starts is its own (it may be the only bot); what starts
+        # later elsewhere is followed for its outcome only.
+        own, self.ticks = self.ticks == 0, self.ticks + 1
+        self._gone &= set(listed)  # visibility has caught up with the deletion of the rest
+        due: list[tuple[int, float, str]] = []
+        for job_id, execution in listed.items():
+            job = self._jobs.get(job_id)
+            if job is None and job_id not in self._gone:  # another replica's, or new here
+                job = self._jobs[job_id] = _Job(spec_in(await execution.memo()).user_id, own)
+            if job is None:
+                continue
+            if "outcome" in execution.raw_info.memo.fields:
+                memo = await execution.memo()
+                self._held(job_id, job, spec_in(memo), outcome_in(memo), execution)
+            elif job.own:
+                due.append((1 if job.started else 2, job.described, job_id))
+        for job_id, job in list(self._jobs.items()):
+            if job_id not in listed:
+                if job_id in self.delivered:
+                    self._drop(job_id)  # closed: the outcome was ours to deliver, and was
+                else:
+                    due.append((0, job.described, job_id))  # closed, deleted or not listed yet
+        due.sort()
+        looks = [self._look(job_id) for *_, job_id in due[: self.max_describes]]
+        for failed in await asyncio.gather(*looks, return_exceptions=True):
+            if isinstance(failed, Exception):
+                log.warning("a look at a job failed: %r", failed)
+
+    async def _look(self, job_id: str) -> None:
+        """Describe one job: its progress, its held outcome, or how it closed."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        job.described = time.monotonic()
+        handle = self.client.get_workflow_handle(self.scope.workflow_id(job_id))
+        try:
+            desc = await handle.describe()
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            self._drop(job_id)  # deleted (/forget)
+            return
+        memo = await desc.memo()
+        spec = spec_in(memo)
         if desc.status is not WorkflowExecutionStatus.RUNNING:
-            if not seen.announced and job_id not in self.delivered:
-                # It closed while nobody here saw its outcome (another bot took it): say it
-                # anyway; the engine drops a repeat.
+            if not job.announced and job_id not in self.delivered and not memo.get("delivered"):
+                # It closed while nobody took its outcome, or another bot did without saying
+                # so: say it; the engine drops a repeat.
                 done = await closed_outcome(handle, desc.status or WorkflowExecutionStatus.FAILED)
-                self.events.finished(finished(info, done, desc))
-            self.delivered.discard(job_id)
-            return True
+                self.events.finished(finished(JobInfo(job_id, spec, JobStatus.RUNNING), done, desc))
+            self._drop(job_id)
+            return
         beat = await beat_of(self.client, desc)
         if beat is not None:
-            self._progress(info, beat, seen)
-            return False
-        if job_id in self.delivered:
-            return False  # the workflow closes soon
-        held = await held_outcome(handle)
-        if held is not None:
-            done_info = finished(info, held, desc)
-            if not seen.announced and self.on_finished is not None and desc.start_time:
-                seconds = time.time() - desc.start_time.timestamp()
-                self.on_finished(spec.kind, done_info.status.value, seconds)
-            seen.announced = True
-            self.events.finished(done_info)  # a no-op while the last one is on its way
-        return False
+            job.started = beat.started
+            if job.own:
+                self._progress(JobInfo(job_id, spec, JobStatus.RUNNING), beat, job)
+            return
+        held = outcome_in(memo)
+        if held is None and job_id not in self.delivered:
+            held = await held_outcome(handle)  # a workflow started before the memo had it
+        self._held(job_id, job, spec, held, desc)
 
-    def _progress(self, info: JobInfo, beat: Beat, seen: _Seen) -> None:
+    def _held(
+        self,
+        job_id: str,
+        job: _Job,
+        spec: JobSpec,
+        held: Outcome | None,
+        execution: WorkflowExecution,
+    ) -> None:
+        """The job ended and its workflow holds the outcome until the engine has it."""
+        if held is None or job_id in self.delivered:
+            return  # not yet; or the workflow closes soon
+        info = finished(JobInfo(job_id, spec, JobStatus.RUNNING), held, execution)
+        if not job.announced and job.own and self.on_finished and execution.start_time:
+            seconds = time.time() - execution.start_time.timestamp()
+            self.on_finished(spec.kind, info.status.value, seconds)
+        job.announced = True
+        self.events.finished(info)  # a no-op while the last one is on its way
+
+    def _drop(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self.delivered.discard(job_id)
+
+    def _progress(self, info: JobInfo, beat: Beat, job: _Job) -> None:
         if not beat.started:
             return
         info.attempts = beat.attempt
-        if beat.attempt != seen.attempt:
-            seen.attempt, seen.n = beat.attempt, 0
+        if beat.attempt != job.attempt:
+            job.attempt, job.n = beat.attempt, 0
             resumed = beat.attempt > 1
             info.message = (
                 f"{RESUMED_MESSAGE} (attempt {beat.attempt})" if resumed else STARTED_MESSAGE
             )
             info.progress = beat.progress
             self.events.progress(info.progress_event(f"{beat.attempt}.0", resumed=resumed))
-        if beat.n > seen.n:
-            seen.n = beat.n
+        if beat.n > job.n:
+            job.n = beat.n
             info.progress, info.message = beat.progress, beat.message
             self.events.progress(info.progress_event(f"{beat.attempt}.{beat.n}"))

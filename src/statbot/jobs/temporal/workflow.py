@@ -11,6 +11,11 @@ bot that crashed between the job's end and that event finds the workflow still r
 starts again, and emits the event then (the engine dedupes a repeat). Only then does the
 workflow close, and its status says how the job ended: completed (succeeded), failed, or
 cancelled.
+
+The outcome is also written into the workflow's memo (``outcome``), and before it closes
+whether the bot took it (``delivered``): the bots' watchers read both from their one
+visibility list a tick (:mod:`.watch`), without a describe or a query per job, and a bot that
+finds the workflow closed with ``delivered`` knows the conversation has it already.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
     )
 
+# Workflows started before the memo was written replay without it (a patch, not a new id).
+_MEMO_PATCH = "outcome-in-memo"
 # Beyond the job's own time limit (which the activity enforces, failing the job): Temporal's
 # backstop for an activity that cannot even do that.
 _BACKSTOP_S = 60.0
@@ -71,7 +78,12 @@ class JobWorkflow:
             )
         except (ActivityError, asyncio.CancelledError) as exc:
             self._outcome = _failed(exc)
+        memo = workflow.patched(_MEMO_PATCH)
+        if memo:
+            workflow.upsert_memo({"outcome": self._outcome.to_dict()})
         await self._wait_for_delivery(job.delivery_s)
+        if memo:
+            workflow.upsert_memo({"delivered": self._delivered})
         outcome = self._outcome
         if outcome.status == "cancelled":
             raise asyncio.CancelledError("the job was cancelled")
