@@ -29,14 +29,17 @@ def iris_csv(path: Path) -> Path:
     return path
 
 
-def driver(tmp_path: Path, server: TemporalDevServer, queue: str, env: pytest.MonkeyPatch):
-    """The bot's core as `statbot run` builds it, configured as an operator would."""
+def driver(
+    tmp_path: Path, server: TemporalDevServer, queue: str, env: pytest.MonkeyPatch, jobs=True
+):
+    """The bot's core as `statbot run` builds it, configured as an operator would
+    (``jobs=False``: without the runner, for a test that wires its own)."""
     env.setenv("STATBOT_JOBS", "temporal")
     env.setenv("STATBOT_TEMPORAL_ADDRESS", server.address)
     env.setenv("STATBOT_TEMPORAL_TASK_QUEUE", queue)
     # Job ids derive from the chat and the update id, and the server outlives each test: a
     # first update id of its own keeps this test's jobs from meeting an earlier test's.
-    return ChatDriver(tmp_path / "var", jobs=True, first_update_id=uuid.uuid4().int % 10**9)
+    return ChatDriver(tmp_path / "var", jobs=jobs, first_update_id=uuid.uuid4().int % 10**9)
 
 
 async def choose(chat: ChatDriver, data: Path, target: str, model: str) -> None:
@@ -92,3 +95,60 @@ async def test_cancel_on_temporal_stops_the_training(
         info = await chat.jobs.status(job_id)
         assert info is not None and info.status is JobStatus.CANCELLED
         assert chat.services.models.list(chat.key.user_id) == []
+
+
+async def test_two_replicas_announce_one_training_and_the_chat_reports_it_once(
+    tmp_path: Path, temporal_server, queue, monkeypatch
+) -> None:
+    """Two bot replicas share the task queue; A runs the training, B only watches. Both hand
+    the engine the job's JOB_FINISHED (each waits until the other has it too, so both really
+    do): the conversation applies it once — one report, the repeat dropped by its event id."""
+    import asyncio
+
+    from statbot.engine.events import Event, EventKind
+
+    chat = driver(tmp_path, temporal_server, queue, monkeypatch, jobs=False)
+    arrived: dict[str, list[Event]] = {"a": [], "b": []}
+    both_arrived, both_forwarded = asyncio.Event(), asyncio.Event()
+    forwarded: list[str] = []
+
+    def replica(name: str):  # type: ignore[no-untyped-def]
+        async def emit(event: Event) -> bool:
+            if event.kind is EventKind.JOB_FINISHED:
+                arrived[name].append(event)
+                if all(arrived.values()):
+                    both_arrived.set()
+                await asyncio.wait_for(both_arrived.wait(), 60)
+            accepted = await chat.manager.submit(event)
+            if event.kind is EventKind.JOB_FINISHED:
+                forwarded.append(name)
+                if len(forwarded) == 2:
+                    both_forwarded.set()
+            return accepted
+
+        return emit
+
+    a = TemporalJobRunner.from_settings(chat.settings, emit=replica("a"), progress_interval_s=0.2)
+    b = TemporalJobRunner.from_settings(
+        chat.settings, emit=replica("b"), worker=False, progress_interval_s=0.2
+    )
+    chat.core.jobs = chat.services.jobs = a
+    async with chat:
+        await b.start()
+        try:
+            await choose(chat, iris_csv(tmp_path / "iris.csv"), "species", "random forest")
+            await chat.press("Train")
+            await chat.wait_for(lambda rs: any("Model trained" in r.text for r in rs), seconds=90)
+            await asyncio.wait_for(both_forwarded.wait(), 30)
+            await chat.manager.drain()
+        finally:
+            await b.stop()
+        assert sorted(forwarded) == ["a", "b"]
+        [from_a], [from_b] = arrived["a"], arrived["b"]
+        assert from_a.event_id == from_b.event_id and from_a.job == from_b.job
+        reports = [r for r in chat.replies if "Model trained" in r.text]
+        assert len(reports) == 1, said(reports)
+        # A second JOB_FINISHED applied would say its outcome line after the report.
+        assert not [r for r in chat.replies if r.text == from_a.text], chat.transcript()
+        assert chat.manager.counters["duplicates"] + chat.manager.counters["duplicate_submits"] >= 1
+        assert len(chat.services.models.list(chat.key.user_id)) == 1

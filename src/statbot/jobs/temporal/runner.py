@@ -167,7 +167,11 @@ class TemporalJobRunner(JobRunner):
             max_describes=self.max_describes,
         )  # fmt: skip
         self._watcher.on_finished = self._observe
-        self._watcher.start()
+        try:
+            await self._watcher.start()  # what runs now is followed once this returns
+        except BaseException:
+            await self.stop()
+            raise
         log.info("temporal job runner started: %s, task queue %s, deployment %s%s", self.address,
                  self.task_queue, self.scope.deployment,
                  " with a worker" if self.run_worker else "")  # fmt: skip

@@ -2,8 +2,8 @@
 
 Running: its pending activity says queued (scheduled, first attempt), running (started, or
 waiting for a retry) and the last heartbeat's progress and message; with no pending activity
-the workflow holds the outcome until the bot took it (its memo's ``outcome``; a workflow
-started before that was written answers a query). Closed: its status says how the job ended,
+the workflow holds the outcome until the bot took it (its memo's ``outcome``: no query, so no
+worker need answer). Closed: its status says how the job ended,
 its result or failure carries the outcome. The job's spec is the workflow's memo's ``spec``.
 """
 
@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from statbot.jobs.base import JobInfo, JobSpec, JobStatus
-from statbot.jobs.temporal.messages import QUERY_OUTCOME, Outcome
+from statbot.jobs.temporal.messages import Outcome
 
 CLOSED_STATUS = {
     WorkflowExecutionStatus.COMPLETED: JobStatus.SUCCEEDED,
@@ -85,16 +85,6 @@ async def beat_of(client: Client, desc: WorkflowExecutionDescription) -> Beat | 
     return beat
 
 
-async def held_outcome(handle: WorkflowHandle[Any, Any]) -> Outcome | None:
-    """The outcome a running workflow holds for the bot, or None (not there yet, or no
-    worker to answer the query now)."""
-    try:
-        data = await handle.query(QUERY_OUTCOME)
-    except RPCError:
-        return None
-    return Outcome.from_dict(data) if isinstance(data, dict) else None
-
-
 async def closed_outcome(
     handle: WorkflowHandle[Any, Any], status: WorkflowExecutionStatus
 ) -> Outcome:
@@ -139,7 +129,7 @@ async def describe(client: Client, workflow_id: str, job_id: str) -> JobInfo | N
         else:
             info.queue_position = 1  # Temporal does not say how many wait before it
         return info
-    held = outcome_in(memo) or await held_outcome(handle)
+    held = outcome_in(memo)
     return finished(info, held, desc) if held is not None else info
 
 

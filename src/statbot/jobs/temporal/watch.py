@@ -8,7 +8,8 @@ says which jobs still run and, from their memo, which hold an outcome for the bo
 from the list, no describe, no query). Describes — a job's pending activity and its last
 heartbeat, the progress — are spent on at most ``max_describes`` jobs a tick: first those
 that left the list (closed, deleted, or not visible yet), then this bot's own jobs whose
-activity has started, then its queued ones, the longest unseen first. So a tick costs
+activity has started, then its queued ones, then, every ten ticks, the others (visibility
+lags behind: a list may not show an outcome yet), the longest unseen first. So a tick costs
 ``1 + max_describes`` calls; the running jobs are bounded by the workers' slots, so with the
 default budget their bars move every tick.
 
@@ -44,7 +45,6 @@ from statbot.jobs.temporal.state import (
     beat_of,
     closed_outcome,
     finished,
-    held_outcome,
     outcome_in,
     spec_in,
 )
@@ -83,6 +83,9 @@ class Watcher:
         self.events = events
         self.poll_s = poll_s
         self.max_describes = max(1, max_describes)
+        # Visibility is eventually consistent: another replica's job, followed from the list
+        # alone, is also described this often, so a lagging list delays its outcome no more.
+        self.backstop_s = 10 * poll_s
         self.delivered: set[str] = set()  # JOB_FINISHED accepted by the engine
         self.on_finished: Observe | None = None
         self._jobs: dict[str, _Job] = {}
@@ -106,8 +109,11 @@ class Watcher:
             job.own = True
         self._gone.discard(job_id)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Adopt what runs now (the first tick, here: ``start`` returns following it), then
+        tick in the background."""
         if self._task is None:
+            await self.tick()
             self._task = asyncio.create_task(self._run(), name="temporal-watch")
 
     async def forget(self, job_ids: Iterable[str]) -> None:
@@ -128,13 +134,13 @@ class Watcher:
 
     async def _run(self) -> None:
         while True:
+            await asyncio.sleep(self.poll_s)
             try:
                 await self.tick()
             except RPCError as exc:
                 log.warning("watching the jobs of %s: %s", self.scope.deployment, exc)
             except Exception:  # keep watching: a bad tick must not lose the jobs' ends
                 log.exception("watching the jobs of %s failed", self.scope.deployment)
-            await asyncio.sleep(self.poll_s)
 
     async def tick(self) -> None:
         """One look at every job: one list, and at most ``max_describes`` describes."""
@@ -159,6 +165,8 @@ class Watcher:
                 self._held(job_id, job, spec_in(memo), outcome_in(memo), execution)
             elif job.own:
                 due.append((1 if job.started else 2, job.described, job_id))
+            elif time.monotonic() - job.described > self.backstop_s:
+                due.append((3, job.described, job_id))  # in case visibility lags behind
         for job_id, job in list(self._jobs.items()):
             if job_id not in listed:
                 if job_id in self.delivered:
@@ -201,10 +209,7 @@ class Watcher:
             if job.own:
                 self._progress(JobInfo(job_id, spec, JobStatus.RUNNING), beat, job)
             return
-        held = outcome_in(memo)
-        if held is None and job_id not in self.delivered:
-            held = await held_outcome(handle)  # a workflow started before the memo had it
-        self._held(job_id, job, spec, held, desc)
+        self._held(job_id, job, spec, outcome_in(memo), desc)
 
     def _held(
         self,

@@ -5,17 +5,18 @@ timeout, a heartbeat timeout and a retry policy, and turns how it ended into an
 :class:`~.messages.Outcome`. Cancelling the workflow (``/cancel``) cancels the activity, which
 learns of it through its heartbeats and kills the job's process.
 
-The outcome is then held (query :data:`~.messages.QUERY_OUTCOME`) until the bot signals
+The outcome is then held (in the workflow's memo, ``outcome``; and for an operator's
+``temporal workflow query``, :data:`~.messages.QUERY_OUTCOME`) until the bot signals
 :data:`~.messages.SIGNAL_DELIVERED`, after the engine accepted the job's ``JOB_FINISHED``: so a
 bot that crashed between the job's end and that event finds the workflow still running when it
 starts again, and emits the event then (the engine dedupes a repeat). Only then does the
 workflow close, and its status says how the job ended: completed (succeeded), failed, or
 cancelled.
 
-The outcome is also written into the workflow's memo (``outcome``), and before it closes
-whether the bot took it (``delivered``): the bots' watchers read both from their one
-visibility list a tick (:mod:`.watch`), without a describe or a query per job, and a bot that
-finds the workflow closed with ``delivered`` knows the conversation has it already.
+Before it closes the memo also says whether the bot took it (``delivered``). The bots'
+watchers read both from their one visibility list a tick (:mod:`.watch`), without a describe
+or a query per job (a query needs a worker to answer it), and a bot that finds the workflow
+closed with ``delivered`` knows the conversation has it already.
 """
 
 from __future__ import annotations
