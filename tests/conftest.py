@@ -70,6 +70,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "workflows/test_user_guide.py",
         "workflows/test_no_values_in_logs.py",
         "cli/test_db_start.py",
+        "cli/test_doctor.py",  # redis-server, PostgreSQL and the sandbox, real (issue 14)
         "workflows/test_payment_crash.py",
     ),
 }

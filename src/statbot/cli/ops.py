@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import shutil
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,6 @@ commands = typer.Typer()
 if TYPE_CHECKING:
     from statbot.config import Settings
     from statbot.ops.process import Target
-
-Report = Callable[[bool, str, str], None]
 
 
 def _settings() -> Settings:
@@ -185,78 +182,13 @@ def status() -> None:
 
 @commands.command()
 def doctor() -> None:
-    """Check settings, the token (getMe), the stores and the disk."""
+    """Check every engine the settings name — the disk, the session store, the catalog, the jobs
+    (local or Temporal), Telegram and the webhook settings — one line each: ok, warn or FAIL.
+    Exit 1 when a check failed. Changes nothing; run it on each host."""
+    from statbot.cli.doctor import Report, run_checks
+
     settings = _settings()
-    problems = 0
-
-    def report(ok: bool, what: str, detail: str) -> None:
-        nonlocal problems
-        problems += 0 if ok else 1
-        typer.echo(f"[{'ok' if ok else 'FAIL'}] {what}: {detail}")
-
-    report(True, "settings", f"mode={settings.mode}, store={settings.session_store}")
-    data_dir = Path(settings.data_dir)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        free = shutil.disk_usage(data_dir).free / 2**30
-        report(free > 1.0, "disk", f"{free:.1f} GiB free under {data_dir}")
-    except OSError as exc:
-        report(False, "disk", str(exc))
-    # report() counts failures itself: `problems += asyncio.run(...)` would add to the value
-    # read before the checks ran and lose every failure they reported.
-    asyncio.run(_doctor_async(settings, report))
-    raise typer.Exit(0 if problems == 0 else 1)
-
-
-async def _doctor_async(settings: Settings, report: Report) -> None:
-    from statbot.engine.stores import open_store_for
-
-    try:
-        store = open_store_for(settings)
-        await store.open()
-        counts = await store.counts()
-        await store.close()
-        report(True, "session store", f"{store.name}, {counts.sessions} sessions")
-    except Exception as exc:
-        report(False, "session store", f"{type(exc).__name__}: {exc}")
-    if settings.jobs == "temporal":
-        await _doctor_temporal(settings, report)
-    if not settings.token:
-        report(True, "telegram", "no token: local sandbox mode")
-        return
-    from telegram.error import TelegramError
-
-    from statbot.channels.telegram.channel import build_bot
-    from statbot.logs import RedactingFilter
-
-    bot = build_bot(settings)
-    try:
-        async with bot:
-            me = await bot.get_me()
-        report(True, "telegram", f"token valid for @{me.username} at {settings.telegram_api_url}")
-    except TelegramError as exc:
-        # PTB's InvalidToken quotes the token in clear; the terminal is no place for it either.
-        detail = RedactingFilter((settings.token,)).redact(str(exc))
-        report(False, "telegram", f"getMe failed: {detail}")
-
-
-async def _doctor_temporal(settings: Settings, report: Report) -> None:
-    """STATBOT_JOBS=temporal: the server answers, and how many job workflows it holds."""
-    what = f"temporal at {settings.temporal_address}"
-    try:
-        from statbot.jobs.temporal.connection import connect
-        from statbot.jobs.temporal.scope import Scope
-    except ImportError as exc:
-        report(False, "temporal", f"the temporal extra is not installed: {exc}")
-        return
-    try:
-        client = await asyncio.wait_for(
-            connect(settings.temporal_address, settings.temporal_namespace), 10
-        )
-        scope = Scope(settings.temporal_task_queue, settings.temporal_deployment or "")
-        found = await client.count_workflows(scope.jobs_query)
-    except Exception as exc:
-        report(False, what, f"{type(exc).__name__}: {exc}")
-        return
-    report(True, what, f"namespace {settings.temporal_namespace}, task queue "
-           f"{settings.temporal_task_queue}: {found.count} job workflow(s)")  # fmt: skip
+    report = Report(typer.echo)
+    asyncio.run(run_checks(settings, report))
+    typer.echo(report.summary())
+    raise typer.Exit(1 if report.failures else 0)
