@@ -111,3 +111,18 @@ def test_a_bad_quota_names_the_variable(
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert info.value.setting == "STATBOT_QUOTA_STORAGE_MB" and problem in str(info.value)
+
+
+def test_the_temporal_deployment_goes_into_workflow_ids_so_it_is_checked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 14: unset, the task queue scopes the ids; set, only what a workflow id and a
+    visibility query can carry unquoted."""
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().temporal_deployment is None
+    monkeypatch.setenv("STATBOT_TEMPORAL_DEPLOYMENT", "prod-eu.1")
+    assert load_settings().temporal_deployment == "prod-eu.1"
+    monkeypatch.setenv("STATBOT_TEMPORAL_DEPLOYMENT", "prod' OR 1=1")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "STATBOT_TEMPORAL_DEPLOYMENT"
