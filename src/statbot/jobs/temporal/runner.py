@@ -4,19 +4,18 @@ A job is a workflow (:mod:`.workflow`) whose id is the spec's ``job_id`` in the 
 scope (``<deployment>/<job id>``, :mod:`.scope`): a second submit of the same idempotency key
 meets ``WorkflowAlreadyStartedError`` (a running or a closed workflow of that id; the reuse
 policy rejects duplicates) and returns the job that exists, while another deployment sharing
-the namespace starts its own. The job's spec is
-the workflow's memo; its user an Int search attribute (``StatbotUser``), so ``list`` and
-``/forget`` find a user's workflows. Progress and completion come back as engine events through
-``emit`` (:mod:`.watch`); ``cancel`` cancels the workflow; ``delete_user`` cancels the user's
-workflows, asks Temporal to delete them (their histories hold the jobs' input; Temporal removes
-them in the background, within seconds to a minute on the dev server) and removes their folders
-at once.
+the namespace starts its own. The job's spec is the workflow's memo; its user an Int search
+attribute (``StatbotUser``), so ``list`` and ``/forget`` find a user's workflows. Progress
+and completion come back as engine events through ``emit`` (:mod:`.watch`); ``cancel`` cancels
+the workflow; ``delete_user`` cancels the user's workflows, asks Temporal to delete them (their
+histories hold the jobs' input; Temporal removes them in the background, within seconds to a
+minute on the dev server) and removes their folders at once.
 
 Durability is Temporal's: a job's state lives in the server, not here. A stopped bot loses
 nothing — the runner follows every job workflow of its deployment still running (one list a
 tick, :mod:`.watch`), so one whose outcome the bot had not yet taken is announced when it starts
-again, or by another replica. The runner starts a worker
-in this process unless ``worker=False`` (then ``statbot worker`` processes run the jobs).
+again, or by another replica. The runner starts a worker in this process unless
+``worker=False`` (then ``statbot worker`` processes run the jobs).
 """
 
 from __future__ import annotations
