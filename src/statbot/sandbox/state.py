@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,13 @@ class Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, seconds: float) -> bool:
-        event = self._event
+    def wait(self, seconds: float) -> Awaitable[bool]:
+        # The event is taken now, not when the awaitable first runs: a waiter wrapped in a task
+        # (the webhook delivery loop, issue 14) must not miss a fire() before the task starts.
+        return self._wait(self._event, seconds)
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> bool:
         try:
             await asyncio.wait_for(event.wait(), timeout=max(seconds, 0))
         except TimeoutError:

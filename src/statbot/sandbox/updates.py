@@ -38,6 +38,23 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 Execute = Callable[[Bot, str, dict[str, Any]], Awaitable[Any]]
 
 
+def chat_of(update: dict[str, Any]) -> object:
+    """The conversation an update belongs to (its chat, else its sender); else the update itself.
+
+    Webhook delivery keeps one update in flight per conversation, so that key decides the order.
+    """
+    for key, value in update.items():
+        if key == "update_id" or not isinstance(value, dict):
+            continue
+        for holder in (value, value.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return ("chat", holder["chat"].get("id"))
+        sender = value.get("from") or value.get("user")
+        if isinstance(sender, dict):
+            return ("user", sender.get("id"))
+    return ("update", update.get("update_id"))
+
+
 def _confirm(bot: Bot, offset: int | None) -> None:
     if offset is None:
         return
@@ -87,7 +104,7 @@ async def get_updates(call: Call) -> list[dict[str, Any]]:
 
 
 class Webhooks:
-    """One delivery task per bot with a webhook; updates are POSTed in order, retried on failure."""
+    """One delivery loop per bot with a webhook: parallel POSTs, per-chat order, retries."""
 
     def __init__(self, state: SandboxState, execute: Execute) -> None:
         self._state = state
@@ -158,26 +175,60 @@ class Webhooks:
             self._session = None
 
     async def _deliver(self, bot: Bot, hook: Webhook) -> None:
+        """POST queued updates over up to ``max_connections`` parallel requests, one per chat.
+
+        Telegram opens up to ``max_connections`` connections to a webhook but keeps one
+        conversation's updates in ``update_id`` order (issue 14): a chat's next update is sent only
+        after its previous one was answered 2xx; other chats overtake a slow or failing one.
+        """
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         headers = (
             {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
         )
-        while bot.webhook is hook:
-            batch = deliverable(bot, 1)
-            if not batch:
-                await bot.new_updates.wait(30.0)
-                continue
-            update = batch[0]
-            error = await self._post(bot, hook, update, headers)
-            if error is None:
-                if bot.updates and bot.updates[0] is update:
-                    bot.updates.popleft()
-                continue
-            hook.last_error_date = int(time.time())
-            hook.last_error_message = error
-            log.info("webhook delivery failed (%s); retrying", error)
-            await asyncio.sleep(self._state.config.webhook_retry_seconds)
+        in_flight: dict[object, asyncio.Task[None]] = {}
+        try:
+            while bot.webhook is hook:
+                for chat, task in list(in_flight.items()):
+                    if task.done():
+                        del in_flight[chat]
+                seen: set[object] = set()
+                for update in deliverable(bot, len(bot.updates)):
+                    if len(in_flight) >= max(hook.max_connections, 1):
+                        break
+                    chat = chat_of(update)
+                    if chat in seen:
+                        continue  # an earlier update of this chat is still queued
+                    seen.add(chat)
+                    if chat not in in_flight:
+                        in_flight[chat] = asyncio.create_task(
+                            self._deliver_one(bot, hook, update, headers)
+                        )
+                woken = asyncio.ensure_future(bot.new_updates.wait(30.0))
+                await asyncio.wait({woken, *in_flight.values()}, return_when="FIRST_COMPLETED")
+                woken.cancel()
+        finally:
+            for task in in_flight.values():
+                task.cancel()
+            if in_flight:
+                await asyncio.wait(in_flight.values())
+
+    async def _deliver_one(
+        self, bot: Bot, hook: Webhook, update: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        error = await self._post(bot, hook, update, headers)
+        if error is None:
+            # Confirmed: off the queue (unless the queue was dropped meanwhile).
+            for index, queued in enumerate(bot.updates):
+                if queued is update:
+                    del bot.updates[index]
+                    break
+            return
+        hook.last_error_date = int(time.time())
+        hook.last_error_message = error
+        log.info("webhook delivery failed (%s); retrying", error)
+        # The chat's slot stays taken through the delay, so its later updates wait behind it.
+        await asyncio.sleep(self._state.config.webhook_retry_seconds)
 
     async def _post(
         self, bot: Bot, hook: Webhook, update: dict[str, Any], headers: dict[str, str]
