@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (real engines, not mocks): redis-server for
 # the Redis store tests, postgresql for the catalog tests, prometheus for promtool, chromium for
-# the page tests. Runs as part of
+# the page tests, haproxy for the replica tests. Runs as part of
 # `make install-dev` (so `make test`); `make run` needs none of them. A no-op when present.
 set -euo pipefail
 need=()
@@ -14,6 +14,9 @@ if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bi
 fi
 # promtool (from Debian's prometheus) validates the /metrics exposition in tests.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# HAProxy as the load balancer in front of N webhook replicas (issue 14, tests/scale/,
+# tests/support/loadbalancer.py): it runs in the foreground (-db) as the test's subprocess.
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 # Headless chromium for the sandbox web page test (Playwright drives it; no browser download).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${STATBOT_SKIP_SYSTEM_PACKAGES:-}" = "1" ] || [ ${#need[@]} -eq 0 ]; then

@@ -14,6 +14,8 @@ new test lands in a tier without anyone remembering to mark it:
 - ``postgres``: a real PostgreSQL server (a test using the ``postgres_url`` fixture, or run with
   the backend parameter ``"postgres"``, as the catalog tests are: tests/support/catalog.py);
 - ``temporal``: a real Temporal dev server (tests/jobs/temporal/, issue 14);
+- ``scale``: N ``statbot run`` webhook replicas behind HAProxy on redis-server, PostgreSQL and
+  Temporal, killed and frozen under load (tests/scale/, issue 14);
 - ``unit``: everything else — in-process, fast. ``make test-fast`` runs only these.
 
 ``make test`` runs every tier.
@@ -33,6 +35,8 @@ TESTS = Path(__file__).resolve().parent
 
 # Paths relative to tests/ (a folder ends with "/"), per tier; first match wins, in this order.
 TIERS: dict[str, tuple[str, ...]] = {
+    # Replicas behind a load balancer on every real engine (issue 14): tests/support/replicas.py.
+    "scale": ("scale/",),
     # A real Temporal dev server (issue 14), started once per session by the fixture in
     # tests/jobs/temporal/conftest.py.
     "temporal": ("jobs/temporal/",),
@@ -74,7 +78,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "workflows/test_payment_crash.py",
     ),
 }
-MARKERS = ("unit", "process", "e2e", "browser", "redis", "postgres", "temporal")
+MARKERS = ("unit", "process", "e2e", "browser", "redis", "postgres", "temporal", "scale")
 
 
 def tier_of(path: Path) -> str:
