@@ -5,8 +5,10 @@ delivering the webhook over up to 40 connections, one update in flight per chat)
 redis-server (AOF on), PostgreSQL, a Temporal dev server, and ``statbot run`` replicas in webhook
 mode sharing them and one data dir (tests/support/replicas.py). ``--users`` users each send
 ``--per-user`` ``/kb_get <entry>`` commands back to back, all users at once; every reply names
-its input (tests/support/replica_load.py), so the tally counts ``lost`` (no reply), ``doubled``
-(more than one) and ``out_of_order`` (chats whose replies are not in input order).
+its input (tests/support/replica_load.py), so the tally counts ``lost`` (no reply),
+``out_of_order`` (chats whose replies are not in input order) and ``redelivered`` (a reply sent
+again: delivery is at least once); ``doubled`` counts inputs applied more than once, read from the
+conversations' history in Redis.
 
 Peers in the same run: 1 replica, then ``--replicas`` replicas with one SIGKILLed
 ``--kill-after`` seconds into the load. ``throughput_ratio_3_vs_1`` = messages answered per
@@ -59,7 +61,7 @@ async def one_run(
                 killed_at = round(time.monotonic() - started, 2)
             await sending
             await load.wait_answered(within=within)
-            tally = await load.tally()
+            tally = await load.tally(cluster.redis_url)
             extra = {"killed_at_s": killed_at, "problems": tally.problems[:5]}
             return tally, extra
 
@@ -77,6 +79,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "lost": many.lost,
         "doubled": many.doubled,
         "out_of_order": many.out_of_order,
+        "redelivered": many.redelivered,
         "p99_ms": round(many.p99_ms, 1),
         "throughput_msgs_per_s": round(many.throughput, 1),
         "throughput_ratio_3_vs_1": round(many.throughput / one.throughput, 2)

@@ -48,18 +48,19 @@ async def test_sigkill_one_replica_mid_load(sandbox: RunningSandbox, cluster: Cl
     cluster.replicas[1].kill()
     await sending
     await users.wait_answered(within=60)
-    tally = await users.tally()
+    tally = await users.tally(cluster.redis_url)
     assert (tally.lost, tally.doubled, tally.out_of_order) == (0, 0, 0), (
         tally.summary() + "\n" + cluster.logs()
     )
     # The killed replica comes back and takes its share of new users again.
     back = cluster.replicas[1]
     await back.restart()
+    await asyncio.sleep(1.5)  # HAProxy's checks (every 200 ms) put it back in rotation
     later = Load(sandbox.client, users.entries, 2)
     await later.add_users(20)
     await later.run()
     await later.wait_answered(within=30)
-    tally = await later.tally()
+    tally = await later.tally(cluster.redis_url)
     assert (tally.lost, tally.doubled, tally.out_of_order) == (0, 0, 0), tally.summary()
     assert "kb_get: (start) -> browse" in back.output(), "the restarted replica got no update"
 
@@ -74,7 +75,7 @@ async def test_freeze_past_leases_then_thaw(sandbox: RunningSandbox, cluster: Cl
     frozen.thaw()
     await sending
     await users.wait_answered(within=60)
-    tally = await users.tally()
+    tally = await users.tally(cluster.redis_url)
     assert (tally.lost, tally.doubled, tally.out_of_order) == (0, 0, 0), (
         tally.summary() + "\n" + cluster.logs()
     )

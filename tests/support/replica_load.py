@@ -1,7 +1,10 @@
 """Simulated users for the replica tests and benchmark (issue 14): each user sends a numbered
 sequence of ``/kb_get <entry>`` commands, a different entry each time, so that every reply names
 the one input it answers (the entry's title heads it). Counting replies per input tells what was
-lost (none), doubled (more than one) and out of order (a chat's replies not in input order).
+lost (none) and out of order (a chat's replies not in input order); the sessions in Redis tell
+what was applied twice (an input twice in a conversation's history). A reply sent twice without
+being applied twice is ``redelivered``: delivery is at least once, and a replica killed between
+sending a reply and marking it sent leaves it to be sent again (docs/RELIABILITY.md).
 
 Users write over the sandbox's control API (real HTTP); the tally reads each chat back from it.
 """
@@ -50,7 +53,8 @@ class Tally:
     users: int
     messages: int
     lost: int = 0
-    doubled: int = 0
+    doubled: int = 0  # inputs applied more than once (the sessions' history)
+    redelivered: int = 0  # extra copies of a reply (at-least-once delivery)
     out_of_order: int = 0  # chats whose replies are not in input order
     latencies_ms: list[float] = field(default_factory=list)
     first_sent: float = 0.0
@@ -76,7 +80,8 @@ class Tally:
     def summary(self) -> str:
         return (
             f"{self.users} users, {self.messages} messages: lost {self.lost}, doubled "
-            f"{self.doubled}, out of order {self.out_of_order}; " + "; ".join(self.problems[:8])
+            f"{self.doubled}, out of order {self.out_of_order}, redelivered {self.redelivered}; "
+            + "; ".join(self.problems[:8])
         )
 
 
@@ -121,8 +126,27 @@ class Load:
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.5)
 
-    async def tally(self) -> Tally:
+    async def applied(self, redis_url: str) -> dict[int, list[str]]:
+        """The entries each user's conversation applied, from its history in Redis."""
+        from statbot.channels.telegram.parse import CHANNEL
+        from statbot.engine.events import ConversationKey
+        from statbot.engine.stores.redis import RedisStore
+
+        found: dict[int, list[str]] = {}
+        async with RedisStore(redis_url) as store:
+            for user_id in self.users:
+                session = await store.load(ConversationKey(CHANNEL, user_id, user_id))
+                history = session.history if session is not None else []
+                found[user_id] = [
+                    h["text"].removeprefix("/kb_get ").strip()
+                    for h in history
+                    if h["role"] == "user" and h["text"].startswith("/kb_get ")
+                ]
+        return found
+
+    async def tally(self, redis_url: str) -> Tally:
         chats = await self._chats()
+        applied = await self.applied(redis_url)
         tally = Tally(len(self.users), self.per_user * len(self.users))
         tally.first_sent = min((t for s in self.sent.values() for _, t in s), default=0.0)
         for user_id in self.users:
@@ -137,8 +161,11 @@ class Load:
                     tally.lost += 1
                     tally.problems.append(f"user {user_id}: no reply to {entry}")
                 elif n > 1:
-                    tally.doubled += n - 1
-                    tally.problems.append(f"user {user_id}: {n} replies to {entry}")
+                    tally.redelivered += n - 1
+                times = applied[user_id].count(entry)
+                if times > 1:
+                    tally.doubled += times - 1
+                    tally.problems.append(f"user {user_id}: {entry} applied {times} times")
                 first = next((when for e, when in answered if e == entry), None)
                 if first is not None:
                     tally.latencies_ms.append(max(first - at, 0.0) * 1000)

@@ -176,9 +176,10 @@ async def test_forget_deletes_the_users_workflows_and_folders(make_temporal, rec
     assert not (runner.data_dir / "jobs" / "temporal" / short.job_id).exists()
 
     async def gone() -> bool:  # Temporal deletes in the background
-        return await runner.status(short.job_id) is None and await runner.status(
-            running.job_id
-        ) is None
+        return (
+            await runner.status(short.job_id) is None
+            and await runner.status(running.job_id) is None
+        )
 
     await until(gone, seconds=60, what="Temporal to delete the user's workflows")
     assert await runner.list(7) == []
