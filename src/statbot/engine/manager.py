@@ -285,7 +285,8 @@ class StateManager:
         if self._leases is not None:
             keys = [key for key in await self._leases.orphans() if not self._keys.busy(key)]
             for key in keys:
-                self._keys.post(key, partial(self._turn, key)).add_done_callback(_log_failure)
+                # Its replies left undelivered first, then its pending entries (one turn).
+                self._keys.post(key, partial(self._redeliver, key)).add_done_callback(_log_failure)
             return len(keys)
         scheduled = 0
         after = 0
@@ -309,10 +310,6 @@ class StateManager:
                     log.warning("re-scheduled %d inbox entr(ies) left behind", replayed)
             except Exception:
                 log.exception("cleanup pass failed; will retry")
-
-    async def _turn(self, key: str) -> None:
-        assert self._turns is not None
-        await self._turns.turn(key)
 
     async def retry_deliveries(self) -> int:
         """Re-send what earlier deliveries left behind (each key in its turn); returns the

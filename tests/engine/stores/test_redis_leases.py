@@ -195,3 +195,25 @@ async def test_a_stalled_engine_cannot_commit_after_another_took_its_chat(
             assert session is not None and session.data["seen"] == ["stall", "after"]
             assert (await store.counts()).inbox == 0
         assert outbox.sent[str(key)][-2:] == ["got stall", "got after"]
+
+
+async def test_replies_a_dead_engine_left_undelivered_are_sent_by_another(
+    redis_url: str, prefix: str
+) -> None:
+    outbox = SharedOutbox()
+
+    async def down(key: str, items: list[OutboxItem]) -> list[int]:
+        raise ConnectionError("killed before it could send")
+
+    key = ConversationKey("tg", 9, 9)
+    async with engine(redis_url, prefix, outbox) as a, engine(redis_url, prefix, outbox):
+        a.set_deliverer(down)  # a commits, then never delivers (it "dies" there)
+        await a.submit(Event.from_update(key, 1, EventKind.COMMAND, text="log"))
+        await a.submit(text(key, 2, "last words"))
+        await a.drain()
+        # Nothing new arrives for this chat: only the orphan scan can find its replies.
+        for _ in range(40):
+            if "got last words" in outbox.sent[str(key)]:
+                break
+            await asyncio.sleep(0.1)
+    assert outbox.sent[str(key)] == ["Say things.", "got last words"]

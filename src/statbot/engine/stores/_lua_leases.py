@@ -75,18 +75,23 @@ end
 return lost
 """
 
-# KEYS: inbox   ARGV: prefix, limit — keys with pending entries whose lease nobody holds (their
-# replica died, or gave up after retries), oldest entries first, each key once.
+# KEYS: inbox, outq   ARGV: prefix, limit — keys whose lease nobody holds (their replica died,
+# or gave up after retries) with pending inbox entries (oldest first) or undelivered replies (a
+# replica killed between its commit and the delivery), each key once.
 ORPHANS = """
 local found, seen = {}, {}
-for _, row in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))) do
-  local fields, k = row[2], nil
-  for i = 1, #fields, 2 do if fields[i] == 'k' then k = fields[i + 1] end end
+local function offer(k)
   if k and not seen[k] then
     seen[k] = true
     if redis.call('EXISTS', ARGV[1] .. 'lease:' .. k) == 0 then found[#found + 1] = k end
   end
 end
+for _, row in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))) do
+  local fields, k = row[2], nil
+  for i = 1, #fields, 2 do if fields[i] == 'k' then k = fields[i + 1] end end
+  offer(k)
+end
+for _, k in ipairs(redis.call('SRANDMEMBER', KEYS[2], tonumber(ARGV[2]))) do offer(k) end
 return found
 """
 

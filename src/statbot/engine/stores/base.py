@@ -97,8 +97,8 @@ class LeaseStore(ABC):
 
     @abstractmethod
     async def orphans(self, limit: int = 10_000) -> list[str]:
-        """Keys with pending inbox entries whose lease nobody holds (among the oldest
-        ``limit`` entries), oldest first."""
+        """Keys whose lease nobody holds with pending inbox entries (among the oldest
+        ``limit``, oldest first) or undelivered replies."""
 
 
 class SessionStore(ABC):

@@ -8,7 +8,8 @@ order whichever replica received them, and the holder's commits carry its fencin
 disk) cannot commit once another has taken over. "Nothing pending" and "release" are one
 script, so an entry appended a moment later finds the lease free and its own replica takes it.
 A replica that dies leaves its leases to expire; the others find the keys with pending entries
-and no lease (:meth:`orphans`) and take them over. Scripts: ``_lua_leases.py``.
+or undelivered replies and no lease (:meth:`orphans`) and take them over.
+Scripts: ``_lua_leases.py``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class RedisLeases(LeaseStore):
 
     async def orphans(self, limit: int = 10_000) -> list[str]:
         found = await self.store._script(
-            "lease_orphans", [self.store._k("inbox")], [self.store.prefix, limit]
+            "lease_orphans",
+            [self.store._k("inbox"), self.store._k("outq")],
+            [self.store.prefix, limit],
         )
         return [str(name) for name in found]
