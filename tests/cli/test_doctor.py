@@ -11,17 +11,15 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
 from tests.engine.stores.conftest import _free_port
 from tests.engine.stores.conftest import redis_url as _redis_url_fixture
-from typer.testing import CliRunner
+from tests.support.doctor import doctor, line
 
 from statbot.access.catalog import Catalog
-from statbot.cli import app
 from statbot.sandbox.server import run_sandbox
 
 TOKEN = "123456:SANDBOX"
@@ -30,22 +28,6 @@ TOKEN = "123456:SANDBOX"
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _redis_url_fixture.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined]
-
-
-def doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> tuple[int, str]:
-    monkeypatch.chdir(tmp_path)  # no stray .env / statbot.toml
-    monkeypatch.setenv("STATBOT_DATA_DIR", str(tmp_path / "data"))
-    for name, value in env.items():
-        monkeypatch.setenv(f"STATBOT_{name.upper()}", value)
-    result = CliRunner().invoke(app, ["doctor"])
-    return result.exit_code, result.output
-
-
-def line(output: str, what: str) -> str:
-    """The one line of the check named ``what``."""
-    found = [ln for ln in output.splitlines() if ln.split("] ", 1)[-1].startswith(f"{what}:")]
-    assert len(found) == 1, output
-    return found[0]
 
 
 # the session store ---------------------------------------------------------------------------

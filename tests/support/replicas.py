@@ -22,7 +22,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,19 +36,11 @@ from tests.ops.procs import free_port
 from tests.support.first_run import newcomer_env
 from tests.support.loadbalancer import Backend, LoadBalancer, load_balancer
 from tests.support.postgres import running_postgres
+from tests.support.redis_server import answers_ping
 from tests.support.temporal import TemporalDevServer, task_queue
 
 TOKEN = "424242:REPLICAS"
 SECRET = "replica-secret-14"
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager
@@ -67,7 +58,7 @@ def redis_server(workdir: Path) -> Iterator[str]:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 15
-        while not _answers_ping(port):
+        while not answers_ping(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError((workdir / "redis.log").read_text(errors="replace"))
             time.sleep(0.05)

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.support.doctor import doctor as run_doctor
+from tests.support.doctor import line
 from tests.support.temporal import temporal_cli
 from typer.testing import CliRunner
 
@@ -31,20 +33,9 @@ def test_doctor_reaches_the_temporal_server(
 
 
 def doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> tuple[int, str]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("STATBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("STATBOT_SESSION_STORE", "sqlite")
-    monkeypatch.setenv("STATBOT_JOBS", "temporal")
-    for name, value in env.items():
-        monkeypatch.setenv(f"STATBOT_{name.upper()}", value)
-    result = CliRunner().invoke(app, ["doctor"])
-    return result.exit_code, result.output
-
-
-def line(output: str, what: str) -> str:
-    found = [ln for ln in output.splitlines() if ln.split("] ", 1)[-1].startswith(f"{what}:")]
-    assert len(found) == 1, output
-    return found[0]
+    return run_doctor(
+        monkeypatch, tmp_path, **{"session_store": "sqlite", "jobs": "temporal", **env}
+    )
 
 
 def test_doctor_sees_the_workers_polling_the_task_queue(
