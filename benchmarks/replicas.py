@@ -10,10 +10,14 @@ its input (tests/support/replica_load.py), so the tally counts ``lost`` (no repl
 again: delivery is at least once); ``doubled`` counts inputs applied more than once, read from the
 conversations' history in Redis.
 
-Peers in the same run: 1 replica, then ``--replicas`` replicas with one SIGKILLed
-``--kill-after`` seconds into the load. ``throughput_ratio_3_vs_1`` = messages answered per
-second (first message sent to last first reply) of the N-replica run over the 1-replica run.
-``p99_ms`` is the N-replica run's time-to-reply. The Temporal worker drill (a worker SIGKILLed
+Three runs, each on fresh engines: 1 replica and ``--replicas`` replicas, both without faults
+(the throughput peers: ``throughput_ratio_3_vs_1`` = messages answered per second, first message
+sent to last first reply, of the N-replica run over the 1-replica run; with each, the replicas'
+CPU per message and how busy the whole machine was, which says whether cores or statbot bound
+the ratio), then ``--replicas`` replicas with one SIGKILLed ``--kill-after`` seconds into the
+load (the fault run: ``lost``, ``doubled``, ``out_of_order``, ``redelivered`` and ``p99_ms`` are
+its; its conversations on the killed replica wait for their leases to expire, so its throughput
+is not the peers'). The Temporal worker drill (a worker SIGKILLed
 while users train) is not part of this script yet.
 
 Run from the repo root: ``.venv/bin/python benchmarks/replicas.py [--users 500]``.
@@ -41,6 +45,13 @@ from statbot.sandbox import run_sandbox  # noqa: E402
 from statbot.sandbox.state import SandboxConfig  # noqa: E402
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine so far (/proc/stat's first line)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return float(sum(values) - idle), float(sum(values))
+
+
 async def one_run(
     replicas: int, users: int, per_user: int, kill_after: float | None, within: float
 ) -> tuple[Tally, dict[str, Any]]:
@@ -52,6 +63,9 @@ async def one_run(
         ):
             load = Load(sandbox.client, Entries.load(), per_user)
             await load.add_users(users)
+            cpu_before = sum(r.cpu_seconds() for r in cluster.replicas)
+            busy_before = machine_busy()
+            driver_before = time.process_time()
             started = time.monotonic()
             sending = asyncio.create_task(load.run())
             killed_at = None
@@ -61,37 +75,51 @@ async def one_run(
                 killed_at = round(time.monotonic() - started, 2)
             await sending
             await load.wait_answered(within=within)
+            busy_after = machine_busy()
             tally = await load.tally(cluster.redis_url)
-            extra = {"killed_at_s": killed_at, "problems": tally.problems[:5]}
+            extra: dict[str, Any] = {"killed_at_s": killed_at, "problems": tally.problems[:5]}
+            if kill_after is None:  # every replica lived through the run: its CPU is all here
+                cpu = sum(r.cpu_seconds() for r in cluster.replicas) - cpu_before
+                extra["replica_cpu_ms_per_msg"] = round(cpu * 1000 / max(tally.answered, 1), 2)
+                busy = busy_after[0] - busy_before[0]
+                driver = time.process_time() - driver_before  # the sandbox and the users
+                extra["driver_cpu_ms_per_msg"] = round(driver * 1000 / max(tally.answered, 1), 2)
+                extra["machine_cpu_busy"] = round(busy / max(busy_after[1] - busy_before[1], 1), 2)
             return tally, extra
 
 
+def _side(tally: Tally, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "lost": tally.lost,
+        "doubled": tally.doubled,
+        "out_of_order": tally.out_of_order,
+        "p99_ms": round(tally.p99_ms, 1),
+        "throughput_msgs_per_s": round(tally.throughput, 1),
+        **{k: v for k, v in extra.items() if k.endswith("_per_msg") or k == "machine_cpu_busy"},
+    }
+
+
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    one, _ = await one_run(1, args.users, args.per_user, None, args.timeout)
-    many, extra = await one_run(
+    one, one_extra = await one_run(1, args.users, args.per_user, None, args.timeout)
+    many, many_extra = await one_run(args.replicas, args.users, args.per_user, None, args.timeout)
+    fault, extra = await one_run(
         args.replicas, args.users, args.per_user, args.kill_after, args.timeout
     )
+    ratio = round(many.throughput / one.throughput, 2) if one.throughput else None
     return {
         "bench": "replicas",
         "replicas": args.replicas,
         "users": args.users,
-        "messages": many.messages,
-        "lost": many.lost,
-        "doubled": many.doubled,
-        "out_of_order": many.out_of_order,
-        "redelivered": many.redelivered,
-        "p99_ms": round(many.p99_ms, 1),
-        "throughput_msgs_per_s": round(many.throughput, 1),
-        "throughput_ratio_3_vs_1": round(many.throughput / one.throughput, 2)
-        if one.throughput
-        else None,
-        "one_replica": {
-            "lost": one.lost,
-            "doubled": one.doubled,
-            "out_of_order": one.out_of_order,
-            "p99_ms": round(one.p99_ms, 1),
-            "throughput_msgs_per_s": round(one.throughput, 1),
-        },
+        "messages": fault.messages,
+        "lost": fault.lost,
+        "doubled": fault.doubled,
+        "out_of_order": fault.out_of_order,
+        "redelivered": fault.redelivered,
+        "p99_ms": round(fault.p99_ms, 1),
+        "throughput_msgs_per_s": round(fault.throughput, 1),
+        "throughput_ratio_3_vs_1": ratio,
+        "one_replica": _side(one, one_extra),
+        "replicas_no_fault": _side(many, many_extra),
         "killed_one_replica_at_s": extra["killed_at_s"],
         "first_problems": extra["problems"],
         "temporal_worker_drill": "not run (not built yet)",

@@ -162,6 +162,12 @@ class Replica:
                 raise AssertionError(f"{self.name} not ready in {within} s:\n{self.output()}")
             await asyncio.sleep(0.1)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the running process has used so far (Linux /proc)."""
+        assert self.popen is not None
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _signal(self, sig: int) -> None:
         assert self.popen is not None
         os.kill(self.popen.pid, sig)
