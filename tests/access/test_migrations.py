@@ -162,3 +162,30 @@ def test_the_generated_rows_are_checked(catalog: Catalog, seed: int) -> None:
     with catalog.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM ledger"))
     assert _missing(catalog, [("head", keys)]) == [f"ledger {keys['ledger']} (inserted at head)"]
+
+
+def test_replicas_starting_at_once_migrate_once(catalog_url: str) -> None:
+    """N replicas started together on one empty catalog (DEPLOY's scaled-out setup): each runs
+    the migrations at start; one migrates, the others wait for it and find the database at head
+    (issue 14). Without a lock the others fail on tables that appeared meanwhile."""
+    import subprocess
+    import sys
+
+    code = "import sys; from statbot.access.catalog import Catalog; Catalog(sys.argv[1]).upgrade()"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, catalog_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode(errors="replace") for p in procs]
+    failed = [out[-1500:] for p, out in zip(procs, outputs, strict=True) if p.returncode != 0]
+    assert not failed, failed
+    catalog = Catalog(catalog_url)
+    try:
+        assert catalog.current() == catalog.head()
+        assert not _drift(catalog)
+    finally:
+        catalog.close()

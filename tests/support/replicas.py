@@ -75,16 +75,10 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
-    """A new database on a throwaway PostgreSQL server, migrated to head once, before any
-    replica starts (replicas starting together would otherwise race to migrate it)."""
-    from statbot.access.catalog import Catalog
-
+    """A new, empty database on a throwaway PostgreSQL server: the replicas, started together,
+    migrate it at start (one at a time, under the catalog's migration lock)."""
     with running_postgres() as server:
-        url = server.url(server.create_database())
-        catalog = Catalog(url)
-        catalog.upgrade()
-        catalog.close()
-        yield url
+        yield server.url(server.create_database())
 
 
 async def _ready(health_port: int) -> bool:

@@ -33,6 +33,10 @@ CATALOG_FILE = "catalog.sqlite"
 SCRIPTS = Path(__file__).resolve().parent / "alembic"
 
 
+# pg_advisory_xact_lock's key for "a statbot is migrating this database" (any fixed bigint)
+MIGRATION_LOCK_KEY = 0x5347_4254_4D49_47
+
+
 class CatalogVersionError(AccessError):
     """The database was migrated by a newer statbot (a revision this code does not know)."""
 
@@ -184,17 +188,43 @@ class Catalog:
         cascades to the rows that reference the table — downgrading 0002_broadcast_key emptied
         broadcast_recipients (tests/access/test_migrations.py). The pragma is a no-op inside a
         transaction, so it is set before the transaction begins and restored after."""
-        with self._connect() as connection:
+        with self._migration_lock(), self._connect() as connection:
             if self.is_sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 connection.commit()
             try:
                 with connection.begin():
+                    if self.engine.dialect.name == "postgresql":
+                        from sqlalchemy import text
+
+                        # held until this transaction ends: the next replica then finds head
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                           {"key": MIGRATION_LOCK_KEY})  # fmt: skip
                     yield connection
             finally:
                 if self.is_sqlite:
                     connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                     connection.commit()
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """One process migrates at a time: replicas started together on one empty catalog
+        (DEPLOY "Scaled out") would otherwise each create the tables and all but one fail. On
+        PostgreSQL a transaction-scoped advisory lock (:meth:`_migrating`); on a SQLite file an
+        exclusive ``flock`` of ``<file>.migrating`` beside it, since a SQLite transaction takes
+        its write lock only at its first write, after Alembic has read the version."""
+        database = self.engine.url.database if self.is_sqlite else None
+        if not database or database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(f"{database}.migrating", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _connect(self) -> Connection:
         """A connection; a database that cannot be reached is a sentence naming it (password
