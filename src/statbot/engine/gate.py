@@ -3,7 +3,9 @@
 The engine knows no users, roles or quotas; the access room does. A gate is handed the session
 and the event and answers None (let it through) or the replies that refuse it. A refused event is
 consumed like any other (journaled, marked applied, its replies in the outbox, one commit) but
-moves nothing: no state, selection or data of the conversation changes. Gates run in the order
+moves nothing: no state, selection or data of the conversation changes. A gate may keep its own
+bookkeeping in ``session.context`` (the rate limit's bucket); it is committed with the event,
+refused or not, so every process that loads the session sees it. Gates run in the order
 they were added to :meth:`statbot.engine.manager.StateManager.add_gate`; the first refusal wins.
 
 :func:`command_of` names the command an event would run, so that a gate can check a command's
