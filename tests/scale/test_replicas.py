@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from statbot.sandbox import RunningSandbox, run_sandbox
@@ -78,4 +79,52 @@ async def test_freeze_past_leases_then_thaw(sandbox: RunningSandbox, cluster: Cl
     tally = await users.tally(cluster.redis_url)
     assert (tally.lost, tally.doubled, tally.out_of_order) == (0, 0, 0), (
         tally.summary() + "\n" + cluster.logs()
+    )
+
+
+async def test_one_rate_limit_bucket_for_all_replicas(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """The incoming rate limit counts a conversation once, whichever replica HAProxy hands each
+    update to: a burst of 3 lets 3 of 8 commands through and says "slow down" once. (With a
+    bucket per replica, each of the 3 would have let 3 through.)"""
+    limited = {"STATBOT_RATE_LIMIT_PER_MINUTE": "1", "STATBOT_RATE_LIMIT_BURST": "3"}
+    async with replica_cluster(tmp_path, sandbox.api_url, count=3, **limited) as cluster:
+        entries = Entries.load()
+        user = await sandbox.client.add_user("hasty")
+        for entry in entries.sequence(0, 8):
+            await sandbox.client.send(f"/kb_get {entry}", user_id=user)
+            # One at a time, so each is applied by the replica that received it (a burst would
+            # be applied by whichever held the lease, one process judging it all).
+            await asyncio.sleep(0.4)
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            chat = await sandbox.client.chat(user_id=user)
+            texts = [m.text or "" for m in chat.bot_messages]
+            answered = entries.answered(chat)
+            slow = [t for t in texts if t.startswith("Slow down:")]
+            if len(answered) + len(slow) >= 4 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.3)
+        await asyncio.sleep(2.0)  # what a second bucket would have let through comes by now
+        chat = await sandbox.client.chat(user_id=user)
+        answered = entries.answered(chat)
+        slow = [m for m in chat.bot_messages if (m.text or "").startswith("Slow down:")]
+        assert [e for e, _ in answered] == list(entries.sequence(0, 8)[:3]), cluster.logs()
+        assert len(slow) == 1
+        received = [await updates_received(r.health_port) for r in cluster.replicas]
+        assert sum(1 for n in received if n) >= 2, f"one replica took the whole burst: {received}"
+
+
+async def updates_received(health_port: int) -> float:
+    """A replica's ``statbot_updates_received_total``, from its /metrics."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{health_port}/metrics") as response,
+    ):
+        text = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("statbot_updates_received_total")
     )

@@ -248,7 +248,8 @@ def replica_env(
     temporal_address: str,
     **extra: str,
 ) -> dict[str, str]:
-    return newcomer_env(
+    """The replicas' environment; ``extra`` adds to it or overrides it."""
+    settings = dict(
         STATBOT_JOBS="temporal",
         STATBOT_TEMPORAL_ADDRESS=temporal_address,
         STATBOT_TEMPORAL_TASK_QUEUE=task_queue(),
@@ -263,8 +264,8 @@ def replica_env(
         # would otherwise refuse a fast simulated user's burst.
         STATBOT_RATE_LIMIT_PER_MINUTE="0",
         STATBOT_LOG_FORMAT="text",
-        **extra,
     )
+    return newcomer_env(**{**settings, **extra})
 
 
 @contextlib.asynccontextmanager
