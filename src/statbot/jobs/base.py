@@ -23,10 +23,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statbot.engine.events import ConversationKey, Event, EventKind
 from statbot.errors import JobError
+
+if TYPE_CHECKING:
+    from statbot.jobs.ingest import IngestInput, IngestStores, Stored
+    from statbot.jobs.saga import Saga
 
 Emit = Callable[[Event], Awaitable[object]]
 # The error of a job whose worker process could not be started: it did no work.
@@ -219,6 +223,18 @@ class JobRunner(ABC):
             message = info.error or f"The job was {info.status.value}."
             raise JobError(f"job {job_id} {info.status.value}: {message}", user_message=message)
         return None
+
+    async def ingest(self, job: IngestInput, saga: Saga, stores: IngestStores) -> Stored:
+        """The ingest saga's steps after ``stage`` (issue 14, :mod:`statbot.jobs.ingest`):
+        here, inline in a thread on the chat's ``stores``, each compensation in ``saga`` (the
+        caller runs ``saga.fail`` when this raises). A runner that runs them elsewhere (the
+        Temporal runner: a workflow, compensated there) raises
+        :class:`~statbot.jobs.ingest.IngestFailed` and tells ``saga`` what it undid."""
+        import asyncio
+
+        from statbot.jobs.ingest import run_steps
+
+        return await asyncio.to_thread(run_steps, saga, stores, job)
 
     wait_poll_s: float = 0.05  # how often wait() reads the status
 

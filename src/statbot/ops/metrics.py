@@ -124,7 +124,7 @@ class Metrics:
         for reason in ("secret", "size", "json"):
             self.webhook_rejections.labels(reason=reason)
 
-    # workflows.saga.SagaObserver (the ingest saga reports through these) ----------------------
+    # jobs.saga.SagaObserver (the ingest saga reports through these) ----------------------
     def saga_failed(self, saga: str, step: str) -> None:
         self.saga_failures.labels(saga=saga, step=step).inc()
 

@@ -199,15 +199,10 @@ def recheck_server_path(svc: Services, path: Path | str) -> Path:
     return resolve_server_path(str(path), list(svc.settings.local_path_roots), limit)
 
 
-def _load_checked(svc: Services, user_id: int, path: Path) -> Loaded:
-    checked = recheck_server_path(svc, path)
-    return store_file(svc, user_id, checked, path.name, source={"path": str(path)})
-
-
 async def load_server_file(ctx: Context, path: Path) -> Loaded:
     svc = services(ctx)
-    loaded: Loaded = await ctx.run_blocking(_load_checked, svc, ctx.session.user_id, path)
-    return loaded
+    checked = await ctx.run_blocking(recheck_server_path, svc, path)
+    return await store_file(ctx, checked, path.name, source={"path": str(path)})
 
 
 def remember(ctx: Context, loaded: Loaded) -> None:

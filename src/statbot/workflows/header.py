@@ -104,17 +104,10 @@ async def reread(ctx: Context, loaded: D.Loaded, header_row: int) -> D.Loaded:
     """``loaded``'s file read again with the names in ``header_row`` (0: none), stored as the
     conversation's dataset. Type corrections made before are dropped: they named the columns
     of the other reading."""
-    svc = D.services(ctx)
     path, staging = await _local_copy(ctx, loaded)
     try:
-        again: D.Loaded = await ctx.run_blocking(
-            D.store_file,
-            svc,
-            ctx.session.user_id,
-            path,
-            loaded.name,
-            source=loaded.source,
-            header_row=header_row,
+        again = await D.store_file(
+            ctx, path, loaded.name, source=loaded.source, header_row=header_row
         )
     finally:
         if staging is not None:

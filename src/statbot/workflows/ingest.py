@@ -1,5 +1,5 @@
 """The ingest saga (issue 14): a file becomes a stored dataset in ordered steps, each with the
-compensation that undoes it when a later step fails (``workflows/saga.py``).
+compensation that undoes it when a later step fails (``jobs/saga.py``).
 
 =========  ==================================================  ================================
 step       does                                                compensation
@@ -36,6 +36,14 @@ migration, for what a sweep already does). Three ways the commit may not happen:
 - in both cases what is left unreferenced is removed by ``UserData.sweep_orphans`` (datasets no
   session and no unfinished job names, once older than the session timeout).
 
+**Where the steps run.** ``stage`` (the channel's download) always runs here, in the bot; the
+steps after it are :mod:`statbot.jobs.ingest`'s, on plain inputs, run by the job runner
+(:meth:`statbot.jobs.base.JobRunner.ingest`): inline in a thread with the local runner (or
+none), as an ``IngestWorkflow`` with one activity a step on Temporal (``STATBOT_JOBS=temporal``,
+:mod:`statbot.jobs.temporal.ingest`; its compensations run there, its outcome comes back here,
+where the metrics are counted and the staging folder kept or removed). This module keeps the
+chat's side: the download, the limits from the user's quotas, the words.
+
 A failure the user can fix (a bad file, a limit) keeps its own message; any other (the disk,
 the catalog) is an :class:`IngestError` saying, in words, that nothing was kept. A cancellation
 (the bot stopping) compensates nothing: the thread running a step cannot be stopped, so undoing
@@ -44,25 +52,47 @@ beside it would race it, and the event, not consumed, is applied again (as after
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from statbot.engine.workflow import Context
 from statbot.errors import DataError, StatbotError
+from statbot.jobs.ingest import (
+    CATALOG,
+    PARQUET,
+    QUOTA,
+    SAGA,
+    STAGE,
+    STEPS,
+    VALIDATE,
+    IngestFailed,
+    IngestInput,
+    IngestStores,
+    Stored,
+    run_steps,
+)
+from statbot.jobs.ingest import check_frame_size as check_frame_size  # noqa: PLC0414
+from statbot.jobs.saga import Checkpoint, Saga
 from statbot.workflows.loaded import Loaded, conversion_notes, read_notes
-from statbot.workflows.saga import Checkpoint, Saga
 from statbot.workflows.staging import mark_failed
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from statbot.workflows.services import Services
 
-SAGA = "ingest"
-STAGE, VALIDATE, PARQUET, CATALOG, QUOTA = "stage", "validate", "parquet", "catalog", "quota"
-STEPS = (STAGE, VALIDATE, PARQUET, CATALOG, QUOTA)
+__all__ = [
+    "CATALOG",
+    "PARQUET",
+    "QUOTA",
+    "STAGE",
+    "STEPS",
+    "VALIDATE",
+    "IngestError",
+    "check_frame_size",
+    "ingest_upload",
+    "new_saga",
+    "store_file",
+]
 log = logging.getLogger(__name__)
 
 
@@ -84,15 +114,6 @@ def new_saga(svc: Services, checkpoint: Checkpoint | None = None) -> Saga:
     return Saga(SAGA, svc.ingest_observer, checkpoint or svc.ingest_checkpoint)
 
 
-def check_frame_size(frame: Any, name: str, limit_mb: float) -> None:
-    """STATBOT_MAX_DATAFRAME_SIZE_MB: the largest table a conversation may hold in memory."""
-    from statbot.analysis.errors import DatasetTooLargeError
-
-    size = int(frame.memory_usage(deep=True, index=False).sum())
-    if size > limit_mb * 1024 * 1024:
-        raise DatasetTooLargeError(name, size, limit_mb)
-
-
 async def ingest_upload(ctx: Context, checkpoint: Checkpoint | None = None) -> Loaded:
     """The upload of ``ctx.event`` through every step (the handler's ``attach`` follows)."""
     svc: Services = ctx.services  # the data step's caller checked it (data.services)
@@ -110,26 +131,17 @@ async def ingest_upload(ctx: Context, checkpoint: Checkpoint | None = None) -> L
     saga.on_failure(STAGE, lambda: mark_failed(staging, saga.step_name, _reason(saga.error)))
     try:
         path = await saga.run_async(STAGE, lambda: svc.files.fetch(upload, staging))
-        loaded: Loaded = await ctx.run_blocking(
-            _store_steps,
-            saga,
-            svc,
-            user_id=ctx.session.user_id,
-            path=path,
-            name=name,
-            source={"upload": upload.to_dict()},
-            header_row=None,
-        )
+        job = await ctx.run_blocking(_job, svc, ctx, Path(path), name, None)
+        stored = await _steps(ctx, saga, job)
     except Exception as exc:
         await ctx.run_blocking(saga.fail, exc)
         _raise_for_user(saga.step_name, exc)
     await ctx.run_blocking(_cleaned, svc, staging)
-    return loaded
+    return _loaded(stored, name, {"upload": upload.to_dict()}, None)
 
 
-def store_file(
-    svc: Services,
-    user_id: int,
+async def store_file(
+    ctx: Context,
     path: Path,
     name: str,
     *,
@@ -138,100 +150,66 @@ def store_file(
     checkpoint: Checkpoint | None = None,
 ) -> Loaded:
     """A file already on this machine (a server path; an upload read again with another header
-    row) through the saga's steps after ``stage`` (blocking: run it through ``ctx.run_blocking``).
-    ``source``: how to fetch the file again; ``header_row``: the row the user picked for the
-    column names (None: detected)."""
+    row) through the saga's steps after ``stage``, for ``ctx``'s user and event. ``source``:
+    how to fetch the file again; ``header_row``: the row the user picked for the column names
+    (None: detected)."""
+    svc: Services = ctx.services
     saga = new_saga(svc, checkpoint)
     try:
-        return _store_steps(
-            saga, svc, user_id=user_id, path=path, name=name, source=source, header_row=header_row
-        )
+        job = await ctx.run_blocking(_job, svc, ctx, path, name, header_row)
+        stored = await _steps(ctx, saga, job)
     except Exception as exc:
-        saga.fail(exc)
+        await ctx.run_blocking(saga.fail, exc)
         _raise_for_user(saga.step_name, exc)
+    return _loaded(stored, name, source, header_row)
 
 
-def _store_steps(
-    saga: Saga,
-    svc: Services,
-    *,
-    user_id: int,
-    path: Path,
-    name: str,
-    source: dict[str, Any] | None,
-    header_row: int | None,
-) -> Loaded:
-    from statbot.analysis.io.schema import infer_schema, render_schema
+def _job(svc: Services, ctx: Context, path: Path, name: str, header_row: int | None) -> IngestInput:
+    """The steps' input: the file, and the user's limits as numbers (blocking: the catalog)."""
     from statbot.workflows import quota_checks as Q
 
-    store = svc.datasets
-    limits = Q.user_limits(svc, user_id)
-
-    def validate() -> Any:
-        result = Q.load(svc, user_id, path, header_row=header_row)
-        check_frame_size(result.frame, name, svc.settings.max_dataframe_size_mb)
-        return result
-
-    result = saga.run(VALIDATE, validate)
-    frame: pd.DataFrame = result.frame
-    digest = result.content_hash or None
-    if digest and header_row is not None:
-        # the same bytes read with another header are another table: another stored dataset
-        digest = hashlib.sha256(f"{digest}:header_row={header_row}".encode()).hexdigest()
-    before = Q.used_bytes(svc, user_id) if limits is not None else 0
-    ref, _ = saga.run(
-        PARQUET,
-        lambda: store.write_parquet(user_id, frame, digest, name),
-        lambda done: (lambda: _remove_file(store, done[0])) if done[1] else None,
-    )
-    saga.run(
-        CATALOG,
-        lambda: store.add_entry(ref, frame),
-        lambda added: (lambda: store.index.remove(ref.user_id, ref.digest)) if added else None,
-    )
-    saga.run(QUOTA, lambda: _within_storage(svc, user_id, limits, before))
-    schema = infer_schema(frame)
-    return Loaded(
-        ref=ref.to_dict(),
+    user_id = ctx.session.user_id
+    bounded, limits = Q.user_data_limits(svc, user_id)
+    return IngestInput(
+        user_id=user_id,
+        path=str(Path(path).absolute()),
         name=name,
-        rows=result.rows,
-        columns=[str(c) for c in frame.columns],
-        kinds={c.name: c.kind for c in schema.columns},
-        warnings=[*conversion_notes(result.conversions), *result.warnings],
-        schema_text=render_schema(schema),
-        notes=read_notes(result),
+        event_id=ctx.event.event_id,
+        header_row=header_row,
+        limits=IngestInput.limits_of(bounded),
+        quota_rows=Q.quota_rows(svc, limits),
+        storage_mb=Q.storage_limit_mb(limits),
+        max_frame_mb=svc.settings.max_dataframe_size_mb,
+    )
+
+
+async def _steps(ctx: Context, saga: Saga, job: IngestInput) -> Stored:
+    """The steps after ``stage``: the job runner's (inline, or a Temporal workflow); inline
+    here where there is none (``statbot chat`` beside a running bot)."""
+    svc: Services = ctx.services
+    stores = IngestStores(svc.datasets, svc.models)
+    if svc.jobs is not None:
+        return await svc.jobs.ingest(job, saga, stores)
+    return await ctx.run_blocking(run_steps, saga, stores, job)
+
+
+def _loaded(
+    stored: Stored, name: str, source: dict[str, Any] | None, header_row: int | None
+) -> Loaded:
+    return Loaded(
+        ref=stored.ref,
+        name=name,
+        rows=stored.rows,
+        columns=list(stored.columns),
+        kinds=dict(stored.kinds),
+        warnings=[*conversion_notes(stored.conversions), *stored.warnings],
+        schema_text=stored.schema_text,
+        notes=read_notes(stored),
         source=dict(source or {}),
-        fmt=result.format,
-        names_row=result.header_row if result.header else None,
+        fmt=stored.fmt,
+        names_row=stored.header_row if stored.header else None,
         header_row=header_row,
     )
-
-
-def _remove_file(store: Any, ref: Any) -> None:
-    """Undo ``parquet``: the file this run created, unless a row names it now (the user's
-    other chat stored the same bytes meanwhile). When the catalog cannot be asked (it is what
-    failed), the file is removed anyway: this run created it, and only that race could make it
-    someone else's."""
-    try:
-        store.remove_file(ref)
-    except Exception:  # the catalog's own error type is not this room's to name
-        log.warning("catalog unreadable while undoing %s; removing the file", ref.digest[:12])
-        store.remove_file(ref, check_index=False)
-
-
-def _within_storage(svc: Services, user_id: int, limits: Any, before: int) -> None:
-    """A dataset that takes the user past the storage quota is refused (its row and file are
-    then removed by the compensations); one already stored, which adds nothing, is kept."""
-    import math
-
-    from statbot.access.limits import storage_full
-    from statbot.workflows.quota_checks import used_bytes
-
-    if limits is None or math.isinf(limits.storage_mb):
-        return
-    after = used_bytes(svc, user_id)
-    if after > limits.storage_bytes and after > before:
-        raise storage_full(limits.storage_mb, after, "this dataset was not kept")
 
 
 def _cleaned(svc: Services, staging: Path) -> None:
@@ -245,13 +223,17 @@ def _cleaned(svc: Services, staging: Path) -> None:
 def _reason(error: BaseException | None) -> str:
     if isinstance(error, StatbotError):
         return error.user_message
+    if isinstance(error, IngestFailed):
+        return error.user_message or error.detail
     return type(error).__name__ if error is not None else ""
 
 
 def _raise_for_user(step: str, exc: Exception) -> NoReturn:
-    """The user's own problem (a StatbotError) as it is; anything else (the disk, the catalog)
-    in words."""
+    """The user's own problem (a StatbotError, or a workflow's refusal in its words) as it is;
+    anything else (the disk, the catalog) in words."""
     if isinstance(exc, StatbotError):
         raise exc
+    if isinstance(exc, IngestFailed) and exc.user_message is not None:
+        raise DataError(exc.detail, user_message=exc.user_message) from exc
     log.warning("ingest failed at %s", step, exc_info=exc)  # the user reads words, not this
     raise IngestError(step, exc) from exc

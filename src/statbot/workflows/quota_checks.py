@@ -14,7 +14,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from statbot.access.limits import Limits, storage_full, too_many_rows
+from statbot.access.limits import Limits, storage_full
 from statbot.engine.workflow import Context
 from statbot.errors import StatbotError
 from statbot.workflows import data as D
@@ -58,25 +58,20 @@ def user_data_limits(svc: Services, user_id: int) -> tuple[DataLimits, Limits | 
     return data_limits(svc, limits), limits
 
 
+def quota_rows(svc: Services, limits: Limits | None) -> int | None:
+    """The user's rows per dataset where that, not the operator's STATBOT_MAX_ROWS, is the
+    bound (a refusal is then worded as the quota's); None otherwise."""
+    if limits is not None and limits.rows_per_dataset < svc.settings.max_rows:
+        return int(limits.rows_per_dataset)
+    return None
+
+
 def rows_refusal(svc: Services, limits: Limits | None, exc: LimitExceeded) -> StatbotError:
     """A ``max_rows`` refusal in the quota's words when the user's quota, not the operator's
     STATBOT_MAX_ROWS, was the bound; any other limit as it was."""
-    quota_bound = limits is not None and limits.rows_per_dataset < svc.settings.max_rows
-    if limits is not None and exc.limit == "max_rows" and quota_bound:
-        return too_many_rows(limits.rows_per_dataset, exc.actual)
-    return exc
+    from statbot.jobs.ingest import rows_refusal as refusal
 
-
-def load(svc: Services, user_id: int, path: Any, header_row: int | None = None) -> Any:
-    """``load_path`` under the operator's limits and the user's rows per dataset."""
-    from statbot.analysis.errors import LimitExceeded
-    from statbot.analysis.io import load_path
-
-    bounded, limits = user_data_limits(svc, user_id)
-    try:
-        return load_path(path, bounded, header_row=header_row)
-    except LimitExceeded as exc:
-        raise rows_refusal(svc, limits, exc) from exc
+    return refusal(exc, quota_rows(svc, limits))
 
 
 def used_bytes(svc: Services, user_id: int) -> int:

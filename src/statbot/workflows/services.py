@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from statbot.analysis.ml.saved import SavedModels
     from statbot.config import Settings
     from statbot.jobs.base import JobRunner
+    from statbot.jobs.saga import Checkpoint, SagaObserver
     from statbot.kb import KnowledgeBase, ReadCounts
-    from statbot.workflows.saga import Checkpoint, SagaObserver
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Services:
     access: Directory | None = None  # users, roles, audit on the catalog (statbot.wiring)
     broadcasts: Broadcaster | None = None  # /broadcast's sender (issue 12), built by the wiring
     ingest_observer: SagaObserver | None = None  # the ingest saga's metrics (the app's Metrics)
-    ingest_checkpoint: Checkpoint | None = None  # the tests' failure injection (workflows/saga)
+    ingest_checkpoint: Checkpoint | None = None  # the tests' failure injection (jobs/saga)
 
     @cached_property
     def datasets(self) -> DatasetStore:

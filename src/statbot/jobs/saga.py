@@ -1,5 +1,7 @@
 """A saga (issue 14): ordered steps, each with the compensation that undoes it, undone in
-reverse order when a later step fails. Used by the ingest (``workflows/ingest.py``).
+reverse order when a later step fails. Used by the ingest: in the chat (``workflows/ingest.py``,
+the steps inline) and in :class:`~statbot.jobs.temporal.ingest.IngestWorkflow`, whose
+compensations are activities (:meth:`Saga.fail_async`).
 
 A step's compensation is decided by what the step did (``undo(result)`` returns the action to
 run, or None: nothing of this run to undo), so a step that found its work already done by an
@@ -11,8 +13,9 @@ stop half-way) registers its compensation before it runs (:meth:`Saga.on_failure
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -45,6 +48,13 @@ class Saga:
     step_name: str = ""  # the step running, or the last one done
     error: BaseException | None = None  # what made it fail (for the compensations)
     _undo: list[tuple[str, Undo]] = field(default_factory=list)
+    _undone_elsewhere: list[str] = field(default_factory=list)
+
+    def failed_elsewhere(self, step: str, undone: Sequence[str]) -> None:
+        """Later steps ran elsewhere (a workflow) and failed at ``step``, undoing ``undone``
+        there: :meth:`fail` then reports them as this saga's, before its own."""
+        self.step_name = step or self.step_name
+        self._undone_elsewhere = list(undone)
 
     def on_failure(self, step: str, action: Undo) -> None:
         """Register ``step``'s compensation before it runs: one that must run even when the
@@ -82,10 +92,7 @@ class Saga:
         compensation that fails is logged and the others still run (each leaves what it could
         not remove to a sweep: the staging TTL, the datasets' orphan sweep). Returns the steps
         compensated."""
-        self.error = error
-        if self.observer is not None:
-            self.observer.saga_failed(self.name, self.step_name)
-        undone: list[str] = []
+        undone = self._failed(error)
         while self._undo:
             step, action = self._undo.pop()
             try:
@@ -93,9 +100,39 @@ class Saga:
             except Exception:  # the step's failure is what is raised; this one is logged
                 log.exception("%s: compensating step %s failed", self.name, step)
                 continue
-            undone.append(step)
-            if self.observer is not None:
-                self.observer.saga_compensated(self.name, step)
+            self._compensated(step, undone)
+        return self._report(undone)
+
+    async def fail_async(self, error: BaseException) -> list[str]:
+        """:meth:`fail` for compensations that may be awaitable (a workflow's activities)."""
+        undone = self._failed(error)
+        while self._undo:
+            step, action = self._undo.pop()
+            try:
+                result = action()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # as in fail(): logged, the others still run
+                log.exception("%s: compensating step %s failed", self.name, step)
+                continue
+            self._compensated(step, undone)
+        return self._report(undone)
+
+    def _failed(self, error: BaseException) -> list[str]:
+        self.error = error
+        if self.observer is not None:
+            self.observer.saga_failed(self.name, self.step_name)
+        undone: list[str] = []
+        for step in self._undone_elsewhere:  # the later steps: undone first, over there
+            self._compensated(step, undone)
+        return undone
+
+    def _compensated(self, step: str, undone: list[str]) -> None:
+        undone.append(step)
+        if self.observer is not None:
+            self.observer.saga_compensated(self.name, step)
+
+    def _report(self, undone: list[str]) -> list[str]:
         if undone:
             log.info("%s failed at %s; undone: %s", self.name, self.step_name, ", ".join(undone))
         return undone
