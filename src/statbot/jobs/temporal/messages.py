@@ -29,6 +29,15 @@ UNKNOWN_KIND = "UnknownJobKind"
 NON_RETRYABLE = (BAD_INPUT, JOB_CRASHED, OUT_OF_MEMORY, TIMED_OUT, UNKNOWN_KIND)
 JOB_FAILED = "JobFailed"  # the workflow's own failure, carrying the job's outcome
 
+# The ingest saga as a workflow (:mod:`.ingest`): its activities, one a step and one a
+# compensation, run on their own task queue (``<task queue>-ingest``) so that an upload never
+# waits for a training's slot.
+INGEST_WORKFLOW = "statbot.ingest"
+INGEST_ACTIVITY = "statbot.ingest.{}"  # .format(step), and undo_parquet, undo_catalog
+INGEST_QUEUE_SUFFIX = "-ingest"
+INGEST_REFUSED = "IngestRefused"  # the user's own problem (a bad file, a limit): no retry
+INGEST_FAILED = "IngestFailed"  # the workflow's failure: {step, undone, user_message, detail}
+
 
 @dataclass(frozen=True, slots=True)
 class JobInput:

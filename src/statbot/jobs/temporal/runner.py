@@ -36,7 +36,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
 
 from statbot.errors import JobError
 from statbot.jobs.base import Emit, JobInfo, JobRunner, JobSpec, JobStatus
@@ -47,10 +46,12 @@ from statbot.jobs.temporal.messages import SIGNAL_DELIVERED, WORKFLOW, JobInput
 from statbot.jobs.temporal.scope import Scope
 from statbot.jobs.temporal.state import describe
 from statbot.jobs.temporal.watch import MAX_DESCRIBES, Watcher
-from statbot.jobs.temporal.worker import build_worker, jobs_root
+from statbot.jobs.temporal.worker import Workers, build_worker, jobs_root
 
 if TYPE_CHECKING:
     from statbot.config import Settings
+    from statbot.jobs.ingest import IngestInput, IngestStores, Stored
+    from statbot.jobs.saga import Saga
 
 __all__ = ["TemporalJobRunner"]
 
@@ -93,6 +94,7 @@ class TemporalJobRunner(JobRunner):
         max_describes: int = MAX_DESCRIBES,
         client: Client | None = None,
         catalog_url: str | None = None,
+        ingest_wait_s: float = 600.0,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.catalog_url = catalog_url  # where a training job records its model (issue 12)
@@ -109,9 +111,10 @@ class TemporalJobRunner(JobRunner):
         self.poll_s = max(0.05, progress_interval_s)
         self.cancel_wait_s = cancel_wait_s
         self.max_describes = max_describes
+        self.ingest_wait_s = ingest_wait_s  # how long a chat waits for its ingest workflow
         self._client = client
         self._watcher: Watcher | None = None
-        self._worker: Worker | None = None
+        self._worker: Workers | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._events = JobEvents(emit, self._delivered)
         self._observe: Callable[[str, str, float], None] | None = None
@@ -222,6 +225,13 @@ class TemporalJobRunner(JobRunner):
             assert self._watcher is not None
             self._watcher.watch(spec.job_id, spec.user_id)
         return info
+
+    async def ingest(self, job: IngestInput, saga: Saga, stores: IngestStores) -> Stored:
+        """As an ``IngestWorkflow`` (:mod:`.ingest`) on the workers' shared data dir and catalog
+        (``stores``, the chat's, are not written here)."""
+        from statbot.jobs.temporal.ingest_start import run_ingest
+
+        return await run_ingest(self.client, self.scope, job, saga, wait_s=self.ingest_wait_s)
 
     async def status(self, job_id: str) -> JobInfo | None:
         return await describe(self.client, self.scope.workflow_id(job_id), job_id)

@@ -41,6 +41,11 @@ class Scope:
     def workflow_id(self, job_id: str) -> str:
         return f"{self.prefix}{job_id}"
 
+    def ingest_id(self, user_id: int, event_id: str) -> str:
+        """The ingest workflow of one event: a replayed event finds it (``ingest/`` keeps it
+        apart from the job ids, which are hex digests)."""
+        return f"{self.prefix}ingest/{int(user_id)}/{event_id}"
+
     def job_id(self, workflow_id: str) -> str | None:
         """The job id of one of this deployment's workflow ids; None for anyone else's."""
         if not workflow_id.startswith(self.prefix):
