@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 from tests.support.temporal import TemporalDevServer
 from tests.workflows.conftest import iris_frame
 
@@ -210,3 +211,20 @@ async def test_a_replayed_event_runs_nothing_twice_and_gets_the_same_dataset(
     # Another event storing the same bytes is another workflow, and the same dataset.
     again = await store_file(event_context(chat, "u4243"), iris_csv, "iris.csv")
     assert again.ref == first.ref and len(rows(chat)) == 1
+
+
+async def test_forget_deletes_the_users_ingest_workflows(chat: ChatDriver, iris_csv: Path) -> None:
+    """Their histories name the user's files: /forget removes them with the jobs."""
+    await store_file(event_context(chat, "u5151"), iris_csv, "iris.csv")
+    [run] = await ingests(chat)
+    r = runner(chat)
+    await r.delete_user(chat.key.user_id)
+    handle = r.client.get_workflow_handle(run.id)
+    for _ in range(300):  # the dev server deletes in the background, within a minute
+        try:
+            await handle.describe()
+        except RPCError as exc:
+            assert exc.status is RPCStatusCode.NOT_FOUND
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{run.id} is still there")

@@ -13,9 +13,12 @@ import asyncio
 import logging
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from statbot.jobs.ingest import IngestFailed, IngestInput, Stored
 from statbot.jobs.saga import Saga
@@ -60,6 +63,22 @@ async def run_ingest(
         saga.failed_elsewhere(failed.step, failed.undone)
         raise failed from exc
     return Stored.from_dict(done)
+
+
+async def delete_ingests(client: Client, scope: Scope, namespace: str, user_id: int) -> int:
+    """``/forget``: delete the user's ingest workflows (their histories name the user's files);
+    a running one is terminated by the deletion. Returns how many."""
+    ids = [w.id async for w in client.list_workflows(scope.ingests_query(user_id))]
+    for workflow_id in ids:
+        request = DeleteWorkflowExecutionRequest(
+            namespace=namespace, workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+        try:
+            await client.workflow_service.delete_workflow_execution(request)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+    return len(ids)
 
 
 def _failed(workflow_id: str, exc: WorkflowFailureError) -> IngestFailed:

@@ -276,6 +276,9 @@ class TemporalJobRunner(JobRunner):
                     raise
         for job_id in ids:
             await asyncio.to_thread(shutil.rmtree, jobs_root(self.data_dir) / job_id, True)
+        from statbot.jobs.temporal.ingest_start import delete_ingests
+
+        await delete_ingests(client, self.scope, self.namespace, user_id)  # not jobs: uncounted
         return len(ids)
 
     async def counts(self) -> dict[str, int]:

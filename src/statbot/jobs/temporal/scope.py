@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statbot.jobs.temporal.messages import USER_ATTRIBUTE, WORKFLOW
+from statbot.jobs.temporal.messages import INGEST_WORKFLOW, USER_ATTRIBUTE, WORKFLOW
 
 
 def _literal(value: str) -> str:
@@ -45,6 +45,12 @@ class Scope:
         """The ingest workflow of one event: a replayed event finds it (``ingest/`` keeps it
         apart from the job ids, which are hex digests)."""
         return f"{self.prefix}ingest/{int(user_id)}/{event_id}"
+
+    def ingests_query(self, user_id: int) -> str:
+        """This deployment's ingest workflows of one user (``/forget``)."""
+        prefix = f"{self.prefix}ingest/{int(user_id)}/"
+        kind = _literal(INGEST_WORKFLOW)
+        return f"WorkflowType={kind} AND WorkflowId STARTS_WITH {_literal(prefix)}"
 
     def job_id(self, workflow_id: str) -> str | None:
         """The job id of one of this deployment's workflow ids; None for anyone else's."""
