@@ -7,7 +7,9 @@ it), :mod:`.activity` (the activity: the job's worker subprocess, supervised, wi
 deployment's workflow ids and visibility queries in a shared namespace), :mod:`.watch` (the
 bot's side: heartbeats → ``JOB_PROGRESS``, the outcome → ``JOB_FINISHED``), :mod:`.state`
 (a workflow as a :class:`~statbot.jobs.base.JobInfo`) and :mod:`.runner` (the
-:class:`~statbot.jobs.base.JobRunner`).
+:class:`~statbot.jobs.base.JobRunner`). The ingest saga: :mod:`.ingest` (the workflow, its
+compensations in reverse), :mod:`.ingest_activity` (an activity a step) and
+:mod:`.ingest_start` (the bot's side: start or attach, the outcome, ``/forget``).
 
 Nothing here is imported unless the temporal runner is chosen: ``temporalio`` is the optional
 extra ``statbot[temporal]``. This package's ``__init__`` imports nothing, so the workflow
