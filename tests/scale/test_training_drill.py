@@ -1,0 +1,60 @@
+"""A Temporal worker SIGKILLed while users train (issue 14): 3 × ``statbot run`` (no worker in
+them) + 2 × ``statbot worker`` + redis-server + PostgreSQL + Temporal behind HAProxy; a dozen
+users train at once through the sandbox; the worker holding the most running trainings is
+SIGKILLed mid-training. Temporal retries its attempts on the other worker once their heartbeats
+stop, and every started training finishes exactly once: one report per chat, one model row per
+training in the catalog, every job workflow completed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from statbot.sandbox import RunningSandbox, run_sandbox
+from statbot.sandbox.state import SandboxConfig
+from tests.support.loadbalancer import require_haproxy
+from tests.support.replicas import TOKEN, Cluster, replica_cluster
+from tests.support.train_load import run_training_drill
+
+USERS = 10
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    require_haproxy()
+    async with run_sandbox(token=TOKEN, config=SandboxConfig(webhook_retry_seconds=0.2)) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def cluster(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with replica_cluster(
+        tmp_path,
+        sandbox.api_url,
+        count=3,
+        workers=2,
+        STATBOT_TEMPORAL_WORKER="false",  # the jobs run on the two `statbot worker`s only
+        STATBOT_JOB_CONCURRENCY="4",  # per worker: a kill takes several trainings with it
+    ) as running:
+        yield running
+
+
+async def test_sigkill_one_worker_while_users_train(
+    sandbox: RunningSandbox, cluster: Cluster
+) -> None:
+    tally = await run_training_drill(cluster, sandbox.client, USERS, kill_worker_after_s=0.5)
+    print(tally.summary())
+    report = tally.summary() + "\n" + cluster.logs()
+    # The kill hit trainings in flight, as Temporal saw them and as the chats did.
+    assert tally.held_activities >= 1 and tally.running_at_kill >= 1, report
+    assert tally.exactly_once, report
+    [killed] = [w for w in cluster.workers if w.name == tally.killed]
+    assert not killed.alive and [w.alive for w in cluster.workers].count(True) == 1
+    # The replicas did not notice: all alive, and a newcomer is answered.
+    assert all(r.alive for r in cluster.replicas), cluster.logs()
+    newcomer = await sandbox.client.add_user("after-the-drill")
+    await sandbox.client.send("/start", user_id=newcomer)
+    chat = await sandbox.client.wait_for_bot_messages(1, within=20, user_id=newcomer)
+    assert chat.bot_messages, cluster.logs()
