@@ -5,9 +5,9 @@
 - Webhook: the update is journaled before the HTTP 200; a failure to journal answers 500 so that
   Telegram delivers it again.
 
-Button presses are resolved against the menu table here: ``o:<i>`` becomes a CHOICE event with the
-option's id and the menu's token; ``p:<n>`` only re-renders the keyboard (view state, not a
-conversation step). Every press is answered with ``answerCallbackQuery``.
+Button presses are resolved against the menu table here (a menu still on its way is waited for,
+sent.py): ``o:<i>`` becomes a CHOICE event with the option's id and the menu's token; ``p:<n>``
+only re-renders the keyboard (view state). Every press is answered with ``answerCallbackQuery``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Ingress:
 
     async def _resolve_press(self, press: Callback) -> Event | None:
         kind, _, arg = press.data.partition(":")
-        menu = self.sent_messages.get_menu(press.chat_id, press.message_id)
+        menu = await self.sent_messages.wait_menu(press.chat_id, press.message_id)
         if kind in ("n", "p"):
             if kind == "p" and menu is not None and arg.isdigit():
                 await self._turn_page(press, menu.reply, int(arg))

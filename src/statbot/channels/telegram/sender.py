@@ -248,10 +248,11 @@ class TelegramSender:
         for part in before[sent.count :]:  # a long question: all of it, buttons under the last
             await self._send_html(chat_id, to_html(part))
             sent.count += 1  # a retry after a 429 resumes here, sending no part twice
-        message = await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
-        )
-        self.sent_messages.put_menu(chat_id, message.message_id, reply)
+        with self.sent_messages.sending(chat_id):  # a press may come before its row
+            message = await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply))
+            )
+            self.sent_messages.put_menu(chat_id, message.message_id, reply)
 
     async def _send_progress(self, chat_id: int, reply: Reply) -> None:
         progress_id = reply.progress_id or "progress"

@@ -4,21 +4,31 @@
   ticks), so a press ``o:3`` resolves to the option id and ``p:2`` re-renders page 2.
 - progress: which message shows progress bar ``progress_id`` in a chat, and when it was last
   edited (edits are throttled to ≤ 1/s).
+- sending: the chats with a menu on its way (sent, its row not yet written). Its message id is
+  known only once ``sendMessage`` answers, and the user sees the buttons before that: a quick
+  press can reach another webhook replica (or this one's ingress) first, and would be refused
+  as "out of date". :meth:`SentMessages.wait_menu` waits for such a menu (issue 14's training
+  drill found it: 4 of 10 simulated users met it on 3 replicas).
 
 A small SQLite file next to the session store; rows older than a week are swept.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from statbot.engine.replies import Reply
 
 RETENTION_S = 7 * 24 * 3600
+# How long a press waits for a menu on its way; a mark older than this is a sender that died.
+MENU_WAIT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,7 @@ class SentMessages:
             CREATE TABLE IF NOT EXISTS progress (
                 chat_id INTEGER, progress_id TEXT, message_id INTEGER, text TEXT, at REAL,
                 PRIMARY KEY (chat_id, progress_id));
+            CREATE TABLE IF NOT EXISTS sending (chat_id INTEGER PRIMARY KEY, at REAL);
             """
         )
 
@@ -74,6 +85,34 @@ class SentMessages:
                 time.time(),
             ),
         )
+
+    @contextlib.contextmanager
+    def sending(self, chat_id: int) -> Iterator[None]:
+        """Mark a menu of ``chat_id`` as on its way while the block sends it and writes its row
+        (:meth:`put_menu`); the mark goes when the block ends, however it ends."""
+        at = time.time()
+        self._db.execute("INSERT OR REPLACE INTO sending VALUES (?, ?)", (chat_id, at))
+        try:
+            yield
+        finally:
+            self._db.execute("DELETE FROM sending WHERE chat_id = ? AND at = ?", (chat_id, at))
+
+    def _on_its_way(self, chat_id: int) -> bool:
+        row = self._db.execute("SELECT at FROM sending WHERE chat_id = ?", (chat_id,)).fetchone()
+        return row is not None and float(row[0]) > time.time() - MENU_WAIT_S
+
+    async def wait_menu(
+        self, chat_id: int, message_id: int, within: float = MENU_WAIT_S
+    ) -> Menu | None:
+        """:meth:`get_menu`; while a menu of the chat is on its way (any process's
+        :meth:`sending`), up to ``within`` s for its row. A press on a message nobody is
+        sending (an old one, a forgotten chat's) is answered at once."""
+        deadline = time.monotonic() + within
+        menu = self.get_menu(chat_id, message_id)
+        while menu is None and self._on_its_way(chat_id) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            menu = self.get_menu(chat_id, message_id)
+        return menu
 
     def set_page(self, chat_id: int, message_id: int, page: int) -> None:
         self._db.execute(
@@ -128,8 +167,10 @@ class SentMessages:
     def forget_chat(self, chat_id: int) -> None:
         self._db.execute("DELETE FROM menus WHERE chat_id = ?", (chat_id,))
         self._db.execute("DELETE FROM progress WHERE chat_id = ?", (chat_id,))
+        self._db.execute("DELETE FROM sending WHERE chat_id = ?", (chat_id,))
 
     def sweep(self, now: float | None = None) -> None:
         cutoff = (now or time.time()) - RETENTION_S
         self._db.execute("DELETE FROM menus WHERE at < ?", (cutoff,))
         self._db.execute("DELETE FROM progress WHERE at < ?", (cutoff,))
+        self._db.execute("DELETE FROM sending WHERE at < ?", (cutoff,))
