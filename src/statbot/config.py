@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # jobs (issue 14); unset: the task queue. Equal on every replica of one bot.
     temporal_deployment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     temporal_worker: bool = True
+    # A job whose worker sends no heartbeat for this long (a worker killed outright) is retried
+    # elsewhere; jobs beat every second, so a few seconds' gap is a stall, not a slow fit.
+    temporal_heartbeat_seconds: float = Field(default=30.0, ge=3)
 
     # Operations
     health_port: int = Field(default=9876, ge=0, le=65535)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from temporalio.client import WorkflowExecutionStatus
 from tests.jobs.conftest import spec
 from tests.jobs.temporal.conftest import finished_events
@@ -202,3 +203,24 @@ async def test_counts_by_status(make_temporal, recorder) -> None:
 
     await until(counted, what="visibility to count both jobs")
     assert set(await runner.counts()) == {s.value for s in JobStatus}
+
+
+def test_the_heartbeat_timeout_comes_from_the_settings(tmp_path, monkeypatch) -> None:
+    """STATBOT_TEMPORAL_HEARTBEAT_SECONDS: how long a dead worker's job waits before Temporal
+    retries it elsewhere (the training drill sets it short, tests/scale/)."""
+    from statbot.config import load_settings
+    from statbot.errors import ConfigError
+    from statbot.jobs.temporal.runner import TemporalJobRunner
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATBOT_TEMPORAL_HEARTBEAT_SECONDS", "6")
+    runner = TemporalJobRunner.from_settings(load_settings(), emit=_ignore)
+    assert runner.heartbeat_timeout_s == 6.0
+    monkeypatch.setenv("STATBOT_TEMPORAL_HEARTBEAT_SECONDS", "1")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "STATBOT_TEMPORAL_HEARTBEAT_SECONDS"
+
+
+async def _ignore(event: object) -> bool:
+    return True

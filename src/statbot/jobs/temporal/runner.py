@@ -132,6 +132,7 @@ class TemporalJobRunner(JobRunner):
             "task_queue": settings.temporal_task_queue,
             "deployment": settings.temporal_deployment,
             "worker": settings.temporal_worker,
+            "heartbeat_timeout_s": settings.temporal_heartbeat_seconds,
             "concurrency": settings.job_concurrency,
             "default_timeout_s": settings.job_timeout_seconds,
             "default_memory_mb": settings.job_memory_mb,
