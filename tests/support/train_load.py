@@ -11,12 +11,14 @@ the one Temporal says holds the most running activities (``PendingActivityInfo``
 
 The tally reads each chat back from the sandbox, the models from the catalog (PostgreSQL,
 ``statbot.access.catalog``: exactly one row per started training) and the deployment's job
-workflows from Temporal (every one completed, none failed, none still running).
+workflows from Temporal (every one completed, none failed, none still running), and its ingest
+workflows (the uploads run on the workers too).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from tests.support.replicas import Cluster, Replica
+
+log = logging.getLogger(__name__)
 
 FINISHED = "Model trained"
 BAR = ("█", "░")  # the progress bar's cells (channels/telegram/render.py)
@@ -139,6 +143,7 @@ class TrainingTally:
     never_finished: int = 0  # started, never reported
     models_in_catalog: dict[int, int] = field(default_factory=dict)  # user id -> model rows
     workflows: dict[str, int] = field(default_factory=dict)  # closed status -> count
+    ingests: dict[str, int] = field(default_factory=dict)  # the uploads' workflows, likewise
     killed: str = ""  # the worker SIGKILLed, and what it held when it died:
     held_activities: int = 0  # running activities Temporal had on it
     running_at_kill: int = 0  # trainings started and not finished
@@ -164,9 +169,9 @@ class TrainingTally:
             f"{self.users} users: started {self.started}, finished {self.finished}, twice "
             f"{self.finished_twice}, never {self.never_finished}, model rows "
             f"{sorted(Counter(self.models_in_catalog.values()).items())}, workflows "
-            f"{self.workflows}; killed {self.killed or 'none'} holding {self.held_activities} "
-            f"activities, {self.running_at_kill} trainings running; {self.seconds:.1f} s; "
-            + "; ".join(self.problems[:8])
+            f"{self.workflows}, ingests {self.ingests}; killed {self.killed or 'none'} holding "
+            f"{self.held_activities} activities, {self.running_at_kill} trainings running; "
+            f"{self.seconds:.1f} s; " + "; ".join(self.problems[:8])
         )
 
 
@@ -191,13 +196,17 @@ async def activities_by_worker(client: Client, scope_query: str) -> Counter[int]
     return held
 
 
-async def _connect(cluster: Cluster) -> tuple[Client, str]:
+async def _connect(cluster: Cluster) -> tuple[Client, str, str]:
+    """A client, and the queries of the deployment's job and ingest workflows."""
     from statbot.jobs.temporal.connection import connect
+    from statbot.jobs.temporal.messages import INGEST_WORKFLOW
     from statbot.jobs.temporal.scope import Scope
 
     env = cluster.replicas[0].env
     client = await connect(env["STATBOT_TEMPORAL_ADDRESS"], "default")
-    return client, Scope(env["STATBOT_TEMPORAL_TASK_QUEUE"]).jobs_query
+    scope = Scope(env["STATBOT_TEMPORAL_TASK_QUEUE"])
+    ingests = f"WorkflowType='{INGEST_WORKFLOW}' AND WorkflowId STARTS_WITH '{scope.prefix}ingest/'"
+    return client, scope.jobs_query, ingests
 
 
 async def _kill_busiest(cluster: Cluster, client: Client, query: str) -> tuple[Replica, int]:
@@ -266,7 +275,7 @@ async def run_training_drill(
     data = await asyncio.to_thread(diabetes_csv)
     ids = [await sandbox_client.add_user(f"trainer{n}") for n in range(users)]
     trainers = [Trainer(sandbox_client, uid, data) for uid in ids]
-    client, query = await _connect(cluster)
+    client, query, ingests = await _connect(cluster)
     tally = TrainingTally(users)
     began = time.time()
     runs = [asyncio.create_task(t.run(within)) for t in trainers]
@@ -286,4 +295,6 @@ async def run_training_drill(
         count_chat(tally, uid, await sandbox_client.chat(user_id=uid))
     tally.models_in_catalog = await asyncio.to_thread(models_per_user, cluster.database_url, ids)
     tally.workflows = await workflow_statuses(client, query, within=30.0)
+    tally.ingests = await workflow_statuses(client, ingests, within=10.0)
+    log.info("training drill: %s", tally.summary())
     return tally
