@@ -213,6 +213,11 @@ async def _kill_busiest(cluster: Cluster, client: Client, query: str) -> tuple[R
     """SIGKILL the worker that holds the most running activities; it, and how many."""
     held = await activities_by_worker(client, query)
     live = [w for w in cluster.workers if w.alive]
+    if not live:
+        raise AssertionError(
+            "the drill kills a `statbot worker`: start the cluster with workers=N and "
+            "STATBOT_TEMPORAL_WORKER=false"
+        )
     worker = max(live, key=lambda w: held.get(w.popen.pid if w.popen else -1, 0))
     count = held.get(worker.popen.pid if worker.popen else -1, 0)
     worker.kill()
