@@ -224,3 +224,27 @@ def test_the_heartbeat_timeout_comes_from_the_settings(tmp_path, monkeypatch) ->
 
 async def _ignore(event: object) -> bool:
     return True
+
+
+async def test_a_result_an_earlier_attempt_left_is_the_result_and_nothing_runs_again(
+    make_temporal, recorder, tmp_path
+) -> None:
+    """The window the worker drill (tests/scale/) cannot aim at: an attempt's job wrote its
+    ``result.json``, then its worker died before Temporal heard of it. The next attempt
+    returns that result and does not run the job again (jobs/temporal/activity.py)."""
+    from statbot.jobs.temporal.worker import jobs_root
+    from statbot.jobs.worker import write_json_atomic
+
+    runner = make_temporal()
+    journal = tmp_path / "journal.jsonl"
+    job = spec(n=3, step_s=0.1, key="left-behind", journal=str(journal))
+    folder = jobs_root(tmp_path / "var") / job.job_id
+    folder.mkdir(parents=True)
+    earlier = {"total": 3, "started": 1.0, "ended": 2.0, "pid": 1}
+    write_json_atomic(folder / "result.json", earlier)
+    await runner.start()
+    await runner.submit(job)
+    [done] = await finished_events(recorder, job.job_id)
+    assert done.job is not None and done.job["status"] == "succeeded"
+    assert done.job["result"] == earlier
+    assert not journal.exists(), journal.read_text()  # the job's function never started
