@@ -164,6 +164,24 @@ class TrainingTally:
             and self.workflows == {"COMPLETED": self.users}
         )
 
+    def as_dict(self) -> dict[str, object]:
+        """The tally as a benchmark's JSON line would carry it."""
+        return {
+            "users": self.users,
+            "started": self.started,
+            "finished": self.finished,
+            "finished_twice": self.finished_twice,
+            "never_finished": self.never_finished,
+            "models_not_one": self.models_wrong,
+            "workflows": self.workflows,
+            "ingests": self.ingests,
+            "killed_worker": self.killed,
+            "held_activities": self.held_activities,
+            "running_at_kill": self.running_at_kill,
+            "seconds": round(self.seconds, 1),
+            "exactly_once": self.exactly_once,
+        }
+
     def summary(self) -> str:
         return (
             f"{self.users} users: started {self.started}, finished {self.finished}, twice "
