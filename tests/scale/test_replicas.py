@@ -13,21 +13,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from statbot.sandbox import RunningSandbox, run_sandbox
-from statbot.sandbox.state import SandboxConfig
-from tests.support.loadbalancer import require_haproxy
+from statbot.sandbox import RunningSandbox
 from tests.support.replica_load import Entries, Load
-from tests.support.replicas import TOKEN, Cluster, replica_cluster
+from tests.support.replicas import Cluster, replica_cluster
 
 USERS = 60
 PER_USER = 5
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[RunningSandbox]:
-    require_haproxy()
-    async with run_sandbox(token=TOKEN, config=SandboxConfig(webhook_retry_seconds=0.2)) as sb:
-        yield sb
 
 
 @pytest.fixture

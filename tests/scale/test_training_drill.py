@@ -13,20 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from statbot.sandbox import RunningSandbox, run_sandbox
-from statbot.sandbox.state import SandboxConfig
-from tests.support.loadbalancer import require_haproxy
-from tests.support.replicas import TOKEN, Cluster, replica_cluster
+from statbot.sandbox import RunningSandbox
+from tests.support.replicas import Cluster, replica_cluster
 from tests.support.train_load import run_training_drill
 
 USERS = 10
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[RunningSandbox]:
-    require_haproxy()
-    async with run_sandbox(token=TOKEN, config=SandboxConfig(webhook_retry_seconds=0.2)) as sb:
-        yield sb
 
 
 @pytest.fixture
