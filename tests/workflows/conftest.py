@@ -7,25 +7,10 @@ from pathlib import Path
 
 import pytest
 from tests.support.catalog import catalog_url  # noqa: F401  (fixtures, used by name)
+from tests.support.iris import iris_csv, iris_frame  # noqa: F401
 from tests.support.postgres import postgres_server, postgres_url  # noqa: F401
 
 from statbot.testing import ChatDriver
-
-
-def iris_frame():  # type: ignore[no-untyped-def]
-    from sklearn.datasets import load_iris
-
-    frame = load_iris(as_frame=True).frame
-    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
-    frame["species"] = frame["species"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
-    return frame
-
-
-@pytest.fixture
-def iris_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "iris.csv"
-    iris_frame().to_csv(path, index=False)
-    return path
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ async def test_the_pick_survives_a_restart(tmp_path: Path) -> None:
 async def test_predict_asks_too_and_offers_the_header_when_model_columns_are_missing(
     chat: ChatDriver, tmp_path: Path
 ) -> None:
-    from tests.workflows.conftest import iris_frame
+    from tests.support.iris import iris_frame
     from tests.workflows.test_predict_driver import save_iris_model
 
     body = iris_frame().drop(columns=["species"]).to_csv(index=False)
@@ -182,7 +182,7 @@ async def test_predict_asks_too_and_offers_the_header_when_model_columns_are_mis
 
 
 def _plain_iris(tmp_path: Path) -> Path:
-    from tests.workflows.conftest import iris_frame
+    from tests.support.iris import iris_frame
 
     path = tmp_path / "train.csv"
     iris_frame().to_csv(path, index=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.workflows.conftest import iris_frame
+from tests.support.iris import iris_frame
 
 from statbot.engine.replies import Reply, ReplyKind
 from statbot.engine.session import Session

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.iris import iris_csv  # noqa: F401  (a fixture, used by name)
 from tests.support.temporal import TemporalDevServer, task_queue
 
 from statbot.engine.events import EventKind

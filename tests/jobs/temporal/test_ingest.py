@@ -17,7 +17,6 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from tests.support.temporal import TemporalDevServer
-from tests.workflows.conftest import iris_frame
 
 from statbot.access.catalog import database_url
 from statbot.engine.events import ConversationKey, Event, EventKind
@@ -51,13 +50,6 @@ class Steps:
         self.ran.append(step)
         if step == self.fail:
             raise OSError(f"injected failure after {step}")
-
-
-@pytest.fixture
-def iris_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "iris.csv"
-    iris_frame().to_csv(path, index=False)
-    return path
 
 
 @pytest.fixture
