@@ -118,7 +118,12 @@ async def describe(client: Client, workflow_id: str, job_id: str) -> JobInfo | N
     info = JobInfo(job_id, spec_in(memo), JobStatus.QUEUED)
     info.created_at = desc.start_time.timestamp() if desc.start_time else info.created_at
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        done = await closed_outcome(handle, desc.status or WorkflowExecutionStatus.FAILED)
+        try:
+            done = await closed_outcome(handle, desc.status or WorkflowExecutionStatus.FAILED)
+        except RPCError as exc:  # deleted between the describe and the result (/forget)
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return None
+            raise
         return finished(info, done, desc)
     beat = await beat_of(client, desc)
     if beat is not None:

@@ -199,7 +199,15 @@ class Watcher:
             if not job.announced and job_id not in self.delivered and not memo.get("delivered"):
                 # It closed while nobody took its outcome, or another bot did without saying
                 # so: say it; the engine drops a repeat.
-                done = await closed_outcome(handle, desc.status or WorkflowExecutionStatus.FAILED)
+                try:
+                    done = await closed_outcome(
+                        handle, desc.status or WorkflowExecutionStatus.FAILED
+                    )
+                except RPCError as exc:  # deleted since the describe (/forget): nothing to say
+                    if exc.status is not RPCStatusCode.NOT_FOUND:
+                        raise
+                    self._drop(job_id)
+                    return
                 self.events.finished(finished(JobInfo(job_id, spec, JobStatus.RUNNING), done, desc))
             self._drop(job_id)
             return
